@@ -1,0 +1,47 @@
+#pragma once
+// Every buffer, queue and count in eddy has a named bound here, units last in the name.
+// Values follow Redis's defaults where Redis has one.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace eddy::limits {
+
+// RESP protocol (Redis: proto-max-bulk-len, PROTO_INLINE_MAX_SIZE, multibulk count limit).
+inline constexpr std::int64_t bulk_bytes_max = 512LL * 1024 * 1024;
+inline constexpr std::int64_t multibulk_count_max = 1024 * 1024;
+inline constexpr std::size_t inline_command_bytes_max = 64 * 1024;
+// Before a client authenticates Redis is stricter; eddy has no AUTH yet, so one set of limits.
+
+// Per connection.
+inline constexpr std::size_t read_chunk_bytes = 16 * 1024;
+// Replies accumulated in one batch before the session stops parsing and flushes: a client
+// that never reads can hold at most this much (plus one reply) of server memory.
+inline constexpr std::size_t reply_batch_bytes_max = 64 * 1024;
+// Query buffer bound (Redis client-query-buffer-limit, 1 GB): a single command's bytes.
+inline constexpr std::size_t query_buffer_bytes_max = 1024ULL * 1024 * 1024;
+// Commands parsed per batch before they are executed and replied to.
+inline constexpr std::size_t batch_commands_max = 1024;
+
+// Server.
+inline constexpr std::size_t databases = 16;
+inline constexpr std::size_t shards_max = 256;
+inline constexpr std::size_t cluster_slots = 16384;
+inline constexpr std::size_t maxclients_default = 10000;
+
+// Cross-core messaging: requests one core may have outstanding at another; the ring per core
+// pair holds twice that so completions never find it full.
+inline constexpr std::size_t hops_in_flight_max = 512;
+inline constexpr std::size_t mailbox_ring_entries = 2 * hops_in_flight_max;
+
+// Active expiry: one cycle never holds a shard longer than this.
+inline constexpr std::int64_t expire_cycle_budget_ns = 1'000'000;
+inline constexpr std::int64_t expire_cycle_interval_ms = 100;
+
+// Fibers.
+inline constexpr std::size_t fiber_stack_bytes = 64 * 1024;
+
+static_assert(mailbox_ring_entries >= 2 * hops_in_flight_max);
+static_assert(reply_batch_bytes_max < query_buffer_bytes_max);
+
+}  // namespace eddy::limits
