@@ -1,0 +1,251 @@
+#include "engine/batch.h"
+
+#include <algorithm>
+
+#include "engine/session_context.h"
+
+namespace eddy {
+
+namespace {
+
+LockMode lock_mode_of(const CommandSpec& spec) {
+  return spec.is_write() ? LockMode::kExclusive : LockMode::kShared;
+}
+
+}  // namespace
+
+BatchExecutor::BatchExecutor(Engine* engine, ClientState* client)
+    : engine_(engine),
+      client_(client),
+      coordinator_(engine),
+      wait_group_(&engine->runtime().scheduler()) {
+  batches_.resize(engine_->shard_count());
+}
+
+BatchExecutor::~BatchExecutor() {
+  // Hops point into this object: none may be in flight when it goes.
+  ASSERT_EQ(wait_group_.pending(), 0u);
+}
+
+void BatchExecutor::run_on_shard(Shard& shard, const CommandSpec& spec, Args args, int db,
+                                 ReplyBuilder& reply) {
+  CommandContext ctx{shard, shard.db(static_cast<std::size_t>(db)), db, args, reply,
+                     shard.now_ms()};
+  spec.handler(ctx);
+  ++shard.stats().commands_processed;
+}
+
+bool BatchExecutor::ShardBatch::run_at_target() {
+  shard->refresh_clock();
+  ReplyBuilder reply(&replies);
+  std::vector<std::string_view> keys;
+  std::vector<std::uint32_t> key_positions;
+  for (; next < routed.size(); ++next) {
+    Routed& r = owner->routed_[routed[next]];
+    if (EDDY_UNLIKELY(!shard->locks().empty() || shard->parked_count() != 0)) {
+      key_positions.clear();
+      keys.clear();
+      key_indexes(*r.spec, r.args, key_positions);
+      for (std::uint32_t i : key_positions) keys.push_back(r.args[i]);
+      if (shard->blocked_by_locks(keys, lock_mode_of(*r.spec))) {
+        shard->park(this);
+        return false;
+      }
+    }
+    reply.set_protocol(r.protocol);
+    r.reply_begin = static_cast<std::uint32_t>(replies.size());
+    run_on_shard(*shard, *r.spec, r.args, r.db, reply);
+    r.reply_end = static_cast<std::uint32_t>(replies.size());
+  }
+  return true;
+}
+
+void BatchExecutor::ShardBatch::run_at_origin() { owner->wait_group_.done(); }
+
+BatchExecutor::ShardBatch& BatchExecutor::batch_for(std::uint32_t shard) {
+  auto& slot = batches_[shard];
+  if (!slot) {
+    slot = std::make_unique<ShardBatch>();
+    slot->owner = this;
+    slot->shard = &engine_->shard(shard);
+  }
+  if (slot->routed.empty()) batches_used_.push_back(shard);
+  return *slot;
+}
+
+std::size_t BatchExecutor::execute(std::span<const std::string_view> args,
+                                   std::span<const CommandRef> commands, std::string& out,
+                                   std::size_t out_bytes_soft_max) {
+  std::size_t done = 0;
+  for (const CommandRef& command : commands) {
+    if (client_->close_after_reply) break;
+    if (!stitching_ && out.size() >= out_bytes_soft_max && done > 0) break;
+    ASSERT_GE(command.arg_count, 1u);
+    ASSERT_LE(std::size_t{command.arg_begin} + command.arg_count, args.size());
+    run_command(args.subspan(command.arg_begin, command.arg_count), out);
+    ++done;
+  }
+  finish_segment(out);
+  return done;
+}
+
+void BatchExecutor::reply_error_direct(std::string_view message, std::string& out) {
+  std::string* target = stitching_ ? &session_replies_ : &out;
+  const auto begin = static_cast<std::uint32_t>(target->size());
+  ReplyBuilder reply(target, client_->protocol);
+  reply.error(message);
+  if (stitching_) {
+    routed_.push_back(Routed{nullptr, {}, 0, 0, kSessionSource, begin,
+                             static_cast<std::uint32_t>(target->size())});
+  }
+}
+
+void BatchExecutor::run_command(Args args, std::string& out) {
+  const CommandSpec* spec = engine_->commands().find(args[0]);
+  if (EDDY_UNLIKELY(spec == nullptr)) {
+    // Redis's wording: the name, then up to ~128 bytes of the first arguments, quoted.
+    std::string message = "ERR unknown command '";
+    message.append(args[0].substr(0, 128));
+    message.append("', with args beginning with: ");
+    std::string quoted;
+    for (std::size_t i = 1; i < args.size() && quoted.size() < 128; ++i) {
+      quoted.append("'");
+      quoted.append(args[i].substr(0, 128 - quoted.size()));
+      quoted.append("' ");
+    }
+    message.append(quoted);
+    reply_error_direct(message, out);
+    return;
+  }
+  if (EDDY_UNLIKELY(!spec->arity_ok(args.size()))) {
+    std::string message = "ERR wrong number of arguments for '";
+    message.append(spec->name);
+    message.append("' command");
+    reply_error_direct(message, out);
+    return;
+  }
+  client_->last_command = spec->name;
+  ++client_->commands;
+
+  switch (spec->route) {
+    case CommandRoute::kSession:
+      run_session_command(*spec, args, out);
+      return;
+    case CommandRoute::kAllShards:
+      run_barrier(*spec, args, out);
+      return;
+    case CommandRoute::kKeys:
+      break;
+  }
+  if (engine_->shard_count() == 1) {
+    route_to_shard(0, *spec, args, out);
+    return;
+  }
+  key_scratch_.clear();
+  key_indexes(*spec, args, key_scratch_);
+  ASSERT(!key_scratch_.empty());
+  const std::uint32_t first = engine_->shard_of_key(args[key_scratch_[0]]);
+  for (std::size_t i = 1; i < key_scratch_.size(); ++i) {
+    if (engine_->shard_of_key(args[key_scratch_[i]]) != first) {
+      run_barrier(*spec, args, out);
+      return;
+    }
+  }
+  route_to_shard(first, *spec, args, out);
+}
+
+void BatchExecutor::route_to_shard(std::uint32_t shard_index, const CommandSpec& spec, Args args,
+                                   std::string& out) {
+  Shard& shard = engine_->shard(shard_index);
+  const bool local = shard.home_core() == engine_->runtime().current_core();
+  if (!stitching_ && local) {
+    bool blocked = false;
+    if (EDDY_UNLIKELY(!shard.locks().empty() || shard.parked_count() != 0)) {
+      keys_scratch_.clear();
+      key_scratch_.clear();
+      key_indexes(spec, args, key_scratch_);
+      for (std::uint32_t i : key_scratch_) keys_scratch_.push_back(args[i]);
+      blocked = shard.blocked_by_locks(keys_scratch_, lock_mode_of(spec));
+    }
+    if (!blocked) {
+      // The fast path: run now, reply straight into the output.
+      shard.refresh_clock();
+      ReplyBuilder reply(&out, client_->protocol);
+      run_on_shard(shard, spec, args, client_->db, reply);
+      return;
+    }
+  }
+  stitching_ = true;
+  ShardBatch& batch = batch_for(shard_index);
+  batch.routed.push_back(static_cast<std::uint32_t>(routed_.size()));
+  routed_.push_back(Routed{&spec, args, static_cast<std::uint16_t>(client_->db),
+                           static_cast<std::uint8_t>(client_->protocol), shard_index, 0, 0});
+}
+
+void BatchExecutor::run_session_command(const CommandSpec& spec, Args args, std::string& out) {
+  ASSERT(spec.session_handler != nullptr);
+  std::string* target = stitching_ ? &session_replies_ : &out;
+  const auto begin = static_cast<std::uint32_t>(target->size());
+  ReplyBuilder reply(target, client_->protocol);
+  SessionContext ctx{*engine_, *client_, spec, args, reply, coordinator_};
+  spec.session_handler(ctx);
+  if (stitching_) {
+    routed_.push_back(Routed{&spec, args, 0, 0, kSessionSource, begin,
+                             static_cast<std::uint32_t>(target->size())});
+  }
+}
+
+void BatchExecutor::run_barrier(const CommandSpec& spec, Args args, std::string& out) {
+  finish_segment(out);
+  ReplyBuilder reply(&out, client_->protocol);
+  if (spec.session_handler == nullptr) {
+    reply.error("CROSSSLOT Keys in request don't hash to the same slot");
+    return;
+  }
+  SessionContext ctx{*engine_, *client_, spec, args, reply, coordinator_};
+  spec.session_handler(ctx);
+}
+
+void BatchExecutor::finish_segment(std::string& out) {
+  if (!stitching_) return;
+  Runtime& rt = engine_->runtime();
+  const std::uint32_t core = rt.current_core();
+  // Remote shards first, so they work while this core runs its own part.
+  for (std::uint32_t shard_index : batches_used_) {
+    ShardBatch& batch = *batches_[shard_index];
+    if (batch.shard->home_core() == core) continue;
+    batch.origin_core = core;
+    batch.target_core = batch.shard->home_core();
+    wait_group_.add();
+    rt.post(&batch);
+  }
+  for (std::uint32_t shard_index : batches_used_) {
+    ShardBatch& batch = *batches_[shard_index];
+    if (batch.shard->home_core() != core) continue;
+    batch.origin_core = batch.target_core = core;
+    wait_group_.add();
+    if (batch.run_at_target()) batch.run_at_origin();
+  }
+  wait_group_.wait();
+
+  for (const Routed& r : routed_) {
+    const std::string& source =
+        r.source == kSessionSource ? session_replies_ : batches_[r.source]->replies;
+    ASSERT_LE(r.reply_begin, r.reply_end);
+    ASSERT_LE(r.reply_end, source.size());
+    out.append(source, r.reply_begin, r.reply_end - r.reply_begin);
+  }
+  for (std::uint32_t shard_index : batches_used_) {
+    ShardBatch& batch = *batches_[shard_index];
+    ASSERT_EQ(batch.next, batch.routed.size());
+    batch.routed.clear();
+    batch.replies.clear();
+    batch.next = 0;
+  }
+  batches_used_.clear();
+  routed_.clear();
+  session_replies_.clear();
+  stitching_ = false;
+}
+
+}  // namespace eddy

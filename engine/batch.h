@@ -1,0 +1,96 @@
+#pragma once
+// Executes one batch of a connection's commands (everything parsed from one read) across
+// shards, and leaves the replies in request order in the connection's output bytes.
+//
+// Commands for a shard on this core run inline, straight into the output, when nothing sent
+// to another core is still outstanding. Commands for other shards are grouped into one hop per
+// shard for the whole batch, and the fiber suspends once for all of them; commands that come
+// after a remote one write to side buffers and are stitched into the output in order when the
+// hops return. A command whose keys span shards, or that fans out to every shard, is a
+// barrier: what came before it finishes first, then it runs through the Coordinator.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/client.h"
+#include "engine/engine.h"
+#include "engine/fiber/scheduler.h"
+#include "engine/tx/coordinator.h"
+
+namespace eddy {
+
+// A parsed command: its arguments are args[begin, begin + count) of the batch's argument
+// vector (views into the connection's read buffer, valid for the whole batch).
+struct CommandRef {
+  std::uint32_t arg_begin;
+  std::uint32_t arg_count;
+};
+
+class BatchExecutor {
+ public:
+  BatchExecutor(Engine* engine, ClientState* client);
+  ~BatchExecutor();
+  BatchExecutor(const BatchExecutor&) = delete;
+  BatchExecutor& operator=(const BatchExecutor&) = delete;
+
+  // Runs commands in order, appending their replies to `out`. Returns how many were run: all
+  // of them, or fewer when `out` has passed `out_bytes_soft_max` (the caller flushes and calls
+  // again with the rest), or when the client asked to close (QUIT).
+  std::size_t execute(std::span<const std::string_view> args,
+                      std::span<const CommandRef> commands, std::string& out,
+                      std::size_t out_bytes_soft_max);
+
+ private:
+  static constexpr std::uint32_t kSessionSource = 0xffffffffu;
+
+  struct Routed {
+    const CommandSpec* spec;
+    Args args;
+    std::uint16_t db;
+    std::uint8_t protocol;
+    std::uint32_t source;  // shard index, or kSessionSource
+    std::uint32_t reply_begin;
+    std::uint32_t reply_end;
+  };
+
+  class ShardBatch final : public Hop {
+   public:
+    bool run_at_target() override;
+    void run_at_origin() override;
+
+    BatchExecutor* owner = nullptr;
+    Shard* shard = nullptr;
+    std::vector<std::uint32_t> routed;  // indexes into owner->routed_
+    std::size_t next = 0;
+    std::string replies;
+  };
+
+  void run_command(Args args, std::string& out);
+  void run_session_command(const CommandSpec& spec, Args args, std::string& out);
+  void run_barrier(const CommandSpec& spec, Args args, std::string& out);
+  void route_to_shard(std::uint32_t shard, const CommandSpec& spec, Args args, std::string& out);
+  void reply_error_direct(std::string_view message, std::string& out);
+  ShardBatch& batch_for(std::uint32_t shard);
+  // Finishes the commands routed since the last barrier and stitches their replies into out.
+  void finish_segment(std::string& out);
+  static void run_on_shard(Shard& shard, const CommandSpec& spec, Args args, int db,
+                           ReplyBuilder& reply);
+
+  Engine* engine_;
+  ClientState* client_;
+  Coordinator coordinator_;
+  fiber::WaitGroup wait_group_;
+  bool stitching_ = false;
+  std::vector<Routed> routed_;
+  std::string session_replies_;
+  std::vector<std::unique_ptr<ShardBatch>> batches_;  // by shard, created on first use
+  std::vector<std::uint32_t> batches_used_;
+  std::vector<std::uint32_t> key_scratch_;
+  std::vector<std::string_view> keys_scratch_;
+};
+
+}  // namespace eddy

@@ -1,0 +1,64 @@
+#pragma once
+// What the server knows about one client connection (CLIENT LIST fields, SELECTed database,
+// protocol version). Owned by the connection's session; registered with its core so CLIENT
+// LIST can visit every client, core by core.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace eddy {
+
+struct ClientState {
+  std::uint64_t id = 0;
+  std::uint32_t core = 0;
+  std::string name;
+  std::string lib_name;
+  std::string lib_ver;
+  std::string addr;
+  std::string laddr;
+  int db = 0;
+  int protocol = 2;
+  std::int64_t created_ms = 0;
+  std::int64_t last_active_ms = 0;
+  std::string_view last_command = "NULL";  // a command table name: no copy per command
+  std::uint64_t commands = 0;
+  std::size_t query_buffer_bytes = 0;
+  std::size_t output_bytes = 0;
+  bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
+  bool kill_requested = false;     // set by CLIENT KILL from the client's own core
+
+  // Intrusive list of the clients on one core.
+  ClientState* prev = nullptr;
+  ClientState* next = nullptr;
+};
+
+// The clients of one core. Touched only from that core.
+class ClientRegistry {
+ public:
+  void add(ClientState* client) {
+    client->prev = nullptr;
+    client->next = head_;
+    if (head_ != nullptr) head_->prev = client;
+    head_ = client;
+    ++count_;
+  }
+  void remove(ClientState* client) {
+    if (client->prev != nullptr) client->prev->next = client->next;
+    if (client->next != nullptr) client->next->prev = client->prev;
+    if (head_ == client) head_ = client->next;
+    client->prev = client->next = nullptr;
+    --count_;
+  }
+  template <typename F>
+  void for_each(F&& visit) const {
+    for (ClientState* c = head_; c != nullptr; c = c->next) visit(*c);
+  }
+  std::size_t count() const { return count_; }
+
+ private:
+  ClientState* head_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+}  // namespace eddy

@@ -1,0 +1,152 @@
+#include "engine/cmd/command.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "engine/base/assert.h"
+#include "engine/kv/value.h"
+
+namespace eddy {
+
+namespace {
+
+// No Redis command name is near this long ("georadiusbymember_ro" is 20), so a longer name is
+// unknown without looking: find() lowercases into a stack buffer of this size.
+constexpr std::size_t kCommandNameBytesMax = 32;
+
+char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// FNV-1a: the table is tiny and built once, so the hash only has to spread short ASCII names.
+std::uint64_t name_hash(std::string_view lower_name) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : lower_name) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+}  // namespace
+
+CommandTable::CommandTable() {
+  register_string_commands(*this);
+  register_key_commands(*this);
+  register_server_commands(*this);
+}
+
+void CommandTable::add(CommandSpec spec) {
+  ASSERT(!spec.name.empty());
+  ASSERT_LE(spec.name.size(), kCommandNameBytesMax);
+  for (char c : spec.name) ASSERT_MSG(c == lower_ascii(c), std::string(spec.name));
+  ASSERT_MSG(find(spec.name) == nullptr, "duplicate command " + std::string(spec.name));
+  ASSERT(spec.arity != 0);
+  spec.id = static_cast<std::uint32_t>(specs_.size());
+  specs_.push_back(spec);
+  // Registration happens once at startup with a few hundred commands; rebuilding per add keeps
+  // find() valid at every step without a separate "finish" call.
+  rebuild_index();
+}
+
+void CommandTable::rebuild_index() {
+  // At most half full, so linear probes stay short.
+  std::size_t capacity = 16;
+  while (capacity < specs_.size() * 2) capacity *= 2;
+  index_.assign(capacity, -1);
+  mask_ = capacity - 1;
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    std::size_t slot = static_cast<std::size_t>(name_hash(specs_[i].name)) & mask_;
+    while (index_[slot] >= 0) slot = (slot + 1) & mask_;
+    index_[slot] = static_cast<std::int32_t>(i);
+  }
+}
+
+const CommandSpec* CommandTable::find(std::string_view name) const {
+  if (name.empty() || name.size() > kCommandNameBytesMax || index_.empty()) return nullptr;
+  char lower[kCommandNameBytesMax];
+  for (std::size_t i = 0; i < name.size(); ++i) lower[i] = lower_ascii(name[i]);
+  const std::string_view key(lower, name.size());
+  std::size_t slot = static_cast<std::size_t>(name_hash(key)) & mask_;
+  for (;;) {
+    const std::int32_t at = index_[slot];
+    if (at < 0) return nullptr;
+    const CommandSpec& spec = specs_[static_cast<std::size_t>(at)];
+    if (spec.name == key) return &spec;
+    slot = (slot + 1) & mask_;
+  }
+}
+
+CommandSpec* CommandTable::find_mutable(std::string_view name) {
+  // Only start-up code attaches handlers; specs_ is not resized afterwards.
+  return const_cast<CommandSpec*>(find(name));
+}
+
+void key_indexes(const CommandSpec& spec, Args args, std::vector<std::uint32_t>& out) {
+  if (spec.first_key <= 0) return;
+  const auto argc = static_cast<std::int64_t>(args.size());
+  const std::int64_t first = spec.first_key;
+  const std::int64_t last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  const std::int64_t step = spec.key_step > 0 ? spec.key_step : 1;
+  // Like Redis, positions past the end (a variadic command sent with too few arguments) are
+  // skipped: the handler reports the arity or syntax error itself.
+  for (std::int64_t i = first; i <= last && i < argc; i += step) {
+    out.push_back(static_cast<std::uint32_t>(i));
+  }
+}
+
+bool parse_int64_arg(std::string_view text, std::int64_t* out, ReplyBuilder& reply) {
+  // Redis's string2ll accepts exactly the canonical decimal form of an int64, the same rule
+  // that decides int encoding of values.
+  if (kv::Value::parse_canonical_int(text, out)) return true;
+  reply.error(errors::kNotInteger);
+  return false;
+}
+
+bool parse_double_arg(std::string_view text, double* out, ReplyBuilder& reply) {
+  // Redis (string2d/string2ld) hands the text to strtod/strtold: decimal, exponent, hex and
+  // "inf" forms are numbers; then it rejects what strtod would quietly accept: an empty
+  // string, leading space, trailing bytes (this also catches an embedded NUL), NaN and
+  // overflow/underflow to HUGE_VAL or zero.
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front())) != 0) {
+    reply.error(errors::kNotFloat);
+    return false;
+  }
+  // strtod needs a terminated string; arguments are views into the request buffer.
+  constexpr std::size_t kStackBytes = 128;
+  char stack_buffer[kStackBytes];
+  std::string heap_buffer;
+  const char* terminated;
+  if (text.size() < kStackBytes) {
+    std::memcpy(stack_buffer, text.data(), text.size());
+    stack_buffer[text.size()] = '\0';
+    terminated = stack_buffer;
+  } else {
+    heap_buffer.assign(text);
+    terminated = heap_buffer.c_str();
+  }
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(terminated, &end);
+  const bool range_error =
+      errno == ERANGE && (value == HUGE_VAL || value == -HUGE_VAL || value == 0.0);
+  if (static_cast<std::size_t>(end - terminated) != text.size() || range_error ||
+      std::isnan(value)) {
+    reply.error(errors::kNotFloat);
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace eddy

@@ -1,0 +1,133 @@
+#pragma once
+// The command table: what each command is (name, arity, flags, key positions) and the handler
+// that runs it on one shard. Handlers know nothing of sockets, threads or sessions: they get a
+// shard's database, the arguments and a ReplyBuilder, and run to completion.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/cmd/reply_builder.h"
+
+namespace eddy {
+
+class Shard;
+class Db;
+
+using Args = std::span<const std::string_view>;  // args[0] is the command name as sent
+
+struct CommandContext {
+  Shard& shard;
+  Db& db;
+  int db_index;
+  Args args;
+  ReplyBuilder& reply;
+  std::int64_t now_ms;  // wall-clock ms, read once per batch (Redis caches it per command too)
+};
+
+using CommandHandler = void (*)(CommandContext&);
+
+// Commands that run in the session's fiber rather than on one shard: session-level ones
+// (PING, HELLO, CLIENT ...), fan-outs (DBSIZE, KEYS, INFO ...) and multi-key commands whose
+// keys live on several shards. They may suspend. See engine/session_context.h.
+struct SessionContext;
+using SessionHandler = void (*)(SessionContext&);
+
+// Flags, as COMMAND INFO reports them.
+enum CommandFlag : std::uint32_t {
+  kCmdWrite = 1u << 0,
+  kCmdReadonly = 1u << 1,
+  kCmdDenyOom = 1u << 2,
+  kCmdAdmin = 1u << 3,
+  kCmdPubsub = 1u << 4,
+  kCmdNoscript = 1u << 5,
+  kCmdLoading = 1u << 6,
+  kCmdStale = 1u << 7,
+  kCmdSkipMonitor = 1u << 8,
+  kCmdFast = 1u << 9,
+  kCmdNoAuth = 1u << 10,
+  kCmdMayReplicate = 1u << 11,
+  kCmdSentinel = 1u << 12,
+  kCmdOnlySentinel = 1u << 13,
+  kCmdNoMandatoryKeys = 1u << 14,
+  kCmdAllowBusy = 1u << 15,
+};
+
+// Where a command runs.
+enum class CommandRoute : std::uint8_t {
+  kKeys,        // on the shard(s) owning its keys; multi-shard key sets go through engine/tx
+  kSession,     // by the session itself, no shard (PING, ECHO, HELLO, SELECT, CLIENT, ...)
+  kAllShards,   // fans out to every shard (DBSIZE, FLUSHALL, KEYS, SCAN, RANDOMKEY, ...)
+};
+
+struct CommandSpec {
+  std::string_view name;  // lower case
+  int arity;              // Redis convention: N exact, -N at least N (name included)
+  std::uint32_t flags;
+  int first_key;          // 0 when the command has no keys
+  int last_key;           // -1: the last argument; -2: the one before it
+  int key_step;
+  CommandRoute route;
+  CommandHandler handler;         // kKeys: runs when all keys are on one shard; else nullptr
+  std::string_view group;         // COMMAND DOCS group: "string", "generic", "server", ...
+  std::string_view summary;       // COMMAND DOCS summary
+  std::string_view since;         // first Redis version with the command
+  std::string_view acl_categories;  // space separated, e.g. "@write @string @slow"
+  std::uint32_t id = 0;           // index in the table, set at registration
+  // kSession / kAllShards: the handler. kKeys: the cross-shard version (engine/tx), or
+  // nullptr when the command cannot span shards (then such a call gets a CROSSSLOT error).
+  SessionHandler session_handler = nullptr;
+
+  bool is_write() const { return (flags & kCmdWrite) != 0; }
+  bool arity_ok(std::size_t argc) const {
+    return arity >= 0 ? argc == static_cast<std::size_t>(arity)
+                      : argc >= static_cast<std::size_t>(-arity);
+  }
+};
+
+// Appends the indexes of the key arguments of `args` (per the spec's first/last/step) to
+// `out`. Commands with variable key positions are handled by their spec's numbers.
+void key_indexes(const CommandSpec& spec, Args args, std::vector<std::uint32_t>& out);
+
+class CommandTable {
+ public:
+  CommandTable();
+  // Case-insensitive lookup; nullptr for an unknown command. No allocation.
+  const CommandSpec* find(std::string_view name) const;
+  const std::vector<CommandSpec>& all() const { return specs_; }
+  void add(CommandSpec spec);
+  CommandSpec* find_mutable(std::string_view name);
+
+ private:
+  std::vector<CommandSpec> specs_;
+  std::vector<std::int32_t> index_;  // open addressing over name hashes -> spec index
+  std::size_t mask_ = 0;
+  void rebuild_index();
+};
+
+// Each command family registers its commands (one file per family).
+void register_string_commands(CommandTable& table);
+void register_key_commands(CommandTable& table);
+void register_server_commands(CommandTable& table);
+
+// Shared argument parsing with Redis's exact error replies. Each returns false after
+// writing the error reply.
+bool parse_int64_arg(std::string_view text, std::int64_t* out, ReplyBuilder& reply);
+bool parse_double_arg(std::string_view text, double* out, ReplyBuilder& reply);
+bool equals_ignore_case(std::string_view a, std::string_view b);
+
+// Redis's error texts, in one place so every path says the same thing.
+namespace errors {
+inline constexpr std::string_view kSyntax = "ERR syntax error";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
+inline constexpr std::string_view kWrongType =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kNoSuchKey = "ERR no such key";
+inline constexpr std::string_view kDbIndex = "ERR DB index is out of range";
+}  // namespace errors
+
+}  // namespace eddy

@@ -1,0 +1,929 @@
+// Connection, server and keyspace-wide commands: PING ECHO QUIT HELLO SELECT TIME COMMAND
+// CLIENT CONFIG INFO DBSIZE FLUSHDB FLUSHALL SWAPDB KEYS SCAN RANDOMKEY. Session-level ones
+// touch only the calling client; the rest fan out through the Coordinator.
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "engine/cmd/command.h"
+#include "engine/engine.h"
+#include "engine/session_context.h"
+#include "engine/tx/coordinator.h"
+
+namespace eddy {
+
+namespace {
+
+constexpr std::string_view kRedisVersion = "7.0.15";
+constexpr std::string_view kEddyVersion = "0.1.0";
+
+std::string lower_copy(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string upper_copy(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool parse_uint64(std::string_view text, std::uint64_t* out) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+void unknown_subcommand(SessionContext& ctx, std::string_view command) {
+  ctx.reply.error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) +
+                  "'. Try " + upper_copy(command) + " HELP.");
+}
+
+void wrong_arity(SessionContext& ctx, std::string_view full_name) {
+  ctx.reply.error("ERR wrong number of arguments for '" + std::string(full_name) + "' command");
+}
+
+// ---------------------------------------------------------------- connection
+
+void ping_command(SessionContext& ctx) {
+  if (ctx.args.size() > 2) return wrong_arity(ctx, "ping");
+  if (ctx.args.size() == 2) {
+    ctx.reply.bulk(ctx.args[1]);
+  } else {
+    ctx.reply.simple("PONG");
+  }
+}
+
+void echo_command(SessionContext& ctx) { ctx.reply.bulk(ctx.args[1]); }
+
+void quit_command(SessionContext& ctx) {
+  ctx.reply.ok();
+  ctx.client.close_after_reply = true;
+}
+
+void select_command(SessionContext& ctx) {
+  std::int64_t index = 0;
+  if (!parse_int64_arg(ctx.args[1], &index, ctx.reply)) return;
+  if (index < 0 || index >= static_cast<std::int64_t>(limits::databases)) {
+    ctx.reply.error(errors::kDbIndex);
+    return;
+  }
+  ctx.client.db = static_cast<int>(index);
+  ctx.reply.ok();
+}
+
+void time_command(SessionContext& ctx) {
+  const std::int64_t us = ctx.engine.runtime().unix_now_us();
+  ctx.reply.array(2);
+  ctx.reply.bulk_integer(us / 1'000'000);
+  ctx.reply.bulk_integer(us % 1'000'000);
+}
+
+void hello_command(SessionContext& ctx) {
+  std::size_t next = 1;
+  int protocol = ctx.client.protocol;
+  if (ctx.args.size() >= 2) {
+    std::int64_t version = 0;
+    std::string_view text = ctx.args[1];
+    bool numeric = !text.empty() && text.size() <= 20;
+    for (char c : text) numeric = numeric && (c >= '0' && c <= '9');
+    if (!numeric || !std::from_chars(text.data(), text.data() + text.size(), version).ptr) {
+      ctx.reply.error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    if (version < 2 || version > 3) {
+      ctx.reply.error("NOPROTO unsupported protocol version");
+      return;
+    }
+    protocol = static_cast<int>(version);
+    next = 2;
+  }
+  std::string_view new_name;
+  bool set_name = false;
+  for (; next < ctx.args.size(); ++next) {
+    const std::size_t left = ctx.args.size() - next - 1;
+    if (equals_ignore_case(ctx.args[next], "AUTH") && left >= 2) {
+      // No ACLs: the default user has no password, as in a fresh Redis.
+      if (ctx.args[next + 1] != "default") {
+        ctx.reply.error(
+            "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+      }
+      next += 2;
+    } else if (equals_ignore_case(ctx.args[next], "SETNAME") && left >= 1) {
+      new_name = ctx.args[next + 1];
+      set_name = true;
+      ++next;
+    } else {
+      ctx.reply.error("ERR Syntax error in HELLO option '" + std::string(ctx.args[next]) + "'");
+      return;
+    }
+  }
+  if (set_name) {
+    for (char c : new_name) {
+      if (c < '!' || c > '~') {
+        ctx.reply.error(
+            "ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+      }
+    }
+    ctx.client.name = std::string(new_name);
+  }
+  ctx.client.protocol = protocol;
+  ctx.reply.set_protocol(protocol);
+  ctx.reply.map(7);
+  ctx.reply.bulk("server");
+  ctx.reply.bulk("redis");
+  ctx.reply.bulk("version");
+  ctx.reply.bulk(kRedisVersion);
+  ctx.reply.bulk("proto");
+  ctx.reply.integer(protocol);
+  ctx.reply.bulk("id");
+  ctx.reply.integer(static_cast<std::int64_t>(ctx.client.id));
+  ctx.reply.bulk("mode");
+  ctx.reply.bulk("standalone");
+  ctx.reply.bulk("role");
+  ctx.reply.bulk("master");
+  ctx.reply.bulk("modules");
+  ctx.reply.array(0);
+}
+
+// ---------------------------------------------------------------- COMMAND
+
+void flag_names(std::uint32_t flags, std::vector<std::string_view>& out) {
+  static constexpr std::pair<std::uint32_t, std::string_view> kNames[] = {
+      {kCmdWrite, "write"},         {kCmdReadonly, "readonly"},
+      {kCmdDenyOom, "denyoom"},     {kCmdAdmin, "admin"},
+      {kCmdPubsub, "pubsub"},       {kCmdNoscript, "noscript"},
+      {kCmdLoading, "loading"},     {kCmdStale, "stale"},
+      {kCmdSkipMonitor, "skip_monitor"}, {kCmdFast, "fast"},
+      {kCmdNoAuth, "no_auth"},      {kCmdMayReplicate, "may_replicate"},
+      {kCmdNoMandatoryKeys, "no_mandatory_keys"}, {kCmdAllowBusy, "allow_busy"},
+  };
+  for (const auto& [bit, name] : kNames) {
+    if (flags & bit) out.push_back(name);
+  }
+}
+
+void command_info_entry(ReplyBuilder& reply, const CommandSpec& spec) {
+  reply.array(10);
+  reply.bulk(spec.name);
+  reply.integer(spec.arity);
+  std::vector<std::string_view> flags;
+  flag_names(spec.flags, flags);
+  reply.set(flags.size());
+  for (auto f : flags) reply.simple(f);
+  reply.integer(spec.first_key);
+  reply.integer(spec.last_key);
+  reply.integer(spec.key_step);
+  std::vector<std::string_view> categories;
+  std::string_view acl = spec.acl_categories;
+  while (!acl.empty()) {
+    auto space = acl.find(' ');
+    if (space != 0) categories.push_back(acl.substr(0, space));
+    if (space == std::string_view::npos) break;
+    acl.remove_prefix(space + 1);
+  }
+  reply.set(categories.size());
+  for (auto c : categories) reply.simple(c);
+  reply.set(0);    // tips
+  reply.array(0);  // key specifications (first/last/step above carry the key positions)
+  reply.array(0);  // subcommands
+}
+
+void command_docs_entry(ReplyBuilder& reply, const CommandSpec& spec) {
+  reply.bulk(spec.name);
+  reply.map(3);
+  reply.bulk("summary");
+  reply.bulk(spec.summary);
+  reply.bulk("since");
+  reply.bulk(spec.since);
+  reply.bulk("group");
+  reply.bulk(spec.group);
+}
+
+void command_command(SessionContext& ctx) {
+  const auto& all = ctx.engine.commands().all();
+  if (ctx.args.size() == 1) {
+    ctx.reply.array(all.size());
+    for (const auto& spec : all) command_info_entry(ctx.reply, spec);
+    return;
+  }
+  std::string_view sub = ctx.args[1];
+  if (equals_ignore_case(sub, "COUNT")) {
+    if (ctx.args.size() != 2) return wrong_arity(ctx, "command|count");
+    ctx.reply.integer(static_cast<std::int64_t>(all.size()));
+  } else if (equals_ignore_case(sub, "INFO")) {
+    if (ctx.args.size() == 2) {
+      ctx.reply.array(all.size());
+      for (const auto& spec : all) command_info_entry(ctx.reply, spec);
+      return;
+    }
+    ctx.reply.array(ctx.args.size() - 2);
+    for (std::size_t i = 2; i < ctx.args.size(); ++i) {
+      const CommandSpec* spec = ctx.engine.commands().find(ctx.args[i]);
+      if (spec == nullptr) {
+        ctx.reply.null_array();
+      } else {
+        command_info_entry(ctx.reply, *spec);
+      }
+    }
+  } else if (equals_ignore_case(sub, "DOCS")) {
+    std::vector<const CommandSpec*> wanted;
+    if (ctx.args.size() == 2) {
+      for (const auto& spec : all) wanted.push_back(&spec);
+    } else {
+      for (std::size_t i = 2; i < ctx.args.size(); ++i) {
+        if (const CommandSpec* spec = ctx.engine.commands().find(ctx.args[i])) {
+          wanted.push_back(spec);
+        }
+      }
+    }
+    ctx.reply.map(wanted.size());
+    for (const CommandSpec* spec : wanted) command_docs_entry(ctx.reply, *spec);
+  } else if (equals_ignore_case(sub, "LIST")) {
+    ctx.reply.array(all.size());
+    for (const auto& spec : all) ctx.reply.bulk(spec.name);
+  } else if (equals_ignore_case(sub, "GETKEYS")) {
+    if (ctx.args.size() < 3) return wrong_arity(ctx, "command|getkeys");
+    Args target = ctx.args.subspan(2);
+    const CommandSpec* spec = ctx.engine.commands().find(target[0]);
+    if (spec == nullptr) {
+      ctx.reply.error("ERR Invalid command specified");
+      return;
+    }
+    if (!spec->arity_ok(target.size())) {
+      ctx.reply.error("ERR Invalid number of arguments specified for command");
+      return;
+    }
+    std::vector<std::uint32_t> indexes;
+    if (spec->first_key > 0) key_indexes(*spec, target, indexes);
+    if (indexes.empty()) {
+      ctx.reply.error("ERR The command has no key arguments");
+      return;
+    }
+    ctx.reply.array(indexes.size());
+    for (auto i : indexes) ctx.reply.bulk(target[i]);
+  } else if (equals_ignore_case(sub, "HELP")) {
+    static constexpr std::string_view kHelp[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)", "    Return details about all Redis commands.", "COUNT",
+        "    Return the total number of commands in this Redis server.", "LIST",
+        "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.", "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "GETKEYS <full-command>", "    Return the keys from a full Redis command.", "HELP",
+        "    Print this help."};
+    ctx.reply.array(std::size(kHelp));
+    for (auto line : kHelp) ctx.reply.simple(line);
+  } else {
+    unknown_subcommand(ctx, "COMMAND");
+  }
+}
+
+// ---------------------------------------------------------------- CLIENT
+
+std::string client_info_line(const ClientState& c, std::int64_t now_ms) {
+  std::string line;
+  line.reserve(256);
+  auto field = [&](std::string_view key, std::string_view value) {
+    if (!line.empty()) line.push_back(' ');
+    line.append(key);
+    line.push_back('=');
+    line.append(value);
+  };
+  auto num = [&](std::string_view key, std::int64_t value) { field(key, std::to_string(value)); };
+  num("id", static_cast<std::int64_t>(c.id));
+  field("addr", c.addr);
+  field("laddr", c.laddr);
+  num("fd", -1);
+  field("name", c.name);
+  num("age", (now_ms - c.created_ms) / 1000);
+  num("idle", (now_ms - c.last_active_ms) / 1000);
+  field("flags", "N");
+  num("db", c.db);
+  num("sub", 0);
+  num("psub", 0);
+  num("ssub", 0);
+  num("multi", -1);
+  num("qbuf", static_cast<std::int64_t>(c.query_buffer_bytes));
+  num("qbuf-free", 0);
+  num("argv-mem", 0);
+  num("multi-mem", 0);
+  num("rbs", 0);
+  num("rbp", 0);
+  num("obl", static_cast<std::int64_t>(c.output_bytes));
+  num("oll", 0);
+  num("omem", 0);
+  num("tot-mem", 0);
+  field("events", "r");
+  field("cmd", c.last_command == "NULL" ? "NULL" : lower_copy(c.last_command));
+  field("user", "default");
+  num("redir", -1);
+  num("resp", c.protocol);
+  field("lib-name", c.lib_name);
+  field("lib-ver", c.lib_ver);
+  return line;
+}
+
+bool valid_client_name(std::string_view name) {
+  for (char c : name) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+
+void client_command(SessionContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  const std::int64_t now_ms = ctx.engine.runtime().unix_now_ms();
+  if (equals_ignore_case(sub, "ID")) {
+    if (ctx.args.size() != 2) return wrong_arity(ctx, "client|id");
+    ctx.reply.integer(static_cast<std::int64_t>(ctx.client.id));
+  } else if (equals_ignore_case(sub, "SETNAME")) {
+    if (ctx.args.size() != 3) return wrong_arity(ctx, "client|setname");
+    if (!valid_client_name(ctx.args[2])) {
+      ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+      return;
+    }
+    ctx.client.name = std::string(ctx.args[2]);
+    ctx.reply.ok();
+  } else if (equals_ignore_case(sub, "GETNAME")) {
+    if (ctx.args.size() != 2) return wrong_arity(ctx, "client|getname");
+    if (ctx.client.name.empty()) {
+      ctx.reply.null();
+    } else {
+      ctx.reply.bulk(ctx.client.name);
+    }
+  } else if (equals_ignore_case(sub, "SETINFO")) {
+    if (ctx.args.size() != 4) return wrong_arity(ctx, "client|setinfo");
+    std::string_view attr = ctx.args[2];
+    if (!valid_client_name(ctx.args[3])) {
+      ctx.reply.error("ERR " + upper_copy(attr) +
+                      " cannot contain spaces, newlines or special characters.");
+      return;
+    }
+    if (equals_ignore_case(attr, "LIB-NAME")) {
+      ctx.client.lib_name = std::string(ctx.args[3]);
+    } else if (equals_ignore_case(attr, "LIB-VER")) {
+      ctx.client.lib_ver = std::string(ctx.args[3]);
+    } else {
+      ctx.reply.error("ERR Unrecognized option '" + std::string(attr) + "'");
+      return;
+    }
+    ctx.reply.ok();
+  } else if (equals_ignore_case(sub, "INFO")) {
+    if (ctx.args.size() != 2) return wrong_arity(ctx, "client|info");
+    ctx.reply.verbatim(client_info_line(ctx.client, now_ms) + "\n");
+  } else if (equals_ignore_case(sub, "LIST")) {
+    // CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]
+    std::vector<std::uint64_t> ids;
+    bool only_none = false;
+    for (std::size_t i = 2; i < ctx.args.size(); ++i) {
+      if (equals_ignore_case(ctx.args[i], "TYPE") && i + 1 < ctx.args.size()) {
+        std::string_view type = ctx.args[++i];
+        if (equals_ignore_case(type, "normal")) continue;
+        if (equals_ignore_case(type, "master") || equals_ignore_case(type, "replica") ||
+            equals_ignore_case(type, "slave") || equals_ignore_case(type, "pubsub")) {
+          only_none = true;
+          continue;
+        }
+        ctx.reply.error("ERR Unknown client type '" + std::string(type) + "'");
+        return;
+      } else if (equals_ignore_case(ctx.args[i], "ID") && i + 1 < ctx.args.size()) {
+        for (++i; i < ctx.args.size(); ++i) {
+          std::uint64_t id = 0;
+          if (!parse_uint64(ctx.args[i], &id) || id == 0) {
+            ctx.reply.error("ERR Invalid client ID");
+            return;
+          }
+          ids.push_back(id);
+        }
+      } else {
+        ctx.reply.error(errors::kSyntax);
+        return;
+      }
+    }
+    std::vector<std::string> per_core(ctx.engine.runtime().core_count());
+    if (!only_none) {
+      ctx.coordinator.run_on_all_cores([&](std::uint32_t core) {
+        std::string& text = per_core[core];
+        ctx.engine.clients_on(core).for_each([&](const ClientState& c) {
+          if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) return;
+          text += client_info_line(c, now_ms);
+          text += '\n';
+        });
+      });
+    }
+    std::string all;
+    for (auto& text : per_core) all += text;
+    ctx.reply.verbatim(all);
+  } else if (equals_ignore_case(sub, "NO-EVICT") || equals_ignore_case(sub, "NO-TOUCH")) {
+    if (ctx.args.size() != 3) return wrong_arity(ctx, "client|" + lower_copy(sub));
+    if (!equals_ignore_case(ctx.args[2], "on") && !equals_ignore_case(ctx.args[2], "off")) {
+      ctx.reply.error(errors::kSyntax);
+      return;
+    }
+    ctx.reply.ok();
+  } else if (equals_ignore_case(sub, "HELP")) {
+    static constexpr std::string_view kHelp[] = {
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME", "    Return the name of the current connection.", "ID",
+        "    Return the ID of the current connection.", "INFO",
+        "    Return information about the current client connection.",
+        "LIST [options ...]", "    Return information about client connections.",
+        "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        "SETINFO <option> <value>", "    Set client meta attr (LIB-NAME or LIB-VER).", "HELP",
+        "    Print this help."};
+    ctx.reply.array(std::size(kHelp));
+    for (auto line : kHelp) ctx.reply.simple(line);
+  } else {
+    unknown_subcommand(ctx, "CLIENT");
+  }
+}
+
+// ---------------------------------------------------------------- CONFIG
+
+void config_command(SessionContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  if (equals_ignore_case(sub, "GET")) {
+    if (ctx.args.size() < 3) return wrong_arity(ctx, "config|get");
+    std::vector<std::pair<std::string, std::string>> found;
+    for (std::size_t i = 2; i < ctx.args.size(); ++i) {
+      for (auto& pair : ctx.engine.config().get(ctx.args[i])) {
+        bool seen = std::any_of(found.begin(), found.end(),
+                                [&](const auto& f) { return f.first == pair.first; });
+        if (!seen) found.push_back(std::move(pair));
+      }
+    }
+    ctx.reply.map(found.size());
+    for (const auto& [name, value] : found) {
+      ctx.reply.bulk(name);
+      ctx.reply.bulk(value);
+    }
+  } else if (equals_ignore_case(sub, "SET")) {
+    if (ctx.args.size() < 4 || ctx.args.size() % 2 != 0) return wrong_arity(ctx, "config|set");
+    for (std::size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
+      std::string error;
+      if (!ctx.engine.config().set(ctx.args[i], ctx.args[i + 1], &error)) {
+        ctx.reply.error(error);
+        return;
+      }
+    }
+    ctx.reply.ok();
+  } else if (equals_ignore_case(sub, "RESETSTAT")) {
+    ctx.reply.ok();
+  } else if (equals_ignore_case(sub, "REWRITE")) {
+    ctx.reply.error("ERR The server is running without a config file");
+  } else if (equals_ignore_case(sub, "HELP")) {
+    static constexpr std::string_view kHelp[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.", "REWRITE",
+        "    Rewrite the configuration file.", "HELP", "    Print this help."};
+    ctx.reply.array(std::size(kHelp));
+    for (auto line : kHelp) ctx.reply.simple(line);
+  } else {
+    unknown_subcommand(ctx, "CONFIG");
+  }
+}
+
+// ---------------------------------------------------------------- keyspace fan-outs
+
+void dbsize_command(SessionContext& ctx) {
+  const int db = ctx.client.db;
+  std::vector<std::size_t> sizes(ctx.engine.shard_count());
+  ctx.coordinator.run_on_all([&](Shard& shard) { sizes[shard.id()] = shard.db(db).size(); });
+  std::size_t total = 0;
+  for (auto n : sizes) total += n;
+  ctx.reply.integer(static_cast<std::int64_t>(total));
+}
+
+bool flush_mode_ok(SessionContext& ctx) {
+  if (ctx.args.size() > 2) {
+    ctx.reply.error(errors::kSyntax);
+    return false;
+  }
+  if (ctx.args.size() == 2 && !equals_ignore_case(ctx.args[1], "ASYNC") &&
+      !equals_ignore_case(ctx.args[1], "SYNC")) {
+    ctx.reply.error(errors::kSyntax);
+    return false;
+  }
+  return true;
+}
+
+void flushdb_command(SessionContext& ctx) {
+  if (!flush_mode_ok(ctx)) return;
+  const int db = ctx.client.db;
+  ctx.coordinator.run_on_all([&](Shard& shard) { shard.db(db).clear(); });
+  ctx.reply.ok();
+}
+
+void flushall_command(SessionContext& ctx) {
+  if (!flush_mode_ok(ctx)) return;
+  ctx.coordinator.run_on_all([&](Shard& shard) {
+    for (std::size_t i = 0; i < shard.db_count(); ++i) shard.db(i).clear();
+  });
+  ctx.reply.ok();
+}
+
+void swapdb_command(SessionContext& ctx) {
+  std::int64_t a = 0;
+  std::int64_t b = 0;
+  ReplyBuilder quiet(nullptr);
+  std::string scratch;
+  quiet.set_out(&scratch);
+  if (!parse_int64_arg(ctx.args[1], &a, quiet)) {
+    ctx.reply.error("ERR invalid first DB index");
+    return;
+  }
+  if (!parse_int64_arg(ctx.args[2], &b, quiet)) {
+    ctx.reply.error("ERR invalid second DB index");
+    return;
+  }
+  const auto dbs = static_cast<std::int64_t>(limits::databases);
+  if (a < 0 || a >= dbs || b < 0 || b >= dbs) {
+    ctx.reply.error(errors::kDbIndex);
+    return;
+  }
+  if (a != b) {
+    ctx.coordinator.run_on_all([&](Shard& shard) {
+      shard.db(static_cast<std::size_t>(a)).swap(shard.db(static_cast<std::size_t>(b)));
+    });
+  }
+  ctx.reply.ok();
+}
+
+bool live(const kv::Entry& entry, std::int64_t now_ms) {
+  return entry.expire_at_ms == 0 || entry.expire_at_ms > now_ms;
+}
+
+void keys_command(SessionContext& ctx) {
+  const int db = ctx.client.db;
+  const std::string_view pattern = ctx.args[1];
+  const bool all = pattern == "*";
+  std::vector<std::vector<std::string>> per_shard(ctx.engine.shard_count());
+  ctx.coordinator.run_on_all([&](Shard& shard) {
+    auto& keys = per_shard[shard.id()];
+    const std::int64_t now = shard.now_ms();
+    std::uint64_t cursor = 0;
+    do {
+      cursor = shard.db(db).table().scan(cursor, 1024, [&](const kv::Entry& entry) {
+        if (!live(entry, now)) return;
+        std::string_view key = entry.key.view();
+        if (all || glob_match(pattern, key)) keys.emplace_back(key);
+      });
+    } while (cursor != 0);
+  });
+  std::size_t count = 0;
+  for (auto& keys : per_shard) count += keys.size();
+  ctx.reply.array(count);
+  for (auto& keys : per_shard) {
+    for (auto& key : keys) ctx.reply.bulk(key);
+  }
+}
+
+// SCAN's cursor: the shard index in the top 16 bits, the shard's table cursor (48 bits) below.
+constexpr int kScanShardShift = 48;
+constexpr std::uint64_t kScanPositionMask = (1ULL << kScanShardShift) - 1;
+
+void scan_command(SessionContext& ctx) {
+  std::uint64_t cursor = 0;
+  if (!parse_uint64(ctx.args[1], &cursor)) {
+    ctx.reply.error("ERR invalid cursor");
+    return;
+  }
+  std::int64_t count = 10;
+  std::string_view pattern;
+  bool have_pattern = false;
+  std::string_view type;
+  bool have_type = false;
+  for (std::size_t i = 2; i < ctx.args.size(); i += 2) {
+    if (i + 1 >= ctx.args.size()) {
+      ctx.reply.error(errors::kSyntax);
+      return;
+    }
+    if (equals_ignore_case(ctx.args[i], "COUNT")) {
+      if (!parse_int64_arg(ctx.args[i + 1], &count, ctx.reply)) return;
+      if (count < 1) {
+        ctx.reply.error(errors::kSyntax);
+        return;
+      }
+    } else if (equals_ignore_case(ctx.args[i], "MATCH")) {
+      pattern = ctx.args[i + 1];
+      have_pattern = pattern != "*";
+    } else if (equals_ignore_case(ctx.args[i], "TYPE")) {
+      type = ctx.args[i + 1];
+      have_type = true;
+    } else {
+      ctx.reply.error(errors::kSyntax);
+      return;
+    }
+  }
+  const int db = ctx.client.db;
+  std::uint32_t shard_index = static_cast<std::uint32_t>(cursor >> kScanShardShift);
+  std::uint64_t position = cursor & kScanPositionMask;
+  std::vector<std::string> keys;
+  std::size_t visited = 0;
+  const bool type_matches = !have_type || equals_ignore_case(type, "string");
+  std::uint64_t next_cursor = 0;
+  while (shard_index < ctx.engine.shard_count()) {
+    ctx.coordinator.run_on(shard_index, [&](Shard& shard) {
+      const std::int64_t now = shard.now_ms();
+      position = shard.db(db).table().scan(
+          position, static_cast<std::size_t>(count) - std::min<std::size_t>(visited, count - 1),
+          [&](const kv::Entry& entry) {
+            ++visited;
+            if (!live(entry, now) || !type_matches) return;
+            std::string_view key = entry.key.view();
+            if (have_pattern && !glob_match(pattern, key)) return;
+            keys.emplace_back(key);
+          });
+    });
+    if (position != 0) {
+      next_cursor = (static_cast<std::uint64_t>(shard_index) << kScanShardShift) | position;
+      break;
+    }
+    ++shard_index;
+    if (shard_index >= ctx.engine.shard_count()) {
+      next_cursor = 0;
+      break;
+    }
+    next_cursor = static_cast<std::uint64_t>(shard_index) << kScanShardShift;
+    if (visited >= static_cast<std::size_t>(count)) break;
+  }
+  ctx.reply.array(2);
+  ctx.reply.bulk(std::to_string(next_cursor));
+  ctx.reply.array(keys.size());
+  for (auto& key : keys) ctx.reply.bulk(key);
+}
+
+void randomkey_command(SessionContext& ctx) {
+  const int db = ctx.client.db;
+  const std::uint32_t shards = ctx.engine.shard_count();
+  Rng& rng = ctx.engine.runtime().rng();
+  const std::uint32_t start = static_cast<std::uint32_t>(rng.below(shards));
+  for (std::uint32_t i = 0; i < shards; ++i) {
+    const std::uint32_t shard_index = (start + i) % shards;
+    std::optional<std::string> found;
+    std::uint64_t draws[8];
+    for (auto& d : draws) d = rng.next();
+    ctx.coordinator.run_on(shard_index, [&](Shard& shard) {
+      Db& d = shard.db(db);
+      const std::int64_t now = shard.now_ms();
+      for (std::uint64_t draw : draws) {
+        kv::Entry* entry = d.table().random_entry(draw);
+        if (entry == nullptr) return;
+        if (live(*entry, now)) {
+          found.emplace(entry->key.view());
+          return;
+        }
+      }
+    });
+    if (found) {
+      ctx.reply.bulk(*found);
+      return;
+    }
+  }
+  ctx.reply.null();
+}
+
+// ---------------------------------------------------------------- INFO
+
+struct ShardFigures {
+  std::array<std::size_t, limits::databases> keys{};
+  std::array<std::size_t, limits::databases> expires{};
+  std::size_t memory_bytes = 0;
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t commands = 0;
+  std::uint64_t expired = 0;
+};
+
+std::string human_bytes(std::size_t bytes) {
+  char buffer[64];
+  const double b = static_cast<double>(bytes);
+  if (bytes < 1024) {
+    std::snprintf(buffer, sizeof buffer, "%zuB", bytes);
+  } else if (bytes < 1024 * 1024) {
+    std::snprintf(buffer, sizeof buffer, "%.2fK", b / 1024);
+  } else if (bytes < 1024ULL * 1024 * 1024) {
+    std::snprintf(buffer, sizeof buffer, "%.2fM", b / (1024 * 1024));
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.2fG", b / (1024.0 * 1024 * 1024));
+  }
+  return buffer;
+}
+
+void info_command(SessionContext& ctx) {
+  std::vector<std::string> sections;
+  for (std::size_t i = 1; i < ctx.args.size(); ++i) sections.push_back(lower_copy(ctx.args[i]));
+  const bool everything =
+      sections.empty() || std::any_of(sections.begin(), sections.end(), [](auto& s) {
+        return s == "all" || s == "everything" || s == "default";
+      });
+  auto wanted = [&](std::string_view name) {
+    return everything || std::find(sections.begin(), sections.end(), name) != sections.end();
+  };
+
+  std::vector<ShardFigures> figures(ctx.engine.shard_count());
+  ctx.coordinator.run_on_all([&](Shard& shard) {
+    ShardFigures& f = figures[shard.id()];
+    for (std::size_t d = 0; d < shard.db_count(); ++d) {
+      Db& db = shard.db(d);
+      f.keys[d] = db.size();
+      f.expires[d] = db.volatile_count();
+      f.memory_bytes += db.table().memory_bytes();
+      f.expired += db.expired_keys();
+    }
+    f.hits = shard.stats().keyspace_hits;
+    f.misses = shard.stats().keyspace_misses;
+    f.commands = shard.stats().commands_processed;
+  });
+  ShardFigures total;
+  for (const auto& f : figures) {
+    for (std::size_t d = 0; d < limits::databases; ++d) {
+      total.keys[d] += f.keys[d];
+      total.expires[d] += f.expires[d];
+    }
+    total.memory_bytes += f.memory_bytes;
+    total.hits += f.hits;
+    total.misses += f.misses;
+    total.commands += f.commands;
+    total.expired += f.expired;
+  }
+
+  Runtime& rt = ctx.engine.runtime();
+  const std::int64_t uptime_s =
+      (rt.monotonic_now() - ctx.engine.start_monotonic()) / kNanosPerSecond;
+  const EngineOptions& options = ctx.engine.options();
+  NodeStats& stats = ctx.engine.stats();
+  std::string text;
+  auto line = [&](std::string_view key, const std::string& value) {
+    text.append(key);
+    text.push_back(':');
+    text.append(value);
+    text.append("\r\n");
+  };
+  auto section = [&](std::string_view title) {
+    if (!text.empty()) text.append("\r\n");
+    text.append("# ");
+    text.append(title);
+    text.append("\r\n");
+  };
+  if (wanted("server")) {
+    section("Server");
+    line("redis_version", std::string(kRedisVersion));
+    line("eddy_version", std::string(kEddyVersion));
+    line("redis_git_sha1", "00000000");
+    line("redis_git_dirty", "0");
+    line("redis_mode", "standalone");
+    line("os", "Linux");
+    line("arch_bits", "64");
+    line("multiplexing_api", "epoll");
+    line("process_id", std::to_string(options.process_id));
+    line("tcp_port", std::to_string(options.port));
+    line("server_time_usec", std::to_string(rt.unix_now_us()));
+    line("uptime_in_seconds", std::to_string(uptime_s));
+    line("uptime_in_days", std::to_string(uptime_s / 86400));
+    line("hz", "10");
+    line("io_threads_active", "0");
+    line("eddy_workers", std::to_string(rt.core_count()));
+    line("eddy_shards", std::to_string(ctx.engine.shard_count()));
+    line("executable", options.executable);
+    line("config_file", options.config_file);
+  }
+  if (wanted("clients")) {
+    section("Clients");
+    line("connected_clients", std::to_string(stats.connected_clients.load(std::memory_order_relaxed)));
+    line("maxclients", ctx.engine.config().get_one("maxclients"));
+    line("blocked_clients", "0");
+    line("tracking_clients", "0");
+  }
+  if (wanted("memory")) {
+    section("Memory");
+    line("used_memory", std::to_string(total.memory_bytes));
+    line("used_memory_human", human_bytes(total.memory_bytes));
+    line("maxmemory", ctx.engine.config().get_one("maxmemory"));
+    line("maxmemory_policy", ctx.engine.config().get_one("maxmemory-policy"));
+  }
+  if (wanted("persistence")) {
+    section("Persistence");
+    line("loading", "0");
+    line("rdb_changes_since_last_save", "0");
+    line("rdb_bgsave_in_progress", "0");
+    line("aof_enabled", "0");
+    line("aof_rewrite_in_progress", "0");
+  }
+  if (wanted("stats")) {
+    section("Stats");
+    line("total_connections_received",
+         std::to_string(stats.connections_received.load(std::memory_order_relaxed)));
+    line("total_commands_processed", std::to_string(total.commands));
+    line("rejected_connections",
+         std::to_string(stats.rejected_connections.load(std::memory_order_relaxed)));
+    line("expired_keys", std::to_string(total.expired));
+    line("evicted_keys", "0");
+    line("keyspace_hits", std::to_string(total.hits));
+    line("keyspace_misses", std::to_string(total.misses));
+  }
+  if (wanted("replication")) {
+    section("Replication");
+    line("role", "master");
+    line("connected_slaves", "0");
+    line("master_repl_offset", "0");
+  }
+  if (wanted("keyspace")) {
+    section("Keyspace");
+    for (std::size_t d = 0; d < limits::databases; ++d) {
+      if (total.keys[d] == 0) continue;
+      line("db" + std::to_string(d), "keys=" + std::to_string(total.keys[d]) +
+                                         ",expires=" + std::to_string(total.expires[d]) +
+                                         ",avg_ttl=0");
+    }
+  }
+  ctx.reply.verbatim(text);
+}
+
+CommandSpec spec(std::string_view name, int arity, std::uint32_t flags, CommandRoute route,
+                 SessionHandler handler, std::string_view group, std::string_view summary,
+                 std::string_view since, std::string_view acl, int first_key = 0,
+                 int last_key = 0, int step = 0) {
+  CommandSpec s{};
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first_key;
+  s.last_key = last_key;
+  s.key_step = step;
+  s.route = route;
+  s.handler = nullptr;
+  s.group = group;
+  s.summary = summary;
+  s.since = since;
+  s.acl_categories = acl;
+  s.session_handler = handler;
+  return s;
+}
+
+}  // namespace
+
+void register_server_commands(CommandTable& table) {
+  using R = CommandRoute;
+  table.add(spec("ping", -1, kCmdFast, R::kSession, ping_command, "connection",
+                 "Returns the server's liveliness response.", "1.0.0", "@fast @connection"));
+  table.add(spec("echo", 2, kCmdFast, R::kSession, echo_command, "connection",
+                 "Returns the given string.", "1.0.0", "@fast @connection"));
+  table.add(spec("quit", -1,
+                 kCmdAllowBusy | kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth,
+                 R::kSession, quit_command, "connection", "Closes the connection.", "1.0.0",
+                 "@fast @connection"));
+  table.add(spec("hello", -1,
+                 kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+                 R::kSession, hello_command, "connection", "Handshakes with the Redis server.",
+                 "6.0.0", "@fast @connection"));
+  table.add(spec("select", 2, kCmdLoading | kCmdStale | kCmdFast, R::kSession, select_command,
+                 "connection", "Changes the selected database.", "1.0.0", "@fast @connection"));
+  table.add(spec("time", 1, kCmdLoading | kCmdStale | kCmdFast, R::kSession, time_command,
+                 "server", "Returns the server time.", "2.6.0", "@fast"));
+  table.add(spec("command", -1, kCmdLoading | kCmdStale, R::kSession, command_command, "server",
+                 "Returns detailed information about all commands.", "2.8.13",
+                 "@slow @connection"));
+  table.add(spec("client", -2, 0, R::kAllShards, client_command, "connection",
+                 "A container for client connection commands.", "2.4.0", "@slow"));
+  table.add(spec("config", -2, 0, R::kSession, config_command, "server",
+                 "A container for server configuration commands.", "2.0.0", "@slow"));
+  table.add(spec("info", -1, kCmdLoading | kCmdStale, R::kAllShards, info_command, "server",
+                 "Returns information and statistics about the server.", "1.0.0",
+                 "@slow @dangerous"));
+  table.add(spec("dbsize", 1, kCmdReadonly | kCmdFast, R::kAllShards, dbsize_command, "server",
+                 "Returns the number of keys in the database.", "1.0.0",
+                 "@keyspace @read @fast"));
+  table.add(spec("flushdb", -1, kCmdWrite, R::kAllShards, flushdb_command, "server",
+                 "Removes all keys from the current database.", "1.0.0",
+                 "@keyspace @write @slow @dangerous"));
+  table.add(spec("flushall", -1, kCmdWrite, R::kAllShards, flushall_command, "server",
+                 "Removes all keys from all databases.", "1.0.0",
+                 "@keyspace @write @slow @dangerous"));
+  table.add(spec("swapdb", 3, kCmdWrite | kCmdFast, R::kAllShards, swapdb_command, "server",
+                 "Swaps two Redis databases.", "4.0.0", "@keyspace @write @fast @dangerous"));
+  table.add(spec("keys", 2, kCmdReadonly, R::kAllShards, keys_command, "generic",
+                 "Returns all key names that match a pattern.", "1.0.0",
+                 "@keyspace @read @slow @dangerous"));
+  table.add(spec("scan", -2, kCmdReadonly, R::kAllShards, scan_command, "generic",
+                 "Iterates over the key names in the database.", "2.8.0",
+                 "@keyspace @read @slow"));
+  table.add(spec("randomkey", 1, kCmdReadonly, R::kAllShards, randomkey_command, "generic",
+                 "Returns a random key name from the database.", "1.0.0",
+                 "@keyspace @read @slow"));
+  // The cross-shard versions of multi-key commands attach to specs the string and key
+  // families registered before this one.
+  register_multi_shard_commands(table);
+}
+
+}  // namespace eddy

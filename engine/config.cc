@@ -1,0 +1,224 @@
+#include "engine/config.h"
+
+#include <cctype>
+#include <cstdlib>
+
+#include "engine/base/assert.h"
+
+namespace eddy {
+
+namespace {
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+bool glob_match_impl(const char* p, const char* p_end, const char* s, const char* s_end,
+                     bool nocase, int depth) {
+  // Depth bound: patterns are client input; nested stars must not recurse without limit.
+  if (depth > 1000) return false;
+  while (p < p_end && s < s_end) {
+    switch (*p) {
+      case '*': {
+        while (p + 1 < p_end && p[1] == '*') ++p;
+        if (p + 1 == p_end) return true;
+        for (const char* t = s; t <= s_end; ++t) {
+          if (glob_match_impl(p + 1, p_end, t, s_end, nocase, depth + 1)) return true;
+        }
+        return false;
+      }
+      case '?':
+        ++s;
+        ++p;
+        break;
+      case '[': {
+        ++p;
+        bool negate = p < p_end && *p == '^';
+        if (negate) ++p;
+        bool matched = false;
+        while (p < p_end && *p != ']') {
+          if (*p == '\\' && p + 1 < p_end) {
+            ++p;
+            if (nocase ? lower(*p) == lower(*s) : *p == *s) matched = true;
+            ++p;
+          } else if (p + 2 < p_end && p[1] == '-' && p[2] != ']') {
+            char lo = p[0], hi = p[2], c = *s;
+            if (lo > hi) std::swap(lo, hi);
+            if (nocase) {
+              lo = lower(lo);
+              hi = lower(hi);
+              c = lower(c);
+            }
+            if (c >= lo && c <= hi) matched = true;
+            p += 3;
+          } else {
+            if (nocase ? lower(*p) == lower(*s) : *p == *s) matched = true;
+            ++p;
+          }
+        }
+        if (p < p_end) ++p;  // the ']'
+        if (negate) matched = !matched;
+        if (!matched) return false;
+        ++s;
+        break;
+      }
+      case '\\':
+        if (p + 1 < p_end) ++p;
+        [[fallthrough]];
+      default:
+        if (nocase ? lower(*p) != lower(*s) : *p != *s) return false;
+        ++p;
+        ++s;
+        break;
+    }
+  }
+  while (p < p_end && *p == '*') ++p;
+  return p == p_end && s == s_end;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text, bool nocase) {
+  return glob_match_impl(pattern.data(), pattern.data() + pattern.size(), text.data(),
+                         text.data() + text.size(), nocase, 0);
+}
+
+ServerConfig::ServerConfig() {
+  auto add = [this](std::string name, std::string value, Kind kind, std::string enums = {}) {
+    params_.push_back(Param{std::move(name), std::move(value), kind, std::move(enums)});
+  };
+  // eddy has no persistence unless configured, so "save" is empty and appendonly is "no".
+  add("bind", "127.0.0.1", Kind::kImmutable);
+  add("port", "6379", Kind::kImmutable);
+  add("databases", "16", Kind::kImmutable);
+  add("io-threads", "1", Kind::kImmutable);
+  add("maxclients", "10000", Kind::kInteger);
+  add("timeout", "0", Kind::kInteger);
+  add("tcp-keepalive", "300", Kind::kInteger);
+  add("hz", "10", Kind::kInteger);
+  add("save", "", Kind::kString);
+  add("appendonly", "no", Kind::kBool);
+  add("appendfsync", "everysec", Kind::kEnum, "always everysec no");
+  add("dir", "", Kind::kString);
+  add("dbfilename", "dump.rdb", Kind::kString);
+  add("appendfilename", "appendonly.aof", Kind::kImmutable);
+  add("maxmemory", "0", Kind::kInteger);
+  add("maxmemory-policy", "noeviction", Kind::kEnum,
+      "volatile-lru allkeys-lru volatile-lfu allkeys-lfu volatile-random allkeys-random "
+      "volatile-ttl noeviction");
+  add("maxmemory-samples", "5", Kind::kInteger);
+  add("proto-max-bulk-len", "536870912", Kind::kInteger);
+  add("client-query-buffer-limit", "1073741824", Kind::kInteger);
+  add("loglevel", "notice", Kind::kEnum, "debug verbose notice warning nothing");
+  add("slowlog-log-slower-than", "10000", Kind::kInteger);
+  add("slowlog-max-len", "128", Kind::kInteger);
+  add("notify-keyspace-events", "", Kind::kString);
+  add("lazyfree-lazy-user-del", "no", Kind::kBool);
+  add("lazyfree-lazy-expire", "no", Kind::kBool);
+  add("cluster-enabled", "no", Kind::kImmutable);
+  add("replica-read-only", "yes", Kind::kBool);
+  add("protected-mode", "no", Kind::kBool);
+  add("daemonize", "no", Kind::kImmutable);
+  add("lua-time-limit", "5000", Kind::kInteger);
+  add("busy-reply-threshold", "5000", Kind::kInteger);
+  add("active-expire-effort", "1", Kind::kInteger);
+  add("latency-tracking", "yes", Kind::kBool);
+}
+
+ServerConfig::Param* ServerConfig::find(std::string_view name) {
+  for (auto& param : params_) {
+    if (iequals(param.name, name)) return &param;
+  }
+  return nullptr;
+}
+
+const ServerConfig::Param* ServerConfig::find(std::string_view name) const {
+  for (const auto& param : params_) {
+    if (iequals(param.name, name)) return &param;
+  }
+  return nullptr;
+}
+
+std::vector<std::pair<std::string, std::string>> ServerConfig::get(
+    std::string_view pattern) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& param : params_) {
+    if (glob_match(pattern, param.name, true)) out.emplace_back(param.name, param.value);
+  }
+  return out;
+}
+
+std::string ServerConfig::get_one(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  const Param* param = find(name);
+  ASSERT_MSG(param != nullptr, std::string("unknown config parameter ") + std::string(name));
+  return param->value;
+}
+
+void ServerConfig::set_initial(std::string_view name, std::string value) {
+  std::lock_guard lock(mutex_);
+  Param* param = find(name);
+  ASSERT_MSG(param != nullptr, std::string("unknown config parameter ") + std::string(name));
+  param->value = std::move(value);
+}
+
+bool ServerConfig::set(std::string_view name, std::string_view value, std::string* error) {
+  std::lock_guard lock(mutex_);
+  Param* param = find(name);
+  auto invalid = [&](std::string_view reason) {
+    *error = "ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
+             "') - " + std::string(reason);
+    return false;
+  };
+  if (param == nullptr) return invalid("Unknown option or number of arguments for CONFIG SET");
+  switch (param->kind) {
+    case Kind::kImmutable:
+      return invalid("can't set immutable config");
+    case Kind::kInteger: {
+      if (value.empty()) return invalid("argument couldn't be parsed into an integer");
+      std::string text(value);
+      char* end = nullptr;
+      long long parsed = std::strtoll(text.c_str(), &end, 10);
+      if (*end != '\0' || parsed < 0) return invalid("argument couldn't be parsed into an integer");
+      param->value = std::to_string(parsed);
+      return true;
+    }
+    case Kind::kBool: {
+      if (iequals(value, "yes")) {
+        param->value = "yes";
+      } else if (iequals(value, "no")) {
+        param->value = "no";
+      } else {
+        return invalid("argument must be 'yes' or 'no'");
+      }
+      return true;
+    }
+    case Kind::kEnum: {
+      std::string_view options = param->enum_values;
+      while (!options.empty()) {
+        auto space = options.find(' ');
+        std::string_view option = options.substr(0, space);
+        if (iequals(option, value)) {
+          param->value = std::string(option);
+          return true;
+        }
+        if (space == std::string_view::npos) break;
+        options.remove_prefix(space + 1);
+      }
+      return invalid("argument(s) must be one of the following: " + param->enum_values);
+    }
+    case Kind::kString:
+      param->value = std::string(value);
+      return true;
+  }
+  return false;
+}
+
+}  // namespace eddy

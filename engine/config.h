@@ -1,0 +1,44 @@
+#pragma once
+// Settings visible through CONFIG GET/SET, with Redis 7.0's names and default texts. Values
+// are kept as Redis prints them. CONFIG is an admin path: a mutex guards the values because
+// any core may run CONFIG SET; nothing on the data path reads this class.
+
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace eddy {
+
+class ServerConfig {
+ public:
+  ServerConfig();
+
+  // Parameters whose names match the glob `pattern` (case-insensitive), in table order.
+  std::vector<std::pair<std::string, std::string>> get(std::string_view pattern) const;
+  std::string get_one(std::string_view name) const;
+  // Returns false with Redis's error text in *error for unknown or invalid settings.
+  bool set(std::string_view name, std::string_view value, std::string* error);
+  // Start-up values (from flags/TOML); unknown names are a programming error.
+  void set_initial(std::string_view name, std::string value);
+
+ private:
+  enum class Kind { kString, kInteger, kBool, kEnum, kImmutable };
+  struct Param {
+    std::string name;
+    std::string value;
+    Kind kind;
+    std::string enum_values;  // space separated, for kEnum
+  };
+  Param* find(std::string_view name);
+  const Param* find(std::string_view name) const;
+
+  mutable std::mutex mutex_;
+  std::vector<Param> params_;
+};
+
+// Redis's glob match (stringmatchlen semantics: * ? [abc] [^a] [a-z] and \ escapes).
+bool glob_match(std::string_view pattern, std::string_view text, bool nocase = false);
+
+}  // namespace eddy

@@ -1,0 +1,43 @@
+#include "engine/engine.h"
+
+namespace eddy {
+
+Engine::Engine(Runtime* runtime, EngineOptions options)
+    : runtime_(runtime), options_(std::move(options)) {
+  ASSERT(runtime_ != nullptr);
+  ASSERT_GE(options_.shard_count, 1u);
+  ASSERT_LE(options_.shard_count, limits::shards_max);
+  const std::uint32_t cores = runtime_->core_count();
+  client_registries_.resize(cores);
+  for (std::uint32_t i = 0; i < options_.shard_count; ++i) {
+    shards_.push_back(std::make_unique<Shard>(i, i % cores, runtime_));
+  }
+  // Contiguous slot ranges per shard, as a Redis Cluster of N masters would split them.
+  for (std::size_t slot = 0; slot < limits::cluster_slots; ++slot) {
+    slot_to_shard_[slot] =
+        static_cast<std::uint16_t>(slot * options_.shard_count / limits::cluster_slots);
+  }
+  start_unix_ms_ = runtime_->unix_now_ms();
+  start_monotonic_ = runtime_->monotonic_now();
+  config_.set_initial("bind", options_.bind);
+  config_.set_initial("port", std::to_string(options_.port));
+  config_.set_initial("maxclients", std::to_string(options_.maxclients));
+  config_.set_initial("io-threads", std::to_string(cores));
+}
+
+void Engine::start_core_services() {
+  const std::uint32_t core = runtime_->current_core();
+  for (auto& shard_ptr : shards_) {
+    Shard* shard = shard_ptr.get();
+    if (shard->home_core() != core) continue;
+    runtime_->scheduler().spawn("expire-" + std::to_string(shard->id()), [this, shard] {
+      while (!runtime_->stopping()) {
+        runtime_->sleep_for(limits::expire_cycle_interval_ms * kNanosPerMilli);
+        if (runtime_->stopping()) break;
+        shard->active_expire_cycle(limits::expire_cycle_budget_ns);
+      }
+    });
+  }
+}
+
+}  // namespace eddy

@@ -1,0 +1,92 @@
+#pragma once
+// The node's engine: its shards, the slot map that routes keys to them, the command table and
+// the settings CONFIG GET/SET expose. One Engine per node, shared (read-only after start) by
+// every core; each Shard is touched only from its home core.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/client.h"
+#include "engine/cmd/command.h"
+#include "engine/config.h"
+#include "engine/limits.h"
+#include "engine/runtime.h"
+#include "engine/shard.h"
+#include "engine/slot.h"
+
+namespace eddy {
+
+struct EngineOptions {
+  std::uint32_t shard_count = 1;
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 6379;
+  std::size_t maxclients = limits::maxclients_default;
+  std::int64_t process_id = 0;        // for INFO; the runtime knows it, the engine does not ask
+  std::string executable;             // for INFO
+  std::string config_file;            // for INFO
+};
+
+// Counters shared by all cores (relaxed atomics: only statistics, never used for decisions
+// about data).
+struct NodeStats {
+  std::atomic<std::uint64_t> connections_received{0};
+  std::atomic<std::int64_t> connected_clients{0};
+  std::atomic<std::uint64_t> rejected_connections{0};
+  std::atomic<std::uint64_t> next_client_id{1};
+};
+
+class Engine {
+ public:
+  Engine(Runtime* runtime, EngineOptions options);
+
+  Runtime& runtime() { return *runtime_; }
+  const EngineOptions& options() const { return options_; }
+  const CommandTable& commands() const { return commands_; }
+  NodeStats& stats() { return stats_; }
+
+  std::uint32_t shard_count() const { return static_cast<std::uint32_t>(shards_.size()); }
+  Shard& shard(std::uint32_t index) {
+    ASSERT_LT(index, shards_.size());
+    return *shards_[index];
+  }
+  std::uint32_t shard_of_key(std::string_view key) const {
+    if (shards_.size() == 1) return 0;
+    return slot_to_shard_[key_slot(key)];
+  }
+  std::uint32_t shard_of_slot(std::uint16_t slot) const { return slot_to_shard_[slot]; }
+
+  // Milliseconds since the engine started and the Unix time it started, for INFO.
+  std::int64_t start_unix_ms() const { return start_unix_ms_; }
+  Nanos start_monotonic() const { return start_monotonic_; }
+
+  // Starts each shard's active-expiry fiber; call once on each core, from that core.
+  void start_core_services();
+
+  // The clients connected on `core`; touch only from that core.
+  ClientRegistry& clients_on(std::uint32_t core) {
+    ASSERT_LT(core, client_registries_.size());
+    return client_registries_[core];
+  }
+
+  // Settings visible through CONFIG GET/SET.
+  ServerConfig& config() { return config_; }
+
+ private:
+  Runtime* runtime_;
+  EngineOptions options_;
+  CommandTable commands_;
+  NodeStats stats_;
+  ServerConfig config_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<ClientRegistry> client_registries_;
+  std::array<std::uint16_t, limits::cluster_slots> slot_to_shard_{};
+  std::int64_t start_unix_ms_;
+  Nanos start_monotonic_;
+};
+
+}  // namespace eddy

@@ -1,0 +1,367 @@
+#pragma once
+// Table: the keyspace of one database on one shard (key -> Entry). Single-threaded: a shard's
+// thread owns its tables, so nothing here locks.
+//
+// Design
+// ------
+// Every key is hashed once with XXH3_64bits (fixed seed: a table's layout and iteration order
+// depend only on the sequence of operations). The 64 hash bits are used as follows:
+//   bits 63..64-G  directory index (G = global depth, at most kDepthMax = 32)
+//   bits 63..16    the key's SCAN position, in [0, 2^48)
+//   bits  7..      first probe group inside a segment
+//   bits  6..0     the 7-bit tag stored in the key's control byte
+//
+// Extendible hashing. A directory of 2^G pointers, indexed by the top G hash bits, points at
+// segments. A segment of local depth d <= G holds exactly the keys whose top d bits equal its
+// prefix and is referenced by the 2^(G-d) consecutive directory slots sharing that prefix.
+// Equivalently a segment owns a contiguous range of SCAN positions, and segments in directory
+// order own ascending ranges. The directory is a plain vector: it is the only O(#segments)
+// structure and changes only by doubling or halving (pointer copies).
+//
+// Segments are Swiss-style open-addressing tables: one control byte per slot (kCtrlEmpty,
+// kCtrlDeleted, or the 7-bit tag of a full slot), slots in aligned groups of 16 whose control
+// bytes are compared 16 at a time with SSE2 (plain loops elsewhere). Probing visits groups in
+// triangular order, which covers every group of a power-of-two table; a lookup stops at the
+// first group holding an empty slot. Load factor (full + tombstones) at most 7/8 per segment.
+// Memory: one allocation per segment: header, control bytes, then the Entry slots.
+//
+// Growth never rehashes the whole table: when an insert finds its segment at the load limit,
+//   - a segment whose slots are mostly tombstones is rehashed in place (no allocation);
+//   - a segment below kSegmentSlotsMax (1024) slots doubles (a new table starts with one
+//     16-slot segment, so empty and small tables cost little);
+//   - a full-size segment splits: its entries are redistributed by hash bit 63-d into two
+//     fresh segments of depth d+1 (the directory doubles first if d == G). Work per insert is
+//     bounded by one segment, about 900 entries.
+// Deletion leaves tombstones only where needed (a slot in a group that has never been full is
+// simply emptied). Erasing shrinks sparse segments and merges a segment with its buddy (same
+// depth, other value of bit 63-(d-1)) when both together hold few entries; the directory halves
+// when no segment uses its full depth any more. Hysteresis (grow at 7/8, shrink below 1/8;
+// split at ~900 entries, merge at <= 256) keeps alternating inserts and erases from thrashing.
+// A table that has never held a key allocates nothing; clear() frees everything.
+//
+// Pathological hashes (many keys sharing a long hash prefix) could otherwise double the
+// directory without bound; the directory may only double while it has fewer than
+// kDirectorySlotsPerSegment slots per segment, past that a crowded segment grows beyond 1024
+// slots instead (lookups stay O(1) because in-segment probing uses independent hash bits).
+//
+// SCAN. A cursor is a position: SCAN visits positions in ascending order, and because a
+// segment owns a contiguous position range that splits and merges only subdivide or join, a
+// key present for a whole scan is visited exactly once whatever happens to the structure in
+// between. Within a segment the next `count` positions are chosen with nth_element over the
+// segment's entries (their hashes are recomputed: SCAN is not a hot path).
+//
+// walk() (active expiry) goes over physical slots, segment by segment in position order. Its
+// cursor names the segment's position range, the slot, and the segment's epoch: every
+// operation that moves entries inside a segment gives it a new epoch, and a cursor whose
+// segment changed restarts that segment from slot 0 (entries may then be seen twice in a pass,
+// never missed).
+//
+// Entry pointers (find, find_or_insert) stay valid until the next insert, erase or clear.
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <xxhash.h>
+
+#include "engine/base/assert.h"
+#include "engine/base/function_ref.h"
+#include "engine/kv/small_string.h"
+#include "engine/kv/value.h"
+
+namespace eddy::kv {
+
+struct Entry {
+  SmallString key;
+  Value value;
+  std::int64_t expire_at_ms = 0;  // absolute unix ms; 0 = no expiry (interpreted by the Db)
+};
+static_assert(sizeof(Entry) <= 64);
+
+namespace detail {
+
+using Ctrl = std::int8_t;
+// Empty and deleted have the sign bit set, full slots hold a 7-bit tag: "is free" is one
+// movemask.
+inline constexpr Ctrl kCtrlEmpty = -128;
+inline constexpr Ctrl kCtrlDeleted = -2;
+inline constexpr std::uint32_t kGroupSlots = 16;
+
+inline std::uint64_t hash_key(std::string_view key) {
+  return XXH3_64bits(key.data(), key.size());
+}
+inline Ctrl hash_tag(std::uint64_t hash) { return static_cast<Ctrl>(hash & 0x7F); }
+inline bool is_full(Ctrl ctrl) { return ctrl >= 0; }
+
+// The control bytes of one group, compared 16 at a time; results are bitmasks, bit i = slot i.
+class Group {
+ public:
+  explicit Group(const Ctrl* ctrl) {
+#if defined(__SSE2__)
+    bytes_ = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl));
+#else
+    for (std::uint32_t i = 0; i < kGroupSlots; ++i) bytes_[i] = ctrl[i];
+#endif
+  }
+  std::uint32_t match(Ctrl tag) const {
+#if defined(__SSE2__)
+    return static_cast<std::uint32_t>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_set1_epi8(tag), bytes_)));
+#else
+    std::uint32_t mask = 0;
+    for (std::uint32_t i = 0; i < kGroupSlots; ++i) mask |= std::uint32_t{bytes_[i] == tag} << i;
+    return mask;
+#endif
+  }
+  std::uint32_t match_empty() const { return match(kCtrlEmpty); }
+  // Empty or deleted: the slots an insert may take.
+  std::uint32_t match_free() const {
+#if defined(__SSE2__)
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(bytes_));
+#else
+    std::uint32_t mask = 0;
+    for (std::uint32_t i = 0; i < kGroupSlots; ++i) mask |= std::uint32_t{bytes_[i] < 0} << i;
+    return mask;
+#endif
+  }
+  std::uint32_t match_full() const { return ~match_free() & 0xFFFFu; }
+
+ private:
+#if defined(__SSE2__)
+  __m128i bytes_;
+#else
+  Ctrl bytes_[kGroupSlots];
+#endif
+};
+
+inline std::uint32_t lowest_bit_index(std::uint32_t mask) {
+  return static_cast<std::uint32_t>(__builtin_ctz(mask));
+}
+
+// Triangular probing over groups: offsets 0, 1, 3, 6, ... visit every group of a
+// power-of-two group count exactly once in the first `groups` steps.
+class ProbeSeq {
+ public:
+  ProbeSeq(std::uint64_t hash, std::uint32_t group_mask)
+      : mask_(group_mask), group_(static_cast<std::uint32_t>(hash >> 7) & group_mask) {}
+  std::uint32_t first_slot() const { return group_ * kGroupSlots; }
+  void next() {
+    ++step_;
+    group_ = (group_ + step_) & mask_;
+    DEBUG_ASSERT(step_ <= mask_);
+  }
+
+ private:
+  std::uint32_t mask_;
+  std::uint32_t group_;
+  std::uint32_t step_ = 0;
+};
+
+// Header of a segment allocation; the control bytes follow at kCtrlOffset, then the slots.
+struct Segment {
+  static constexpr std::size_t kCtrlOffset = 32;
+
+  std::uint32_t capacity;    // slots: a power of two >= kGroupSlots
+  std::uint32_t size;        // full slots
+  std::uint32_t tombstones;  // deleted slots
+  std::uint8_t depth;        // local depth: the number of leading hash bits its keys share
+  std::uint64_t epoch;       // renewed whenever entries move between slots
+
+  Ctrl* ctrl() { return reinterpret_cast<Ctrl*>(reinterpret_cast<char*>(this) + kCtrlOffset); }
+  const Ctrl* ctrl() const {
+    return reinterpret_cast<const Ctrl*>(reinterpret_cast<const char*>(this) + kCtrlOffset);
+  }
+  Entry* slots() {
+    return reinterpret_cast<Entry*>(reinterpret_cast<char*>(this) + kCtrlOffset + capacity);
+  }
+  const Entry* slots() const {
+    return reinterpret_cast<const Entry*>(reinterpret_cast<const char*>(this) + kCtrlOffset +
+                                          capacity);
+  }
+  std::uint32_t group_mask() const { return capacity / kGroupSlots - 1; }
+  // Inserting into an empty slot is allowed while full + deleted stays at most 7/8.
+  bool at_load_limit() const { return size + tombstones >= capacity - capacity / 8; }
+
+  static std::size_t allocation_bytes(std::uint32_t capacity) {
+    return kCtrlOffset + std::size_t{capacity} * (1 + sizeof(Entry));
+  }
+};
+static_assert(sizeof(Segment) <= Segment::kCtrlOffset);
+
+}  // namespace detail
+
+class Table {
+ public:
+  // Tuning, exposed for tests and INFO.
+  static constexpr std::uint32_t kSegmentSlotsMin = 16;
+  static constexpr std::uint32_t kSegmentSlotsMax = 1024;
+  static constexpr unsigned kPositionBits = 48;
+  static constexpr std::uint64_t kPositionEnd = std::uint64_t{1} << kPositionBits;
+
+  Table() = default;
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+  Table(Table&& other) noexcept { swap(other); }
+  Table& operator=(Table&& other) noexcept {
+    if (this != &other) {
+      clear();
+      swap(other);
+    }
+    return *this;
+  }
+  ~Table() { clear(); }
+
+  std::size_t size() const { return size_; }
+
+  Entry* find(std::string_view key) {
+    if (size_ == 0) return nullptr;
+    const std::uint64_t hash = detail::hash_key(key);
+    return find_in(segment_for_hash(hash), hash, key);
+  }
+  const Entry* find(std::string_view key) const { return const_cast<Table*>(this)->find(key); }
+
+  // inserted == true: a new entry with an empty string value and no expiry.
+  std::pair<Entry*, bool> find_or_insert(std::string_view key);
+
+  bool erase(std::string_view key);
+  // `entry` came from find/find_or_insert with no insert or erase since.
+  void erase(Entry* entry);
+  // Frees every entry, segment and the directory.
+  void clear();
+  void swap(Table& other) noexcept;
+
+  // SCAN. Cursor positions live in [0, 2^48): a key's position is the top 48 bits of its XXH3
+  // hash. Visits, in ascending position order, every entry whose position is >= cursor and <
+  // the returned cursor, which is chosen so that about `count` entries are visited (more when
+  // several keys share the last position; a position is never split across calls). Returns 0
+  // when the whole space has been covered (also for cursor >= 2^48). A key present from the
+  // call with cursor 0 until 0 is returned is visited exactly once, however the table changes
+  // between calls. `visit` must not modify the table.
+  std::uint64_t scan(std::uint64_t cursor, std::size_t count,
+                     FunctionRef<void(const Entry&)> visit) const;
+
+  // RANDOMKEY: an entry chosen using `random` (deterministically); nullptr if empty. Roughly
+  // uniform, O(1) expected.
+  Entry* random_entry(std::uint64_t random);
+
+  // Active expiry: from `cursor` (0 to start a pass), inspects at most `slots_max` slots
+  // (at least one), calling fn(entry) for each live one and erasing it if fn returns true.
+  // Returns the cursor to continue from, 0 when the pass is complete. An entry present for a
+  // whole pass is visited at least once in it, whatever the table does between calls. fn must
+  // not modify the table itself.
+  std::uint64_t walk(std::uint64_t cursor, std::size_t slots_max, FunctionRef<bool(Entry&)> fn);
+
+  // Bytes allocated for this table: directory, segments, and keys' and values' heap bytes.
+  // O(size): meant for INFO, not for every command.
+  std::size_t memory_bytes() const;
+
+  // Structure, for tests and INFO.
+  std::size_t segment_count() const { return segment_count_; }
+  unsigned global_depth() const { return global_depth_; }
+  // Checks every structural invariant (slow); aborts on violation.
+  void check_invariants() const;
+
+ private:
+  using Segment = detail::Segment;
+
+  std::size_t dir_index(std::uint64_t hash) const { return (hash >> 1) >> dir_shift_; }
+  Segment* segment_for_hash(std::uint64_t hash) const { return dir_[dir_index(hash)]; }
+  static Entry* find_in(Segment* segment, std::uint64_t hash, std::string_view key);
+
+  Segment* new_segment(std::uint32_t capacity, std::uint8_t depth);
+  void free_segment(Segment* segment);
+  // Makes room for one more insert into the segment holding `hash` (slow path).
+  void make_room(std::uint64_t hash);
+  void rehash_in_place(Segment* segment);
+  void resize_segment(std::size_t index, std::uint32_t capacity);
+  void split_segment(std::size_t index);
+  bool try_merge(std::size_t index, bool allow_upper_buddy);
+  void double_directory();
+  void maybe_halve_directory();
+  void set_directory_range(std::size_t index, std::uint8_t depth, Segment* segment);
+  void erase_slot(Segment* segment, std::uint32_t slot);
+  // Shrinks or merges the segment at directory `index` if it has become sparse.
+  void after_erase(std::size_t index, bool allow_upper_buddy);
+  // Moves `entry` into a free slot of `segment`, which must have room and no copy of the key.
+  static void place(Segment* segment, std::uint64_t hash, Entry* entry);
+  template <typename Fn>
+  void for_each_segment(Fn&& fn) const;
+
+  std::vector<Segment*> dir_;
+  std::size_t size_ = 0;
+  std::size_t segment_count_ = 0;
+  std::size_t segments_at_global_depth_ = 0;
+  std::size_t segment_bytes_ = 0;
+  std::uint64_t epoch_counter_ = 0;
+  std::uint8_t global_depth_ = 0;
+  std::uint8_t dir_shift_ = 63;  // 63 - global_depth_: see dir_index()
+};
+
+inline Entry* Table::find_in(Segment* segment, std::uint64_t hash, std::string_view key) {
+  const detail::Ctrl tag = detail::hash_tag(hash);
+  const detail::Ctrl* ctrl = segment->ctrl();
+  Entry* slots = segment->slots();
+  detail::ProbeSeq probe(hash, segment->group_mask());
+  while (true) {
+    const std::uint32_t base = probe.first_slot();
+    const detail::Group group(ctrl + base);
+    for (std::uint32_t mask = group.match(tag); mask != 0; mask &= mask - 1) {
+      Entry* entry = slots + base + detail::lowest_bit_index(mask);
+      if (EDDY_LIKELY(entry->key.view() == key)) return entry;
+    }
+    if (group.match_empty() != 0) return nullptr;
+    probe.next();
+  }
+}
+
+inline std::pair<Entry*, bool> Table::find_or_insert(std::string_view key) {
+  const std::uint64_t hash = detail::hash_key(key);
+  if (EDDY_UNLIKELY(dir_.empty())) {
+    dir_.push_back(new_segment(kSegmentSlotsMin, 0));
+    segments_at_global_depth_ = 1;
+  }
+  const detail::Ctrl tag = detail::hash_tag(hash);
+  while (true) {
+    Segment* segment = segment_for_hash(hash);
+    detail::Ctrl* ctrl = segment->ctrl();
+    Entry* slots = segment->slots();
+    detail::ProbeSeq probe(hash, segment->group_mask());
+    constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
+    std::uint32_t free_slot = kNoSlot;
+    while (true) {
+      const std::uint32_t base = probe.first_slot();
+      const detail::Group group(ctrl + base);
+      for (std::uint32_t mask = group.match(tag); mask != 0; mask &= mask - 1) {
+        Entry* entry = slots + base + detail::lowest_bit_index(mask);
+        if (EDDY_LIKELY(entry->key.view() == key)) return {entry, false};
+      }
+      if (free_slot == kNoSlot) {
+        const std::uint32_t free_mask = group.match_free();
+        if (free_mask != 0) free_slot = base + detail::lowest_bit_index(free_mask);
+      }
+      if (group.match_empty() != 0) break;
+      probe.next();
+    }
+    DEBUG_ASSERT(free_slot != kNoSlot);
+    if (ctrl[free_slot] == detail::kCtrlDeleted) {
+      --segment->tombstones;
+    } else if (EDDY_UNLIKELY(segment->at_load_limit())) {
+      make_room(hash);
+      continue;
+    }
+    Entry* entry = new (slots + free_slot) Entry{SmallString(key), Value(), 0};
+    ctrl[free_slot] = tag;
+    ++segment->size;
+    ++size_;
+    return {entry, true};
+  }
+}
+
+}  // namespace eddy::kv

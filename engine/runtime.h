@@ -1,0 +1,137 @@
+#pragma once
+// The runtime boundary. Everything under engine/ reaches time, randomness, fibers, other
+// cores, sockets and files only through the interfaces in this header. Three runtimes
+// implement them: net/epoll (production: threads, epoll, real sockets and files), sim/
+// (one thread, virtual time, seeded faults) and maelstrom/ (JSON lines on stdin/stdout).
+//
+// Threading contract: a Runtime is shared by all cores of a node, but every call acts on the
+// *calling* core (the one whose loop is running, or whose fiber is running). Objects handed
+// out (streams, the scheduler) belong to the core that created them.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/fiber/scheduler.h"
+#include "engine/rng.h"
+
+namespace eddy {
+
+using Nanos = std::int64_t;
+inline constexpr Nanos kNanosPerMilli = 1'000'000;
+inline constexpr Nanos kNanosPerSecond = 1'000'000'000;
+
+// A unit of work sent to another core and back, without allocation: the sender embeds it in
+// memory it owns (a session's batch, a transaction's step) and keeps it alive until
+// run_at_origin() has been called.
+//
+// Life: post(hop) -> run_at_target() on hop.target_core (outside any fiber; must not
+// suspend). If it returns true the runtime sends the hop home at once; if false, the target
+// has parked it (e.g. behind a key lock) and will call Runtime::send_home(hop) later, from the
+// target core. Then run_at_origin() runs on hop.origin_core (outside any fiber; typically
+// wakes the waiting fiber).
+class Hop {
+ public:
+  virtual ~Hop() = default;
+  virtual bool run_at_target() = 0;
+  virtual void run_at_origin() = 0;
+
+  std::uint32_t origin_core = 0;
+  std::uint32_t target_core = 0;
+  Hop* next_parked = nullptr;  // intrusive link for whoever parks the hop at the target
+};
+
+// A byte stream (a client connection, a test peer). Calls suspend the calling fiber.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Reads at least one byte into `buffer`. Returns bytes read; 0 at end of stream (peer
+  // closed, connection reset, or the runtime is shutting down); never a partial failure.
+  virtual std::size_t read(std::span<char> buffer) = 0;
+  // Writes every byte of every piece, in order. Returns false if the stream broke (the
+  // caller then stops; remaining bytes are dropped).
+  virtual bool write(std::span<const std::string_view> pieces) = 0;
+  bool write(std::string_view bytes) { return write(std::span<const std::string_view>(&bytes, 1)); }
+  // Closes the stream; later reads return 0 and writes false.
+  virtual void close() = 0;
+  virtual std::string peer_address() const = 0;
+  virtual std::string local_address() const = 0;
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // Suspends until a connection arrives; nullptr once the listener is closed.
+  virtual std::unique_ptr<Stream> accept() = 0;
+  virtual void close() = 0;
+  virtual std::uint16_t port() const = 0;
+};
+
+// Files, as the storage layer sees them. Paths are relative to the runtime's data directory.
+class Disk {
+ public:
+  using FileId = std::int64_t;
+  virtual ~Disk() = default;
+  // Opens (creating when `create`) a file for reading and appending; -1 with `error` set on
+  // failure.
+  virtual FileId open(const std::string& path, bool create, std::string* error) = 0;
+  virtual bool append(FileId file, std::string_view bytes) = 0;
+  virtual bool write_at(FileId file, std::uint64_t offset, std::string_view bytes) = 0;
+  virtual bool sync(FileId file) = 0;
+  // Reads up to buffer.size() bytes at offset; returns bytes read (0 at end), -1 on error.
+  virtual std::int64_t read_at(FileId file, std::uint64_t offset, std::span<char> buffer) = 0;
+  virtual std::int64_t size(FileId file) = 0;
+  virtual bool truncate(FileId file, std::uint64_t size) = 0;
+  virtual void close(FileId file) = 0;
+  virtual bool rename(const std::string& from, const std::string& to) = 0;
+  virtual bool remove(const std::string& path) = 0;
+  virtual std::vector<std::string> list(const std::string& directory) = 0;
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  // Cores of this node; a shard lives on exactly one core.
+  virtual std::uint32_t core_count() const = 0;
+  virtual std::uint32_t current_core() const = 0;
+
+  // Monotonic time of this node: never goes back.
+  virtual Nanos monotonic_now() = 0;
+  // Wall-clock time (Unix epoch, µs): may jump, as a real clock can. Expiry uses it (in ms),
+  // as Redis does, because EXPIREAT and EXPIRETIME speak in Unix time.
+  virtual std::int64_t unix_now_us() = 0;
+  std::int64_t unix_now_ms() { return unix_now_us() / 1000; }
+
+  // The current core's fiber scheduler: spawn, suspend, wake, yield.
+  virtual fiber::Scheduler& scheduler() = 0;
+  // From a fiber: suspend it for at least `duration` of monotonic time.
+  virtual void sleep_for(Nanos duration) = 0;
+
+  // The current core's random stream. Simulations seed it; production seeds it from the OS.
+  virtual Rng& rng() = 0;
+
+  // Cross-core work: see Hop. post() may be called from a fiber or from a core's loop; if the
+  // mailbox towards the target is full, a fiber caller yields until there is room.
+  virtual void post(Hop* hop) = 0;
+  // From the target core, for a hop whose run_at_target() returned false.
+  virtual void send_home(Hop* hop) = 0;
+
+  // Streams.
+  virtual std::unique_ptr<Listener> listen(const std::string& host, std::uint16_t port,
+                                           std::string* error) = 0;
+  virtual std::unique_ptr<Stream> connect(const std::string& host, std::uint16_t port,
+                                          std::string* error) = 0;
+
+  virtual Disk& disk() = 0;
+
+  // True once shutdown has begun (SIGTERM in production): loops should wind down.
+  virtual bool stopping() const = 0;
+};
+
+}  // namespace eddy

@@ -1,0 +1,98 @@
+#pragma once
+// A shard actor: one part of the keyspace (all 16 databases of the slots it owns), touched
+// only from its home core. Work arrives as hops (batches of commands, transaction steps) and
+// runs to completion. Multi-shard transactions hold key locks here while they move between
+// shards; any other work touching a locked key is parked in arrival order and resumed when
+// the lock goes (see engine/tx and docs/architecture.md).
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/db.h"
+#include "engine/limits.h"
+#include "engine/runtime.h"
+
+namespace eddy {
+
+enum class LockMode : std::uint8_t { kShared, kExclusive };
+
+// Key locks held by multi-shard transactions. Keys are identified by their 64-bit hash: two
+// keys that collide only wait for each other, which is safe.
+class LockTable {
+ public:
+  bool empty() const { return locks_.empty(); }
+  bool can_lock(std::uint64_t key_hash, LockMode mode) const;
+  void lock(std::uint64_t key_hash, LockMode mode);
+  void unlock(std::uint64_t key_hash, LockMode mode);
+  std::size_t size() const { return locks_.size(); }
+
+ private:
+  struct State {
+    std::uint32_t shared = 0;
+    bool exclusive = false;
+  };
+  std::unordered_map<std::uint64_t, State> locks_;
+};
+
+std::uint64_t lock_hash(std::string_view key);
+
+struct ShardStats {
+  std::uint64_t keyspace_hits = 0;
+  std::uint64_t keyspace_misses = 0;
+  std::uint64_t commands_processed = 0;
+};
+
+class Shard {
+ public:
+  Shard(std::uint32_t id, std::uint32_t home_core, Runtime* runtime);
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  std::uint32_t id() const { return id_; }
+  std::uint32_t home_core() const { return home_core_; }
+  Runtime& runtime() { return *runtime_; }
+
+  Db& db(std::size_t index) {
+    ASSERT_LT(index, dbs_.size());
+    return dbs_[index];
+  }
+  std::size_t db_count() const { return dbs_.size(); }
+
+  // Wall-clock ms as this shard sees it; refreshed at the start of each hop's work.
+  std::int64_t now_ms() const { return now_ms_; }
+  void refresh_clock() { now_ms_ = runtime_->unix_now_ms(); }
+
+  LockTable& locks() { return locks_; }
+  // Whether work touching `keys` in `mode` must wait for a lock holder.
+  bool blocked_by_locks(std::span<const std::string_view> keys, LockMode mode) const;
+
+  // Parks a hop until locks change; it is retried (run_at_target again) in arrival order.
+  void park(Hop* hop);
+  // After unlocking: retries parked hops in order; each that finishes is sent home.
+  void retry_parked();
+  std::size_t parked_count() const { return parked_count_; }
+
+  // Active expiry: deletes expired keys across databases for at most `budget_ns` of monotonic
+  // time. Returns keys deleted.
+  std::size_t active_expire_cycle(Nanos budget_ns);
+
+  ShardStats& stats() { return stats_; }
+
+ private:
+  std::uint32_t id_;
+  std::uint32_t home_core_;
+  Runtime* runtime_;
+  std::array<Db, limits::databases> dbs_;
+  std::int64_t now_ms_ = 0;
+  LockTable locks_;
+  Hop* parked_head_ = nullptr;
+  Hop* parked_tail_ = nullptr;
+  std::size_t parked_count_ = 0;
+  std::size_t expire_db_cursor_ = 0;
+  ShardStats stats_;
+};
+
+}  // namespace eddy

@@ -1,0 +1,227 @@
+#include "engine/tx/coordinator.h"
+
+#include <algorithm>
+
+namespace eddy {
+
+bool StepHop::run_at_target() {
+  ASSERT(shard != nullptr);
+  shard->refresh_clock();
+  switch (kind) {
+    case Kind::kLock: {
+      LockTable& locks = shard->locks();
+      for (std::uint64_t hash : lock_hashes) {
+        if (!locks.can_lock(hash, mode)) {
+          shard->park(this);
+          return false;
+        }
+      }
+      for (std::uint64_t hash : lock_hashes) locks.lock(hash, mode);
+      if (step != nullptr) (*step)(*shard);
+      return true;
+    }
+    case Kind::kRun:
+      ASSERT(step != nullptr);
+      (*step)(*shard);
+      return true;
+    case Kind::kUnlock: {
+      if (step != nullptr) (*step)(*shard);
+      for (std::uint64_t hash : lock_hashes) shard->locks().unlock(hash, mode);
+      shard->retry_parked();
+      return true;
+    }
+  }
+  UNREACHABLE();
+}
+
+namespace {
+
+// A hop that runs a function on a core (not a shard): per-core state such as client lists.
+class CoreHop final : public Hop {
+ public:
+  bool run_at_target() override {
+    (*fn)(target_core);
+    return true;
+  }
+  void run_at_origin() override { wait_group->done(); }
+
+  FunctionRef<void(std::uint32_t)>* fn = nullptr;
+  fiber::WaitGroup* wait_group = nullptr;
+};
+
+}  // namespace
+
+Coordinator::Coordinator(Engine* engine) : engine_(engine) { ASSERT(engine_ != nullptr); }
+
+void Coordinator::dispatch(StepHop* hop) {
+  Runtime& rt = engine_->runtime();
+  hop->origin_core = rt.current_core();
+  hop->target_core = hop->shard->home_core();
+  if (hop->target_core == hop->origin_core) {
+    if (hop->run_at_target()) hop->run_at_origin();
+    // else: parked at the shard; the runtime brings it home when it finishes.
+  } else {
+    rt.post(hop);
+  }
+}
+
+void Coordinator::run_on(std::uint32_t shard, FunctionRef<void(Shard&)> fn) {
+  fiber::WaitGroup wait_group(&engine_->runtime().scheduler());
+  StepHop hop;
+  hop.kind = StepHop::Kind::kRun;
+  hop.shard = &engine_->shard(shard);
+  hop.step = &fn;
+  hop.wait_group = &wait_group;
+  wait_group.add();
+  dispatch(&hop);
+  wait_group.wait();
+}
+
+void Coordinator::run_on_all(FunctionRef<void(Shard&)> fn) {
+  const std::uint32_t count = engine_->shard_count();
+  fiber::WaitGroup wait_group(&engine_->runtime().scheduler());
+  std::vector<StepHop> hops(count);
+  wait_group.add(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    hops[i].kind = StepHop::Kind::kRun;
+    hops[i].shard = &engine_->shard(i);
+    hops[i].step = &fn;
+    hops[i].wait_group = &wait_group;
+    dispatch(&hops[i]);
+  }
+  wait_group.wait();
+}
+
+void Coordinator::run_on_all_cores(FunctionRef<void(std::uint32_t core)> fn) {
+  Runtime& rt = engine_->runtime();
+  const std::uint32_t cores = rt.core_count();
+  fiber::WaitGroup wait_group(&rt.scheduler());
+  std::vector<CoreHop> hops(cores);
+  wait_group.add(cores);
+  for (std::uint32_t core = 0; core < cores; ++core) {
+    CoreHop& hop = hops[core];
+    hop.fn = &fn;
+    hop.wait_group = &wait_group;
+    hop.origin_core = rt.current_core();
+    hop.target_core = core;
+    if (core == hop.origin_core) {
+      hop.run_at_target();
+      hop.run_at_origin();
+    } else {
+      rt.post(&hop);
+    }
+  }
+  wait_group.wait();
+}
+
+Coordinator::Transaction::Transaction(Coordinator* coordinator, Args args,
+                                      std::span<const std::uint32_t> key_indexes,
+                                      LockMode mode)
+    : coordinator_(coordinator), mode_(mode) {
+  Engine& engine = coordinator_->engine();
+  for (std::uint32_t index : key_indexes) {
+    ASSERT_LT(index, args.size());
+    const std::uint32_t shard = engine.shard_of_key(args[index]);
+    auto it = std::find_if(groups_.begin(), groups_.end(),
+                           [shard](const Group& g) { return g.shard == shard; });
+    if (it == groups_.end()) {
+      groups_.push_back(Group{shard, {}, {}});
+      it = groups_.end() - 1;
+    }
+    it->key_indexes.push_back(index);
+    it->lock_hashes.push_back(lock_hash(args[index]));
+  }
+  // Ascending shard order is what makes lock acquisition deadlock-free.
+  std::sort(groups_.begin(), groups_.end(),
+            [](const Group& a, const Group& b) { return a.shard < b.shard; });
+  for (Group& group : groups_) {
+    std::sort(group.lock_hashes.begin(), group.lock_hashes.end());
+    group.lock_hashes.erase(std::unique(group.lock_hashes.begin(), group.lock_hashes.end()),
+                            group.lock_hashes.end());
+  }
+}
+
+Coordinator::Transaction::~Transaction() {
+  // Locks left held would block their keys forever: every path must unlock.
+  ASSERT(!locked_);
+}
+
+std::size_t Coordinator::Transaction::group_of(std::uint32_t arg_index) const {
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    const auto& indexes = groups_[g].key_indexes;
+    if (std::find(indexes.begin(), indexes.end(), arg_index) != indexes.end()) return g;
+  }
+  UNREACHABLE();
+}
+
+void Coordinator::Transaction::lock_all() {
+  lock_all([](Shard&, const Group&) {});
+}
+
+void Coordinator::Transaction::lock_all(FunctionRef<void(Shard&, const Group&)> on_locked) {
+  ASSERT(!locked_);
+  Engine& engine = coordinator_->engine();
+  for (const Group& group : groups_) {
+    fiber::WaitGroup wait_group(&engine.runtime().scheduler());
+    auto step_fn = [&](Shard& shard) { on_locked(shard, group); };
+    FunctionRef<void(Shard&)> step(step_fn);
+    StepHop hop;
+    hop.kind = StepHop::Kind::kLock;
+    hop.shard = &engine.shard(group.shard);
+    hop.lock_hashes = group.lock_hashes;
+    hop.mode = mode_;
+    hop.step = &step;
+    hop.wait_group = &wait_group;
+    wait_group.add();
+    coordinator_->dispatch(&hop);
+    wait_group.wait();
+  }
+  locked_ = true;
+}
+
+void Coordinator::Transaction::run(std::size_t index, FunctionRef<void(Shard&, const Group&)> fn) {
+  ASSERT(locked_);
+  ASSERT_LT(index, groups_.size());
+  const Group& group = groups_[index];
+  coordinator_->run_on(group.shard, [&](Shard& shard) { fn(shard, group); });
+}
+
+void Coordinator::Transaction::unlock_all() {
+  unlock_all([](Shard&, const Group&) {});
+}
+
+void Coordinator::Transaction::unlock_all(FunctionRef<void(Shard&, const Group&)> before_unlock) {
+  ASSERT(locked_);
+  Engine& engine = coordinator_->engine();
+  fiber::WaitGroup wait_group(&engine.runtime().scheduler());
+  const std::size_t count = groups_.size();
+  std::vector<StepHop> hops(count);
+  // One callable per group so each hop knows its group; they live until the wait returns.
+  struct Bound {
+    FunctionRef<void(Shard&, const Group&)>* fn;
+    const Group* group;
+    void operator()(Shard& shard) const { (*fn)(shard, *group); }
+  };
+  std::vector<Bound> bound(count);
+  std::vector<FunctionRef<void(Shard&)>> steps;
+  steps.reserve(count);
+  for (std::size_t g = 0; g < count; ++g) {
+    bound[g] = Bound{&before_unlock, &groups_[g]};
+    steps.emplace_back(bound[g]);
+  }
+  wait_group.add(count);
+  for (std::size_t g = 0; g < count; ++g) {
+    StepHop& hop = hops[g];
+    hop.kind = StepHop::Kind::kUnlock;
+    hop.shard = &engine.shard(groups_[g].shard);
+    hop.lock_hashes = groups_[g].lock_hashes;
+    hop.mode = mode_;
+    hop.step = &steps[g];
+    hop.wait_group = &wait_group;
+    coordinator_->dispatch(&hop);
+  }
+  wait_group.wait();
+  locked_ = false;
+}
+
+}  // namespace eddy

@@ -1,0 +1,103 @@
+#pragma once
+// Runs work on other shards and cores from a session's fiber, and makes multi-shard commands
+// atomic.
+//
+// Atomicity (MSET, MGET, DEL, EXISTS, MSETNX, RENAME across shards) uses ordered key locks, the
+// scheme of Calvin-style deterministic locking: the coordinator locks the keys it needs on each
+// shard, one shard at a time in ascending shard order, then runs its steps, then unlocks
+// everywhere. Because every transaction takes shards in the same order, no two can wait for
+// each other in a cycle, so there is no deadlock and no global lock. Any other work that
+// touches a locked key on that shard (a single-key GET from another client, say) is parked at
+// the shard and resumes when the lock goes, so no reader ever sees part of a multi-key write.
+// The single-key path pays one branch (are there any locks on this shard?) and nothing more.
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/function_ref.h"
+#include "engine/engine.h"
+#include "engine/fiber/scheduler.h"
+
+namespace eddy {
+
+// One hop of a coordinator: lock keys, run a step, or unlock, on one shard.
+class StepHop final : public Hop {
+ public:
+  enum class Kind : std::uint8_t { kLock, kRun, kUnlock };
+
+  bool run_at_target() override;
+  void run_at_origin() override { wait_group->done(); }
+
+  Kind kind = Kind::kRun;
+  Shard* shard = nullptr;
+  std::span<const std::uint64_t> lock_hashes;  // unique, for kLock/kUnlock
+  LockMode mode = LockMode::kExclusive;
+  // Runs on the shard: after the lock is granted (kLock), as the step (kRun), or before the
+  // unlock (kUnlock). May be empty for lock/unlock.
+  FunctionRef<void(Shard&)>* step = nullptr;
+  fiber::WaitGroup* wait_group = nullptr;
+};
+
+class Coordinator {
+ public:
+  explicit Coordinator(Engine* engine);
+
+  Engine& engine() { return *engine_; }
+
+  // Runs fn on one shard and waits (inline when the shard lives on this core).
+  void run_on(std::uint32_t shard, FunctionRef<void(Shard&)> fn);
+  // Runs fn on every shard in parallel and waits for all.
+  void run_on_all(FunctionRef<void(Shard&)> fn);
+  // Runs fn on the home core of each core in parallel (fn gets the core index), e.g. to visit
+  // per-core client registries.
+  void run_on_all_cores(FunctionRef<void(std::uint32_t core)> fn);
+
+  // A multi-shard transaction over the keys of `args` at `key_indexes`.
+  class Transaction {
+   public:
+    struct Group {
+      std::uint32_t shard;
+      std::vector<std::uint32_t> key_indexes;  // into args, in command order
+      std::vector<std::uint64_t> lock_hashes;  // unique
+    };
+
+    Transaction(Coordinator* coordinator, Args args, std::span<const std::uint32_t> key_indexes,
+                LockMode mode);
+    ~Transaction();
+
+    // Locks every group, in ascending shard order; `on_locked` runs on each shard right after
+    // its keys are granted (e.g. to read them).
+    void lock_all(FunctionRef<void(Shard&, const Group&)> on_locked);
+    void lock_all();
+    // Runs fn on the shard of group `index` and waits.
+    void run(std::size_t index, FunctionRef<void(Shard&, const Group&)> fn);
+    // Runs `before_unlock` on every shard in parallel, then releases the locks there.
+    void unlock_all(FunctionRef<void(Shard&, const Group&)> before_unlock);
+    void unlock_all();
+
+    const std::vector<Group>& groups() const { return groups_; }
+    // The group that holds key argument `arg_index`.
+    std::size_t group_of(std::uint32_t arg_index) const;
+
+   private:
+    Coordinator* coordinator_;
+    LockMode mode_;
+    std::vector<Group> groups_;
+    bool locked_ = false;
+  };
+
+ private:
+  friend class Transaction;
+  // Sends hop (already filled in) to its shard's core, or runs it inline when local.
+  void dispatch(StepHop* hop);
+
+  Engine* engine_;
+};
+
+// Registers the cross-shard versions of MSET, MSETNX, MGET, DEL, UNLINK, EXISTS, RENAME and
+// RENAMENX with the command table.
+void register_multi_shard_commands(CommandTable& table);
+
+}  // namespace eddy

@@ -1,0 +1,180 @@
+// Cross-shard versions of the multi-key commands. Each locks its keys through a
+// Coordinator::Transaction (ascending shard order), does its per-shard parts with the shared
+// keyparts functions, and unlocks. The single-shard versions in engine/cmd use the same parts.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/cmd/key_parts.h"
+#include "engine/session_context.h"
+#include "engine/tx/coordinator.h"
+
+namespace eddy {
+
+namespace {
+
+using Group = Coordinator::Transaction::Group;
+
+std::vector<std::uint32_t> all_key_indexes(const SessionContext& ctx) {
+  std::vector<std::uint32_t> indexes;
+  key_indexes(ctx.spec, ctx.args, indexes);
+  return indexes;
+}
+
+void mset_multi(SessionContext& ctx) {
+  const int db = ctx.client.db;
+  auto indexes = all_key_indexes(ctx);
+  Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kExclusive);
+  tx.lock_all();
+  tx.unlock_all([&](Shard& shard, const Group& group) {
+    keyparts::mset(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+  });
+  ctx.reply.ok();
+}
+
+void msetnx_multi(SessionContext& ctx) {
+  const int db = ctx.client.db;
+  auto indexes = all_key_indexes(ctx);
+  Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kExclusive);
+  std::vector<std::size_t> existing(tx.groups().size(), 0);
+  tx.lock_all([&](Shard& shard, const Group& group) {
+    existing[static_cast<std::size_t>(&group - tx.groups().data())] =
+        keyparts::count_existing(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+  });
+  std::size_t total = 0;
+  for (std::size_t n : existing) total += n;
+  if (total != 0) {
+    tx.unlock_all();
+    ctx.reply.integer(0);
+    return;
+  }
+  tx.unlock_all([&](Shard& shard, const Group& group) {
+    keyparts::mset(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+  });
+  ctx.reply.integer(1);
+}
+
+void mget_multi(SessionContext& ctx) {
+  const int db = ctx.client.db;
+  auto indexes = all_key_indexes(ctx);
+  Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kShared);
+  // Values by argument index; each shard fills the slots of its own keys.
+  std::vector<std::optional<std::string>> values(ctx.args.size());
+  tx.lock_all([&](Shard& shard, const Group& group) {
+    std::vector<std::optional<std::string>> part(group.key_indexes.size());
+    keyparts::mget(shard.db(db), ctx.args, group.key_indexes, shard.now_ms(), part);
+    for (std::size_t j = 0; j < part.size(); ++j) {
+      values[group.key_indexes[j]] = std::move(part[j]);
+    }
+  });
+  tx.unlock_all();
+  ctx.reply.array(indexes.size());
+  for (std::uint32_t index : indexes) {
+    if (values[index].has_value()) {
+      ctx.reply.bulk(*values[index]);
+    } else {
+      ctx.reply.null();
+    }
+  }
+}
+
+void del_multi(SessionContext& ctx) {
+  const int db = ctx.client.db;
+  auto indexes = all_key_indexes(ctx);
+  Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kExclusive);
+  std::vector<std::size_t> deleted(tx.groups().size(), 0);
+  tx.lock_all();
+  tx.unlock_all([&](Shard& shard, const Group& group) {
+    deleted[static_cast<std::size_t>(&group - tx.groups().data())] =
+        keyparts::del(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+  });
+  std::size_t total = 0;
+  for (std::size_t n : deleted) total += n;
+  ctx.reply.integer(static_cast<std::int64_t>(total));
+}
+
+void exists_multi(SessionContext& ctx) {
+  const int db = ctx.client.db;
+  auto indexes = all_key_indexes(ctx);
+  Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kShared);
+  std::vector<std::size_t> found(tx.groups().size(), 0);
+  tx.lock_all([&](Shard& shard, const Group& group) {
+    found[static_cast<std::size_t>(&group - tx.groups().data())] =
+        keyparts::count_existing(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+  });
+  tx.unlock_all();
+  std::size_t total = 0;
+  for (std::size_t n : found) total += n;
+  ctx.reply.integer(static_cast<std::int64_t>(total));
+}
+
+// RENAME / RENAMENX with source and destination on different shards: both keys are locked,
+// the value leaves the source shard and lands on the destination while no one can look.
+void rename_multi_impl(SessionContext& ctx, bool only_if_absent) {
+  const int db = ctx.client.db;
+  const std::uint32_t indexes[] = {1, 2};
+  Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kExclusive);
+  ASSERT_EQ(tx.groups().size(), 2u);
+  const std::size_t source_group = tx.group_of(1);
+  const std::size_t target_group = tx.group_of(2);
+  bool source_exists = false;
+  bool target_exists = false;
+  tx.lock_all([&](Shard& shard, const Group& group) {
+    if (&group == &tx.groups()[source_group]) {
+      source_exists = keyparts::exists(shard.db(db), ctx.args[1], shard.now_ms());
+    } else {
+      target_exists = keyparts::exists(shard.db(db), ctx.args[2], shard.now_ms());
+    }
+  });
+  if (!source_exists) {
+    tx.unlock_all();
+    ctx.reply.error(errors::kNoSuchKey);
+    return;
+  }
+  if (only_if_absent && target_exists) {
+    tx.unlock_all();
+    ctx.reply.integer(0);
+    return;
+  }
+  std::optional<keyparts::MovedValue> moved;
+  tx.run(source_group, [&](Shard& shard, const Group&) {
+    moved = keyparts::take(shard.db(db), ctx.args[1], shard.now_ms());
+  });
+  // The source was locked since it was seen to exist, so it is still there.
+  ASSERT(moved.has_value());
+  tx.run(target_group, [&](Shard& shard, const Group&) {
+    keyparts::put(shard.db(db), ctx.args[2], std::move(*moved), shard.now_ms());
+  });
+  tx.unlock_all();
+  if (only_if_absent) {
+    ctx.reply.integer(1);
+  } else {
+    ctx.reply.ok();
+  }
+}
+
+void rename_multi(SessionContext& ctx) { rename_multi_impl(ctx, false); }
+void renamenx_multi(SessionContext& ctx) { rename_multi_impl(ctx, true); }
+
+}  // namespace
+
+void register_multi_shard_commands(CommandTable& table) {
+  struct Binding {
+    std::string_view name;
+    SessionHandler handler;
+  };
+  const Binding bindings[] = {
+      {"mset", mset_multi},     {"msetnx", msetnx_multi}, {"mget", mget_multi},
+      {"del", del_multi},       {"unlink", del_multi},    {"exists", exists_multi},
+      {"rename", rename_multi}, {"renamenx", renamenx_multi},
+  };
+  for (const Binding& binding : bindings) {
+    CommandSpec* spec = table.find_mutable(binding.name);
+    ASSERT_MSG(spec != nullptr, std::string(binding.name));
+    ASSERT(spec->route == CommandRoute::kKeys);
+    spec->session_handler = binding.handler;
+  }
+}
+
+}  // namespace eddy

@@ -1,0 +1,633 @@
+#include "net/epoll/epoll_runtime.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <queue>
+
+#include "engine/base/assert.h"
+#include "engine/limits.h"
+#include "net/epoll/posix_disk.h"
+#include "net/epoll/spsc_ring.h"
+
+namespace eddy {
+
+namespace {
+
+// Something registered with a core's epoll set.
+class Pollable {
+ public:
+  virtual ~Pollable() = default;
+  virtual void on_events(std::uint32_t events) = 0;
+};
+
+std::uint64_t os_random_seed() {
+  std::uint64_t seed = 0;
+  if (::getrandom(&seed, sizeof seed, 0) != sizeof seed) {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    seed = static_cast<std::uint64_t>(ts.tv_nsec) ^ (static_cast<std::uint64_t>(::getpid()) << 32);
+  }
+  return seed;
+}
+
+std::string format_address(const sockaddr_storage& address) {
+  char host[INET6_ADDRSTRLEN] = {0};
+  std::uint16_t port = 0;
+  if (address.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&address);
+    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  return "?";
+}
+
+std::string peer_of(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "?";
+  return format_address(address);
+}
+
+std::string local_of(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "?";
+  return format_address(address);
+}
+
+bool resolve(const std::string& host, std::uint16_t port, sockaddr_storage* out,
+             socklen_t* length) {
+  std::memset(out, 0, sizeof *out);
+  std::string name = host == "localhost" ? "127.0.0.1" : host;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);
+  }
+  auto* in = reinterpret_cast<sockaddr_in*>(out);
+  if (::inet_pton(AF_INET, name.c_str(), &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    *length = sizeof(sockaddr_in);
+    return true;
+  }
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(out);
+  if (::inet_pton(AF_INET6, name.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    *length = sizeof(sockaddr_in6);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+class EpollStream;
+class EpollListener;
+
+struct EpollCore {
+  EpollCore(EpollRuntime* owner, std::uint32_t core_index, std::uint32_t cores)
+      : runtime(owner),
+        index(core_index),
+        scheduler(limits::fiber_stack_bytes),
+        rng(os_random_seed()),
+        outstanding(cores, 0) {
+    for (std::uint32_t i = 0; i < cores; ++i) {
+      inbound.push_back(std::make_unique<SpscRing<Hop*>>(limits::mailbox_ring_entries));
+    }
+    epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    ASSERT_MSG(epoll_fd >= 0, "epoll_create1 failed");
+    wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_MSG(wake_fd >= 0, "eventfd failed");
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = nullptr;  // the wake-up fd
+    ASSERT_EQ(::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event), 0);
+  }
+  ~EpollCore() {
+    ::close(wake_fd);
+    ::close(epoll_fd);
+  }
+
+  struct Sleeper {
+    Nanos deadline;
+    std::uint64_t sequence;
+    fiber::Fiber* fiber;
+    bool operator>(const Sleeper& other) const {
+      return deadline != other.deadline ? deadline > other.deadline : sequence > other.sequence;
+    }
+  };
+
+  EpollRuntime* runtime;
+  std::uint32_t index;
+  int epoll_fd = -1;
+  int wake_fd = -1;
+  alignas(64) std::atomic<bool> sleeping{false};
+  fiber::Scheduler scheduler;
+  Rng rng;
+  std::vector<std::unique_ptr<SpscRing<Hop*>>> inbound;  // by source core
+  std::vector<std::size_t> outstanding;                  // requests in flight, by target core
+  std::priority_queue<Sleeper, std::vector<Sleeper>, std::greater<>> sleepers;
+  std::uint64_t sleeper_sequence = 0;
+  std::vector<EpollStream*> streams;  // open streams, for shutdown
+  std::vector<EpollListener*> listeners;
+  bool shutdown_started = false;
+  Nanos cancel_deadline = 0;  // after this, streams still blocked are cancelled
+  bool counted_idle = false;
+  std::thread thread;
+};
+
+namespace {
+thread_local EpollCore* t_core = nullptr;
+
+EpollCore& this_core() {
+  ASSERT_MSG(t_core != nullptr, "runtime call from a thread that is not a core");
+  return *t_core;
+}
+
+Nanos monotonic_nanos() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<Nanos>(ts.tv_sec) * kNanosPerSecond + ts.tv_nsec;
+}
+
+void remove_from(std::vector<EpollStream*>& streams, EpollStream* stream) {
+  auto it = std::find(streams.begin(), streams.end(), stream);
+  if (it != streams.end()) {
+    *it = streams.back();
+    streams.pop_back();
+  }
+}
+}  // namespace
+
+// A TCP connection owned by one core. Edge-triggered: a fiber suspends only after the kernel
+// said EAGAIN, and the readiness event wakes it.
+class EpollStream final : public Stream, public Pollable {
+ public:
+  EpollStream(EpollCore* core, int fd) : core_(core), fd_(fd) {
+    peer_ = peer_of(fd);
+    local_ = local_of(fd);
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.ptr = static_cast<Pollable*>(this);
+    ASSERT_EQ(::epoll_ctl(core_->epoll_fd, EPOLL_CTL_ADD, fd_, &event), 0);
+    core_->streams.push_back(this);
+  }
+  ~EpollStream() override { close(); }
+
+  std::size_t read(std::span<char> buffer) override {
+    ASSERT(!buffer.empty());
+    for (;;) {
+      if (fd_ < 0 || cancelled_) return 0;
+      const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+      if (n > 0) return static_cast<std::size_t>(n);
+      if (n == 0) return 0;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return 0;
+      if (core_->runtime->stopping()) return 0;
+      reader_ = core_->scheduler.current();
+      core_->scheduler.suspend();
+      reader_ = nullptr;
+    }
+  }
+
+  bool write(std::span<const std::string_view> pieces) override {
+    constexpr std::size_t kIovMax = 64;
+    std::size_t piece = 0;
+    std::size_t offset = 0;  // within pieces[piece]
+    while (piece < pieces.size()) {
+      if (fd_ < 0 || cancelled_) return false;
+      iovec iov[kIovMax];
+      int count = 0;
+      for (std::size_t i = piece; i < pieces.size() && count < static_cast<int>(kIovMax); ++i) {
+        const std::string_view p = pieces[i];
+        const std::size_t skip = i == piece ? offset : 0;
+        if (p.size() == skip) continue;
+        iov[count].iov_base = const_cast<char*>(p.data() + skip);
+        iov[count].iov_len = p.size() - skip;
+        ++count;
+      }
+      if (count == 0) return true;
+      const ssize_t n = ::writev(fd_, iov, count);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) return false;
+        writer_ = core_->scheduler.current();
+        core_->scheduler.suspend();
+        writer_ = nullptr;
+        continue;
+      }
+      auto written = static_cast<std::size_t>(n);
+      while (written > 0 && piece < pieces.size()) {
+        const std::size_t left = pieces[piece].size() - offset;
+        if (written >= left) {
+          written -= left;
+          ++piece;
+          offset = 0;
+        } else {
+          offset += written;
+          written = 0;
+        }
+      }
+      while (piece < pieces.size() && pieces[piece].size() == offset) {
+        ++piece;
+        offset = 0;
+      }
+    }
+    return true;
+  }
+
+  void close() override {
+    if (fd_ < 0) return;
+    ::epoll_ctl(core_->epoll_fd, EPOLL_CTL_DEL, fd_, nullptr);
+    ::close(fd_);
+    fd_ = -1;
+    remove_from(core_->streams, this);
+    wake_all();
+  }
+
+  // Shutdown: whoever is blocked gets end-of-stream / a failed write.
+  void cancel() {
+    cancelled_ = true;
+    wake_all();
+  }
+  void wake_readers() {
+    if (reader_ != nullptr) core_->scheduler.wake(reader_);
+  }
+
+  std::string peer_address() const override { return peer_; }
+  std::string local_address() const override { return local_; }
+
+  void on_events(std::uint32_t events) override {
+    if (reader_ != nullptr && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+      core_->scheduler.wake(reader_);
+    }
+    if (writer_ != nullptr && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))) {
+      core_->scheduler.wake(writer_);
+    }
+  }
+
+ private:
+  void wake_all() {
+    if (reader_ != nullptr) core_->scheduler.wake(reader_);
+    if (writer_ != nullptr) core_->scheduler.wake(writer_);
+  }
+
+  EpollCore* core_;
+  int fd_;
+  fiber::Fiber* reader_ = nullptr;
+  fiber::Fiber* writer_ = nullptr;
+  bool cancelled_ = false;
+  std::string peer_;
+  std::string local_;
+};
+
+class EpollListener final : public Listener, public Pollable {
+ public:
+  EpollListener(EpollCore* core, int fd, std::uint16_t port) : core_(core), fd_(fd), port_(port) {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLET;
+    event.data.ptr = static_cast<Pollable*>(this);
+    ASSERT_EQ(::epoll_ctl(core_->epoll_fd, EPOLL_CTL_ADD, fd_, &event), 0);
+    core_->listeners.push_back(this);
+  }
+  ~EpollListener() override {
+    close();
+    auto& all = core_->listeners;
+    all.erase(std::remove(all.begin(), all.end(), this), all.end());
+  }
+
+  std::unique_ptr<Stream> accept() override {
+    for (;;) {
+      if (fd_ < 0) return nullptr;
+      const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        return std::make_unique<EpollStream>(core_, fd);
+      }
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EAGAIN) {
+        waiter_ = core_->scheduler.current();
+        core_->scheduler.suspend();
+        waiter_ = nullptr;
+        continue;
+      }
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: back off rather than spin; connections wait in the backlog.
+        core_->runtime->sleep_for(10 * kNanosPerMilli);
+        continue;
+      }
+      return nullptr;
+    }
+  }
+
+  void close() override {
+    if (fd_ < 0) return;
+    ::epoll_ctl(core_->epoll_fd, EPOLL_CTL_DEL, fd_, nullptr);
+    ::close(fd_);
+    fd_ = -1;
+    if (waiter_ != nullptr) core_->scheduler.wake(waiter_);
+  }
+
+  std::uint16_t port() const override { return port_; }
+
+  void on_events(std::uint32_t) override {
+    if (waiter_ != nullptr) core_->scheduler.wake(waiter_);
+  }
+
+ private:
+  EpollCore* core_;
+  int fd_;
+  std::uint16_t port_;
+  fiber::Fiber* waiter_ = nullptr;
+};
+
+EpollRuntime::EpollRuntime(Options options) : options_(std::move(options)) {
+  ASSERT_GE(options_.workers, 1u);
+  ASSERT_LE(options_.workers, limits::shards_max);
+  for (std::uint32_t i = 0; i < options_.workers; ++i) {
+    cores_.push_back(std::make_unique<EpollCore>(this, i, options_.workers));
+  }
+  disk_ = std::make_unique<PosixDisk>(options_.data_directory);
+}
+
+EpollRuntime::~EpollRuntime() = default;
+
+std::uint32_t EpollRuntime::core_count() const { return options_.workers; }
+std::uint32_t EpollRuntime::current_core() const { return this_core().index; }
+Nanos EpollRuntime::monotonic_now() { return monotonic_nanos(); }
+
+std::int64_t EpollRuntime::unix_now_us() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+fiber::Scheduler& EpollRuntime::scheduler() { return this_core().scheduler; }
+Rng& EpollRuntime::rng() { return this_core().rng; }
+Disk& EpollRuntime::disk() { return *disk_; }
+
+void EpollRuntime::sleep_for(Nanos duration) {
+  EpollCore& core = this_core();
+  ASSERT(core.scheduler.in_fiber());
+  const Nanos deadline = monotonic_nanos() + std::max<Nanos>(duration, 0);
+  core.sleepers.push({deadline, core.sleeper_sequence++, core.scheduler.current()});
+  while (monotonic_nanos() < deadline && !stopping()) core.scheduler.suspend();
+}
+
+void EpollRuntime::wake_core(EpollCore& core) {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(core.wake_fd, &one, sizeof one);
+}
+
+void EpollRuntime::push_to(std::uint32_t from, std::uint32_t to, Hop* hop) {
+  EpollCore& target = *cores_[to];
+  const bool pushed = target.inbound[from]->push(hop);
+  // Requests are limited to hops_in_flight_max per core pair and the ring holds twice that,
+  // so neither a request nor a completion can find it full.
+  ASSERT_MSG(pushed, "mailbox ring full: the in-flight bound is broken");
+  // Pairs with the fence in core_main before it sleeps: either it sees the hop, or we see it
+  // sleeping and wake it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (target.sleeping.load(std::memory_order_relaxed) &&
+      target.sleeping.exchange(false, std::memory_order_acq_rel)) {
+    wake_core(target);
+  }
+}
+
+void EpollRuntime::post(Hop* hop) {
+  EpollCore& core = this_core();
+  ASSERT_NE(hop->target_core, core.index);
+  ASSERT_LT(hop->target_core, cores_.size());
+  hop->origin_core = core.index;
+  while (core.outstanding[hop->target_core] >= limits::hops_in_flight_max) {
+    // Back-pressure: this fiber waits until some of this core's hops come home.
+    ASSERT(core.scheduler.in_fiber());
+    core.scheduler.yield();
+  }
+  ++core.outstanding[hop->target_core];
+  push_to(core.index, hop->target_core, hop);
+}
+
+void EpollRuntime::send_home(Hop* hop) {
+  EpollCore& core = this_core();
+  ASSERT_EQ(hop->target_core, core.index);
+  if (hop->origin_core == core.index) {
+    hop->run_at_origin();
+    return;
+  }
+  push_to(core.index, hop->origin_core, hop);
+}
+
+std::unique_ptr<Listener> EpollRuntime::listen(const std::string& host, std::uint16_t port,
+                                               std::string* error) {
+  EpollCore& core = this_core();
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  if (!resolve(host, port, &address, &length)) {
+    *error = "cannot parse bind address '" + host + "'";
+    return nullptr;
+  }
+  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return nullptr;
+  }
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // One listener per core on the same port: the kernel spreads connections across cores.
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    *error = "bind " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+    ::close(fd);
+    return nullptr;
+  }
+  if (::listen(fd, 511) != 0) {
+    *error = std::string("listen: ") + std::strerror(errno);
+    ::close(fd);
+    return nullptr;
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
+  const std::uint16_t actual_port =
+      bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                  : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return std::make_unique<EpollListener>(&core, fd, actual_port);
+}
+
+std::unique_ptr<Stream> EpollRuntime::connect(const std::string& host, std::uint16_t port,
+                                              std::string* error) {
+  EpollCore& core = this_core();
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  if (!resolve(host, port, &address, &length)) {
+    *error = "cannot parse address '" + host + "'";
+    return nullptr;
+  }
+  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return nullptr;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 &&
+      errno != EINPROGRESS) {
+    *error = std::string("connect: ") + std::strerror(errno);
+    ::close(fd);
+    return nullptr;
+  }
+  auto stream = std::make_unique<EpollStream>(&core, fd);
+  // Writable means connected (or failed: SO_ERROR says which).
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int so_error = 0;
+    socklen_t so_length = sizeof so_error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_length);
+    if (so_error != 0) {
+      *error = std::string("connect: ") + std::strerror(so_error);
+      return nullptr;
+    }
+    sockaddr_storage peer{};
+    socklen_t peer_length = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0) return stream;
+    sleep_for(kNanosPerMilli);
+  }
+  *error = "connect: timed out";
+  return nullptr;
+}
+
+void EpollRuntime::stop() {
+  stopping_.store(true, std::memory_order_release);
+  for (auto& core : cores_) wake_core(*core);
+}
+
+void EpollRuntime::run(std::function<void(std::uint32_t)> on_start) {
+  for (auto& core_ptr : cores_) {
+    EpollCore* core = core_ptr.get();
+    core->thread = std::thread([this, core, &on_start] { core_main(*core, on_start); });
+  }
+  for (auto& core : cores_) core->thread.join();
+}
+
+void EpollRuntime::core_main(EpollCore& core, const std::function<void(std::uint32_t)>& on_start) {
+  t_core = &core;
+  if (options_.pin_threads) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+    CPU_SET(core.index % cpus, &set);
+    ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+  }
+  const std::uint32_t me = core.index;
+  core.scheduler.spawn("start", [&on_start, me] { on_start(me); });
+
+  constexpr int kEventsMax = 256;
+  epoll_event events[kEventsMax];
+  auto rings_empty = [&] {
+    for (auto& ring : core.inbound) {
+      if (!ring->empty()) return false;
+    }
+    return true;
+  };
+  for (;;) {
+    // 1. Mail from other cores: requests to run here, and our own hops coming home.
+    for (auto& ring : core.inbound) {
+      Hop* hop = nullptr;
+      while (ring->pop(&hop)) {
+        if (hop->origin_core == me) {
+          ASSERT_GT(core.outstanding[hop->target_core], 0u);
+          --core.outstanding[hop->target_core];
+          hop->run_at_origin();
+        } else {
+          ASSERT_EQ(hop->target_core, me);
+          if (hop->run_at_target()) push_to(me, hop->origin_core, hop);
+        }
+      }
+    }
+    // 2. Timers.
+    const Nanos now = monotonic_nanos();
+    while (!core.sleepers.empty() && core.sleepers.top().deadline <= now) {
+      core.scheduler.wake(core.sleepers.top().fiber);
+      core.sleepers.pop();
+    }
+    // 3. Fibers.
+    core.scheduler.run_ready();
+
+    // 4. Shutdown: stop accepting, end idle connections, then wait for every core to drain.
+    if (stopping()) {
+      if (!core.shutdown_started) {
+        core.shutdown_started = true;
+        core.cancel_deadline = monotonic_nanos() + 5 * kNanosPerSecond;
+        for (EpollListener* listener : std::vector<EpollListener*>(core.listeners)) {
+          listener->close();
+        }
+        for (EpollStream* stream : core.streams) stream->wake_readers();
+        while (!core.sleepers.empty()) {
+          core.scheduler.wake(core.sleepers.top().fiber);
+          core.sleepers.pop();
+        }
+      } else if (monotonic_nanos() > core.cancel_deadline) {
+        // A client that will not read its last replies does not hold the server forever.
+        for (EpollStream* stream : std::vector<EpollStream*>(core.streams)) stream->cancel();
+      }
+      if (core.scheduler.live_count() == 0 && !core.counted_idle) {
+        core.counted_idle = true;
+        cores_idle_.fetch_add(1, std::memory_order_acq_rel);
+      }
+      if (core.counted_idle && cores_idle_.load(std::memory_order_acquire) == cores_.size() &&
+          rings_empty()) {
+        break;
+      }
+    }
+
+    // 5. Wait for I/O, mail or the next timer; never sleep with work pending.
+    int timeout_ms = 0;
+    if (!core.scheduler.has_ready() && rings_empty()) {
+      timeout_ms = -1;
+      if (!core.sleepers.empty()) {
+        const Nanos wait = core.sleepers.top().deadline - monotonic_nanos();
+        timeout_ms = wait <= 0 ? 0 : static_cast<int>((wait + kNanosPerMilli - 1) / kNanosPerMilli);
+      }
+      if (stopping()) timeout_ms = timeout_ms < 0 ? 10 : std::min(timeout_ms, 10);
+      core.sleeping.store(true, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (!rings_empty()) timeout_ms = 0;
+    }
+    const int n = ::epoll_wait(core.epoll_fd, events, kEventsMax, timeout_ms);
+    core.sleeping.store(false, std::memory_order_relaxed);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == nullptr) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] ssize_t r = ::read(core.wake_fd, &count, sizeof count);
+        continue;
+      }
+      static_cast<Pollable*>(events[i].data.ptr)->on_events(events[i].events);
+    }
+  }
+  t_core = nullptr;
+}
+
+}  // namespace eddy

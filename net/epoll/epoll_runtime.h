@@ -1,0 +1,68 @@
+#pragma once
+// The production runtime: one pinned OS thread per core, each an epoll reactor running its own
+// fiber scheduler. Cores talk only through bounded single-producer rings (one per ordered pair
+// of cores) and wake a sleeping core with its eventfd; a core that is busy is never woken by a
+// syscall. This is the only code on the data path that makes syscalls.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/runtime.h"
+
+namespace eddy {
+
+struct EpollCore;
+
+class EpollRuntime final : public Runtime {
+ public:
+  struct Options {
+    std::uint32_t workers = 1;
+    bool pin_threads = true;
+    std::string data_directory = ".";
+  };
+
+  explicit EpollRuntime(Options options);
+  ~EpollRuntime() override;
+
+  // Starts one thread per core; each runs `on_start(core)` in a fiber on that core, then
+  // serves until stop() and until every fiber on every core has finished. Blocks until then.
+  void run(std::function<void(std::uint32_t core)> on_start);
+  // Begins a clean shutdown: listeners close, idle connections end, in-flight batches finish
+  // and flush. Safe to call from any thread (not from a signal handler).
+  void stop();
+
+  std::uint32_t core_count() const override;
+  std::uint32_t current_core() const override;
+  Nanos monotonic_now() override;
+  std::int64_t unix_now_us() override;
+  fiber::Scheduler& scheduler() override;
+  void sleep_for(Nanos duration) override;
+  Rng& rng() override;
+  void post(Hop* hop) override;
+  void send_home(Hop* hop) override;
+  std::unique_ptr<Listener> listen(const std::string& host, std::uint16_t port,
+                                   std::string* error) override;
+  std::unique_ptr<Stream> connect(const std::string& host, std::uint16_t port,
+                                  std::string* error) override;
+  Disk& disk() override;
+  bool stopping() const override { return stopping_.load(std::memory_order_acquire); }
+
+ private:
+  friend struct EpollCore;
+  void core_main(EpollCore& core, const std::function<void(std::uint32_t)>& on_start);
+  void push_to(std::uint32_t from, std::uint32_t to, Hop* hop);
+  void wake_core(EpollCore& core);
+
+  Options options_;
+  std::vector<std::unique_ptr<EpollCore>> cores_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint32_t> cores_idle_{0};
+  std::unique_ptr<Disk> disk_;
+};
+
+}  // namespace eddy

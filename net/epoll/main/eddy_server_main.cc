@@ -1,0 +1,98 @@
+// eddy-server: the production RESP server on the epoll runtime.
+
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+#include <thread>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "net/epoll/epoll_runtime.h"
+#include "net/epoll/server_options.h"
+#include "net/session.h"
+
+int main(int argc, char** argv) {
+  using namespace eddy;
+  ServerOptions options;
+  std::string error;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!parse_server_options(args, &options, &error)) {
+    std::fprintf(stderr, "eddy-server: %s\n", error.c_str());
+    return 2;
+  }
+  if (options.show_help) {
+    std::fputs(server_usage().c_str(), stdout);
+    return 0;
+  }
+  if (options.show_version) {
+    std::printf("eddy-server 0.1.0 (Redis 7.0 compatible)\n");
+    return 0;
+  }
+  if (options.workers == 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
+  if (options.shards == 0) options.shards = options.workers;
+
+  // Signals go to one waiting thread, never to a core in the middle of its loop.
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  EpollRuntime runtime(EpollRuntime::Options{options.workers, options.pin_threads, options.dir});
+  EngineOptions engine_options;
+  engine_options.shard_count = options.shards;
+  engine_options.bind = options.bind;
+  engine_options.port = options.port;
+  engine_options.maxclients = options.maxclients;
+  engine_options.process_id = ::getpid();
+  engine_options.executable = argv[0];
+  engine_options.config_file = options.config_file;
+  Engine engine(&runtime, engine_options);
+
+  std::atomic<std::uint32_t> listening{0};
+  std::atomic<bool> failed{false};
+  std::thread signal_waiter([&] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != 0) {
+      std::fprintf(stderr, "eddy-server: %s received, shutting down\n",
+                   signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    runtime.stop();
+  });
+
+  runtime.run([&](std::uint32_t core) {
+    engine.start_core_services();
+    std::string listen_error;
+    auto listener = runtime.listen(options.bind, options.port, &listen_error);
+    if (!listener) {
+      if (!failed.exchange(true)) {
+        std::fprintf(stderr, "eddy-server: cannot listen: %s\n", listen_error.c_str());
+        // Wake the signal thread so the process ends.
+        ::kill(::getpid(), SIGTERM);
+      }
+      return;
+    }
+    if (listening.fetch_add(1) + 1 == options.workers) {
+      std::printf("eddy-server listening on %s:%u with %u workers, %u shards\n",
+                  options.bind.c_str(), static_cast<unsigned>(listener->port()), options.workers,
+                  options.shards);
+      std::fflush(stdout);
+    }
+    (void)core;
+    while (auto stream = listener->accept()) {
+      auto& stats = engine.stats();
+      if (static_cast<std::size_t>(stats.connected_clients.load(std::memory_order_relaxed)) >=
+          std::stoul(engine.config().get_one("maxclients"))) {
+        stats.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+        stream->write(std::string_view("-ERR max number of clients reached\r\n"));
+        stream->close();
+        continue;
+      }
+      Session::spawn(&engine, std::move(stream));
+    }
+  });
+  signal_waiter.join();
+  return failed ? 1 : 0;
+}

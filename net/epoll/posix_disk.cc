@@ -1,0 +1,99 @@
+#include "net/epoll/posix_disk.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace eddy {
+
+PosixDisk::~PosixDisk() = default;
+
+std::string PosixDisk::full(const std::string& path) const {
+  if (!path.empty() && path.front() == '/') return path;
+  return directory_ + "/" + path;
+}
+
+Disk::FileId PosixDisk::open(const std::string& path, bool create, std::string* error) {
+  const int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
+  const int fd = ::open(full(path).c_str(), flags, 0644);
+  if (fd < 0 && error != nullptr) *error = full(path) + ": " + std::strerror(errno);
+  return fd;
+}
+
+bool PosixDisk::append(FileId file, std::string_view bytes) {
+  const off_t end = ::lseek(static_cast<int>(file), 0, SEEK_END);
+  if (end < 0) return false;
+  return write_at(file, static_cast<std::uint64_t>(end), bytes);
+}
+
+bool PosixDisk::write_at(FileId file, std::uint64_t offset, std::string_view bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::pwrite(static_cast<int>(file), bytes.data() + done, bytes.size() - done,
+                               static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool PosixDisk::sync(FileId file) { return ::fdatasync(static_cast<int>(file)) == 0; }
+
+std::int64_t PosixDisk::read_at(FileId file, std::uint64_t offset, std::span<char> buffer) {
+  for (;;) {
+    const ssize_t n =
+        ::pread(static_cast<int>(file), buffer.data(), buffer.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    return n;
+  }
+}
+
+std::int64_t PosixDisk::size(FileId file) {
+  struct stat st {};
+  if (::fstat(static_cast<int>(file), &st) != 0) return -1;
+  return st.st_size;
+}
+
+bool PosixDisk::truncate(FileId file, std::uint64_t size) {
+  return ::ftruncate(static_cast<int>(file), static_cast<off_t>(size)) == 0;
+}
+
+void PosixDisk::close(FileId file) { ::close(static_cast<int>(file)); }
+
+bool PosixDisk::rename(const std::string& from, const std::string& to) {
+  if (::rename(full(from).c_str(), full(to).c_str()) != 0) return false;
+  // Make the rename itself durable: sync the directory that holds both names.
+  const int dir = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return true;
+}
+
+bool PosixDisk::remove(const std::string& path) { return ::unlink(full(path).c_str()) == 0; }
+
+std::vector<std::string> PosixDisk::list(const std::string& directory) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(full(directory).c_str());
+  if (dir == nullptr) return names;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(dir);
+  // Sorted, so callers never depend on the file system's order.
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace eddy

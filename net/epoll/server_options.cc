@@ -1,0 +1,146 @@
+#include "net/epoll/server_options.h"
+
+#include <charconv>
+#include <toml++/toml.h>
+
+namespace eddy {
+
+namespace {
+
+template <typename T>
+bool parse_number(const std::string& text, T min, T max, T* out) {
+  long long value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return false;
+  if (value < static_cast<long long>(min) || value > static_cast<long long>(max)) return false;
+  *out = static_cast<T>(value);
+  return true;
+}
+
+// One setting by name, from either source; false on a bad value or unknown name.
+bool apply(const std::string& name, const std::string& value, ServerOptions* options,
+           std::string* error) {
+  auto bad = [&](const char* what) {
+    *error = "invalid value for " + name + ": '" + value + "' (" + what + ")";
+    return false;
+  };
+  if (name == "port") {
+    if (!parse_number<std::uint16_t>(value, 1, 65535, &options->port)) return bad("1..65535");
+  } else if (name == "bind") {
+    // Redis accepts several addresses; eddy listens on the first.
+    options->bind = value.substr(0, value.find(' '));
+    if (options->bind.empty()) return bad("an address");
+  } else if (name == "workers" || name == "io-threads") {
+    if (!parse_number<std::uint32_t>(value, 1, 256, &options->workers)) return bad("1..256");
+  } else if (name == "shards") {
+    if (!parse_number<std::uint32_t>(value, 1, 256, &options->shards)) return bad("1..256");
+  } else if (name == "maxclients") {
+    if (!parse_number<std::size_t>(value, 1, 1000000, &options->maxclients)) {
+      return bad("1..1000000");
+    }
+  } else if (name == "dir") {
+    options->dir = value;
+  } else if (name == "pin-threads") {
+    if (value != "yes" && value != "no") return bad("yes or no");
+    options->pin_threads = value == "yes";
+  } else {
+    *error = "unknown setting '" + name + "' (see --help)";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string server_usage() {
+  return "Usage: eddy-server [config.toml] [options]\n"
+         "\n"
+         "A Redis-compatible key-value server. Settings come from defaults, then the TOML\n"
+         "file (same names, e.g. port = 6380), then flags; a flag overrides the file.\n"
+         "\n"
+         "  --port N          TCP port to listen on (default 6379)\n"
+         "  --bind ADDR       address to listen on (default 127.0.0.1)\n"
+         "  --workers N       worker threads, one pinned per core (default: number of cores)\n"
+         "  --shards N        keyspace shards (default: one per worker)\n"
+         "  --maxclients N    most simultaneous clients (default 10000)\n"
+         "  --dir PATH        data directory (default .)\n"
+         "  --pin-threads yes|no  pin each worker to a core (default yes)\n"
+         "  --config FILE     read settings from a TOML file\n"
+         "  --help            show this help\n"
+         "  --version         show the version\n";
+}
+
+bool parse_server_options(const std::vector<std::string>& args, ServerOptions* options,
+                          std::string* error) {
+  // First pass: the config file, so that flags can override it whatever their order.
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) options->config_file = args[i + 1];
+    if (i == 0 && !args[i].empty() && args[i][0] != '-') options->config_file = args[i];
+  }
+  if (!options->config_file.empty() &&
+      !load_server_config_file(options->config_file, options, error)) {
+    return false;
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (i == 0 && !arg.empty() && arg[0] != '-') continue;  // the config file
+    if (arg == "--help" || arg == "-h") {
+      options->show_help = true;
+      continue;
+    }
+    if (arg == "--version" || arg == "-v") {
+      options->show_version = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      *error = "unexpected argument '" + arg + "' (see --help)";
+      return false;
+    }
+    std::string name = arg.substr(2);
+    std::string value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else {
+      if (i + 1 >= args.size()) {
+        *error = "missing value for --" + name;
+        return false;
+      }
+      value = args[++i];
+    }
+    if (name == "config") continue;
+    if (!apply(name, value, options, error)) return false;
+  }
+  return true;
+}
+
+bool load_server_config_file(const std::string& path, ServerOptions* options,
+                             std::string* error) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    *error = path + ": " + std::string(e.description());
+    return false;
+  }
+  for (const auto& [key, node] : table) {
+    std::string value;
+    if (auto s = node.value<std::string>()) {
+      value = *s;
+    } else if (auto n = node.value<std::int64_t>()) {
+      value = std::to_string(*n);
+    } else if (auto b = node.value<bool>()) {
+      value = *b ? "yes" : "no";
+    } else {
+      *error = path + ": setting '" + std::string(key.str()) + "' must be a string or number";
+      return false;
+    }
+    if (!apply(std::string(key.str()), value, options, error)) {
+      *error = path + ": " + *error;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace eddy

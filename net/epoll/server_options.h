@@ -1,0 +1,32 @@
+#pragma once
+// eddy-server's settings: defaults, then a TOML file, then command-line flags (a flag
+// overrides the file). Flag names follow Redis's where Redis has the setting.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace eddy {
+
+struct ServerOptions {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 6379;
+  std::uint32_t workers = 0;  // 0: one per core
+  std::uint32_t shards = 0;   // 0: one per worker
+  std::size_t maxclients = 10000;
+  std::string dir = ".";
+  std::string config_file;
+  bool pin_threads = true;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+// Parses argv (without argv[0]). Returns false with a message in *error on bad input.
+bool parse_server_options(const std::vector<std::string>& args, ServerOptions* options,
+                          std::string* error);
+// Applies a TOML file's settings; false with a message on a bad file or unknown key.
+bool load_server_config_file(const std::string& path, ServerOptions* options,
+                             std::string* error);
+std::string server_usage();
+
+}  // namespace eddy

@@ -1,0 +1,140 @@
+#include "net/session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/limits.h"
+
+namespace eddy {
+
+namespace {
+// A buffer grown for one large command goes back to its working size afterwards.
+constexpr std::size_t kInputShrinkBytes = 1024 * 1024;
+constexpr std::size_t kOutputShrinkBytes = 1024 * 1024;
+}  // namespace
+
+void Session::spawn(Engine* engine, std::unique_ptr<Stream> stream) {
+  auto* raw = stream.release();
+  engine->runtime().scheduler().spawn("session", [engine, raw] {
+    Session session(engine, std::unique_ptr<Stream>(raw));
+    session.run();
+  });
+}
+
+Session::Session(Engine* engine, std::unique_ptr<Stream> stream)
+    : engine_(engine), stream_(std::move(stream)), executor_(engine, &client_) {
+  Runtime& rt = engine_->runtime();
+  client_.id = engine_->stats().next_client_id.fetch_add(1, std::memory_order_relaxed);
+  client_.core = rt.current_core();
+  client_.addr = stream_->peer_address();
+  client_.laddr = stream_->local_address();
+  client_.created_ms = client_.last_active_ms = rt.unix_now_ms();
+  engine_->clients_on(client_.core).add(&client_);
+  engine_->stats().connections_received.fetch_add(1, std::memory_order_relaxed);
+  engine_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
+}
+
+Session::~Session() {
+  engine_->clients_on(client_.core).remove(&client_);
+  engine_->stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
+  stream_->close();
+}
+
+bool Session::fill() {
+  compact();
+  // Room for at least what the parser still misses, and never a uselessly small read.
+  constexpr std::size_t kReadBytesMin = 1024;
+  const std::size_t needed =
+      input_end_ + std::max<std::size_t>(parser_.bytes_wanted(), kReadBytesMin);
+  if (needed > input_.size()) {
+    // Grow for a large command, up to the query buffer bound (Redis's
+    // client-query-buffer-limit); the parser has already rejected lengths beyond its limits.
+    if (needed > limits::query_buffer_bytes_max) return false;
+    input_.resize(std::min(std::max(needed, input_.size() * 2), limits::query_buffer_bytes_max));
+  }
+  const std::size_t n =
+      stream_->read(std::span<char>(input_.data() + input_end_, input_.size() - input_end_));
+  if (n == 0) return false;
+  input_end_ += n;
+  client_.query_buffer_bytes = input_end_ - input_begin_;
+  return true;
+}
+
+void Session::compact() {
+  if (input_begin_ == 0) return;
+  const std::size_t pending = input_end_ - input_begin_;
+  if (pending > 0) std::memmove(input_.data(), input_.data() + input_begin_, pending);
+  input_begin_ = 0;
+  input_end_ = pending;
+  if (input_.size() > kInputShrinkBytes && pending < limits::read_chunk_bytes) {
+    input_.resize(limits::read_chunk_bytes);
+    input_.shrink_to_fit();
+  }
+}
+
+bool Session::flush() {
+  if (output_.empty()) return true;
+  client_.output_bytes = output_.size();
+  const bool ok = stream_->write(std::string_view(output_));
+  output_.clear();
+  client_.output_bytes = 0;
+  if (output_.capacity() > kOutputShrinkBytes) output_.shrink_to_fit();
+  return ok;
+}
+
+void Session::run() {
+  input_.resize(limits::read_chunk_bytes);
+  Runtime& rt = engine_->runtime();
+  for (;;) {
+    // Parse every complete command already read (up to the batch bound).
+    args_.clear();
+    commands_.clear();
+    bool protocol_error = false;
+    while (commands_.size() < limits::batch_commands_max) {
+      std::size_t consumed = 0;
+      const auto first_arg = static_cast<std::uint32_t>(args_.size());
+      auto status = parser_.parse(
+          std::span<char>(input_.data() + input_begin_, input_end_ - input_begin_), args_,
+          &consumed);
+      input_begin_ += consumed;
+      if (status == resp::ParseStatus::kCommand) {
+        commands_.push_back(
+            CommandRef{first_arg, static_cast<std::uint32_t>(args_.size()) - first_arg});
+        continue;
+      }
+      if (status == resp::ParseStatus::kError) protocol_error = true;
+      break;
+    }
+
+    // Run them; the executor stops early when the replies pile up, so flush and go on.
+    std::size_t done = 0;
+    while (done < commands_.size()) {
+      client_.last_active_ms = rt.unix_now_ms();
+      done += executor_.execute(args_, std::span<const CommandRef>(commands_).subspan(done),
+                                output_, limits::reply_batch_bytes_max);
+      if (client_.close_after_reply) break;
+      if (done < commands_.size() && !flush()) return;
+    }
+
+    if (protocol_error && !client_.close_after_reply) {
+      // Like Redis: the commands before the bad bytes are answered, then the error, then close.
+      ReplyBuilder reply(&output_, client_.protocol);
+      reply.error("ERR " + std::string(parser_.error()));
+      client_.close_after_reply = true;
+    }
+    if (client_.close_after_reply) {
+      flush();
+      return;
+    }
+    if (commands_.size() == limits::batch_commands_max) {
+      // More complete commands may be waiting in the buffer; keep the reply batch bounded.
+      if (output_.size() >= limits::reply_batch_bytes_max && !flush()) return;
+      continue;
+    }
+    if (!flush()) return;
+    if (rt.stopping()) return;
+    if (!fill()) return;
+  }
+}
+
+}  // namespace eddy

@@ -1,0 +1,57 @@
+#pragma once
+// One client connection: a fiber that reads, parses every complete command in what it read,
+// runs them as one batch (engine/batch.h), and writes all the replies with one write. Written
+// once against the Runtime's Stream, so the real server, the simulator and tests all run this
+// very code.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/batch.h"
+#include "engine/client.h"
+#include "engine/engine.h"
+#include "engine/runtime.h"
+#include "net/resp/request_parser.h"
+
+namespace eddy {
+
+class Session {
+ public:
+  Session(Engine* engine, std::unique_ptr<Stream> stream);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // The connection's whole life; returns when the client leaves, errs, or the server stops.
+  void run();
+
+  const ClientState& client() const { return client_; }
+
+  // Spawns a fiber on the current core that serves `stream` until it ends.
+  static void spawn(Engine* engine, std::unique_ptr<Stream> stream);
+
+ private:
+  // Reads more bytes; false at end of stream.
+  bool fill();
+  // Writes pending replies; false if the stream broke.
+  bool flush();
+  void compact();
+
+  Engine* engine_;
+  std::unique_ptr<Stream> stream_;
+  ClientState client_;
+  BatchExecutor executor_;
+  resp::RequestParser parser_;
+
+  std::vector<char> input_;
+  std::size_t input_begin_ = 0;  // first unconsumed byte
+  std::size_t input_end_ = 0;    // one past the last byte read
+  std::string output_;
+  std::vector<std::string_view> args_;
+  std::vector<CommandRef> commands_;
+};
+
+}  // namespace eddy

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds and runs every test: unit and property tests plus the integration suite (the real
+# eddy-server driven by redis-cli and redis-py) on a Release build, the unit tests again under
+# ASan+UBSan, and the runtime's tests under TSan. Installs missing Debian packages first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+jobs=$(nproc)
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "Release build"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+
+step "Unit and property tests (Release)"
+./build/eddy-unit-tests
+
+step "Integration tests: eddy-server with redis-cli and redis-py"
+/usr/bin/python3 tests/integration/run_all.py --server ./build/eddy-server
+
+step "ASan+UBSan build and unit tests"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs" --target eddy-unit-tests
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ./build-asan/eddy-unit-tests
+
+step "TSan build and runtime tests"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs" --target eddy-unit-tests
+TSAN_OPTIONS=halt_on_error=1 ./build-tsan/eddy-unit-tests "[runtime]"
+
+step "All test stages passed"
