@@ -161,6 +161,14 @@ for t in "${test_list[@]}"; do
           -c "$CLIENTS" -n "$REQUESTS" -d "$DATA_SIZE" -r "$KEYSPACE" -P "$p" -t "$tl" --csv \
           >"$out" 2>"$logdir/run.err" &
         bench_pid=$!
+        # redis-benchmark spins forever if the server dies under it: watch both.
+        while kill -0 "$bench_pid" 2>/dev/null; do
+          if ! kill -0 "${pid[$s]}" 2>/dev/null; then
+            kill "$bench_pid" 2>/dev/null || true
+            break
+          fi
+          sleep 0.2
+        done
         if wait "$bench_pid"; then
           bench_pid=""
           row="$("$PY" "$here/parse_csv.py" <"$out" || true)"
@@ -170,7 +178,7 @@ for t in "${test_list[@]}"; do
         fi
         if [[ -z "$row" ]]; then
           echo "FAILED" >&2
-          sed 's/^/    /' "$logdir/run.err" >&2 || true
+          tail -n 5 "$logdir/run.err" | sed 's/^/    /' >&2 || true
           if ! kill -0 "${pid[$s]}" 2>/dev/null; then
             echo "    $s died; its remaining runs are skipped. Log tail:" >&2
             tail -n 20 "$logdir/$s.log" | sed 's/^/    /' >&2 || true

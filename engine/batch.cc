@@ -109,8 +109,9 @@ void BatchExecutor::run_command(Args args, std::string& out) {
     message.append("', with args beginning with: ");
     std::string quoted;
     for (std::size_t i = 1; i < args.size() && quoted.size() < 128; ++i) {
+      const std::size_t room = 128 - quoted.size();
       quoted.append("'");
-      quoted.append(args[i].substr(0, 128 - quoted.size()));
+      quoted.append(args[i].substr(0, room));
       quoted.append("' ");
     }
     message.append(quoted);

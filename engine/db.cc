@@ -6,7 +6,7 @@ std::size_t Db::expire_slice(std::int64_t now_ms, std::size_t slots_max) {
   if (volatile_count_ == 0) return 0;
   std::size_t deleted = 0;
   expire_cursor_ = table_.walk(expire_cursor_, slots_max, [&](kv::Entry& entry) {
-    if (entry.expire_at_ms == 0 || entry.expire_at_ms > now_ms) return false;
+    if (!expired(entry, now_ms)) return false;
     ASSERT_GT(volatile_count_, 0u);
     --volatile_count_;
     ++deleted;

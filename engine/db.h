@@ -14,11 +14,17 @@ namespace eddy {
 
 class Db {
  public:
+  // Redis's rule (keyIsExpired): a key lives through the millisecond of its deadline and is
+  // gone only once the clock has passed it.
+  static bool expired(const kv::Entry& entry, std::int64_t now_ms) {
+    return entry.expire_at_ms != 0 && entry.expire_at_ms < now_ms;
+  }
+
   // The live entry for key, or nullptr (absent or expired; an expired one is deleted here).
   kv::Entry* find(std::string_view key, std::int64_t now_ms) {
     kv::Entry* entry = table_.find(key);
     if (entry == nullptr) return nullptr;
-    if (EDDY_UNLIKELY(entry->expire_at_ms != 0 && entry->expire_at_ms <= now_ms)) {
+    if (EDDY_UNLIKELY(expired(*entry, now_ms))) {
       erase(entry);
       ++expired_keys_;
       return nullptr;
@@ -29,9 +35,9 @@ class Db {
   // The live entry for key, creating an empty one (no expiry) when absent or expired.
   std::pair<kv::Entry*, bool> find_or_insert(std::string_view key, std::int64_t now_ms) {
     auto [entry, inserted] = table_.find_or_insert(key);
-    if (!inserted && EDDY_UNLIKELY(entry->expire_at_ms != 0 && entry->expire_at_ms <= now_ms)) {
+    if (!inserted && EDDY_UNLIKELY(expired(*entry, now_ms))) {
       set_expire(entry, 0);
-      entry->value.set_string({});
+      entry->value.set_string("");
       ++expired_keys_;
       return {entry, true};
     }

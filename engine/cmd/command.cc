@@ -18,7 +18,9 @@ namespace {
 // unknown without looking: find() lowercases into a stack buffer of this size.
 constexpr std::size_t kCommandNameBytesMax = 32;
 
-char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower_ascii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // FNV-1a: the table is tiny and built once, so the hash only has to spread short ASCII names.
 std::uint64_t name_hash(std::string_view lower_name) {

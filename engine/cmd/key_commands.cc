@@ -159,10 +159,18 @@ void expire_generic(CommandContext& ctx, std::int64_t base_ms, bool seconds,
   ctx.reply.integer(1);
 }
 
-void expire_command(CommandContext& ctx) { expire_generic(ctx, ctx.now_ms, true, "expire"); }
-void pexpire_command(CommandContext& ctx) { expire_generic(ctx, ctx.now_ms, false, "pexpire"); }
-void expireat_command(CommandContext& ctx) { expire_generic(ctx, 0, true, "expireat"); }
-void pexpireat_command(CommandContext& ctx) { expire_generic(ctx, 0, false, "pexpireat"); }
+void expire_command(CommandContext& ctx) {
+  expire_generic(ctx, ctx.now_ms, true, "expire");
+}
+void pexpire_command(CommandContext& ctx) {
+  expire_generic(ctx, ctx.now_ms, false, "pexpire");
+}
+void expireat_command(CommandContext& ctx) {
+  expire_generic(ctx, 0, true, "expireat");
+}
+void pexpireat_command(CommandContext& ctx) {
+  expire_generic(ctx, 0, false, "pexpireat");
+}
 
 // ---------------------------------------------------------------------------------------------
 // TTL PTTL EXPIRETIME PEXPIRETIME PERSIST.
@@ -188,10 +196,18 @@ void ttl_generic(CommandContext& ctx, bool milliseconds, bool absolute) {
   }
 }
 
-void ttl_command(CommandContext& ctx) { ttl_generic(ctx, false, false); }
-void pttl_command(CommandContext& ctx) { ttl_generic(ctx, true, false); }
-void expiretime_command(CommandContext& ctx) { ttl_generic(ctx, false, true); }
-void pexpiretime_command(CommandContext& ctx) { ttl_generic(ctx, true, true); }
+void ttl_command(CommandContext& ctx) {
+  ttl_generic(ctx, false, false);
+}
+void pttl_command(CommandContext& ctx) {
+  ttl_generic(ctx, true, false);
+}
+void expiretime_command(CommandContext& ctx) {
+  ttl_generic(ctx, false, true);
+}
+void pexpiretime_command(CommandContext& ctx) {
+  ttl_generic(ctx, true, true);
+}
 
 void persist_command(CommandContext& ctx) {
   kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
@@ -237,8 +253,12 @@ void rename_generic(CommandContext& ctx, bool only_if_absent) {
   }
 }
 
-void rename_command(CommandContext& ctx) { rename_generic(ctx, false); }
-void renamenx_command(CommandContext& ctx) { rename_generic(ctx, true); }
+void rename_command(CommandContext& ctx) {
+  rename_generic(ctx, false);
+}
+void renamenx_command(CommandContext& ctx) {
+  rename_generic(ctx, true);
+}
 
 void move_command(CommandContext& ctx) {
   std::int64_t target_index;
@@ -340,8 +360,8 @@ void register_key_commands(CommandTable& table) {
   table.add(key_spec("renamenx", 3, kWriteFast, 1, 2, 1, renamenx_command,
                      "Rename a key, only if the new key does not exist", "1.0.0",
                      "@keyspace @write @fast"));
-  table.add(key_spec("move", 3, kWriteFast, 1, 1, 1, move_command,
-                     "Move a key to another database", "1.0.0", "@keyspace @write @fast"));
+  table.add(key_spec("move", 3, kWriteFast, 1, 1, 1, move_command, "Move a key to another database",
+                     "1.0.0", "@keyspace @write @fast"));
 }
 
 }  // namespace eddy

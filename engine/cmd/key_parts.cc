@@ -55,8 +55,8 @@ void mget(Db& db, Args args, std::span<const std::uint32_t> key_indexes, std::in
 std::optional<MovedValue> take(Db& db, std::string_view key, std::int64_t now_ms) {
   kv::Entry* entry = db.find(key, now_ms);
   if (entry == nullptr) return std::nullopt;
-  std::optional<MovedValue> moved(std::in_place, MovedValue{std::move(entry->value),
-                                                            entry->expire_at_ms});
+  std::optional<MovedValue> moved(std::in_place,
+                                  MovedValue{std::move(entry->value), entry->expire_at_ms});
   db.erase(entry);
   return moved;
 }

@@ -31,8 +31,7 @@ std::size_t count_existing(Db& db, Args args, std::span<const std::uint32_t> key
 
 // DEL/UNLINK's part: deletes the keys; returns how many were deleted (a key named twice is
 // deleted, and counted, once).
-std::size_t del(Db& db, Args args, std::span<const std::uint32_t> key_indexes,
-                std::int64_t now_ms);
+std::size_t del(Db& db, Args args, std::span<const std::uint32_t> key_indexes, std::int64_t now_ms);
 
 // MGET's part: out[j] becomes a copy of the value of key args[key_indexes[j]], or nullopt when
 // the key is missing. out.size() must equal key_indexes.size().

@@ -78,7 +78,9 @@ void ReplyBuilder::header(char type, std::int64_t value) {
   out_->append(p, static_cast<std::size_t>(end - p));
 }
 
-void ReplyBuilder::ok() { out_->append("+OK\r\n", 5); }
+void ReplyBuilder::ok() {
+  out_->append("+OK\r\n", 5);
+}
 
 void ReplyBuilder::simple(std::string_view text) {
   out_->push_back('+');
@@ -98,7 +100,9 @@ void ReplyBuilder::error(std::string_view message) {
   out_->append("\r\n", 2);
 }
 
-void ReplyBuilder::integer(std::int64_t value) { header(':', value); }
+void ReplyBuilder::integer(std::int64_t value) {
+  header(':', value);
+}
 
 void ReplyBuilder::bulk(std::string_view bytes) {
   header('$', checked_count(bytes.size()));
@@ -137,7 +141,9 @@ void ReplyBuilder::null_array() {
   }
 }
 
-void ReplyBuilder::array(std::size_t count) { header('*', checked_count(count)); }
+void ReplyBuilder::array(std::size_t count) {
+  header('*', checked_count(count));
+}
 
 void ReplyBuilder::map(std::size_t pairs) {
   if (protocol_ >= 3) {
@@ -148,7 +154,9 @@ void ReplyBuilder::map(std::size_t pairs) {
   }
 }
 
-void ReplyBuilder::set(std::size_t count) { header(protocol_ >= 3 ? '~' : '*', checked_count(count)); }
+void ReplyBuilder::set(std::size_t count) {
+  header(protocol_ >= 3 ? '~' : '*', checked_count(count));
+}
 
 void ReplyBuilder::double_value(double value) {
   // Longest %.17g output is "-1.2345678901234567e-308", 24 chars.
@@ -198,6 +206,8 @@ void ReplyBuilder::verbatim(std::string_view text) {
   }
 }
 
-void ReplyBuilder::push(std::size_t count) { header(protocol_ >= 3 ? '>' : '*', checked_count(count)); }
+void ReplyBuilder::push(std::size_t count) {
+  header(protocol_ >= 3 ? '>' : '*', checked_count(count));
+}
 
 }  // namespace eddy

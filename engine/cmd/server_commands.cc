@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/cmd/command.h"
+#include "engine/cmd/command_docs.h"
 #include "engine/engine.h"
 #include "engine/session_context.h"
 #include "engine/tx/coordinator.h"
@@ -198,13 +199,18 @@ void command_info_entry(ReplyBuilder& reply, const CommandSpec& spec) {
 
 void command_docs_entry(ReplyBuilder& reply, const CommandSpec& spec) {
   reply.bulk(spec.name);
-  reply.map(3);
+  const auto arguments = parse_command_syntax(command_syntax(spec.name));
+  reply.map(arguments.empty() ? 3 : 4);
   reply.bulk("summary");
   reply.bulk(spec.summary);
   reply.bulk("since");
   reply.bulk(spec.since);
   reply.bulk("group");
   reply.bulk(spec.group);
+  if (!arguments.empty()) {
+    reply.bulk("arguments");
+    write_doc_arguments(reply, arguments);
+  }
 }
 
 void command_command(SessionContext& ctx) {
@@ -559,9 +565,7 @@ void swapdb_command(SessionContext& ctx) {
   ctx.reply.ok();
 }
 
-bool live(const kv::Entry& entry, std::int64_t now_ms) {
-  return entry.expire_at_ms == 0 || entry.expire_at_ms > now_ms;
-}
+bool live(const kv::Entry& entry, std::int64_t now_ms) { return !Db::expired(entry, now_ms); }
 
 void keys_command(SessionContext& ctx) {
   const int db = ctx.client.db;

@@ -27,7 +27,9 @@ namespace {
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 
-bool is_string(const kv::Entry& entry) { return entry.value.type() == kv::Value::Type::kString; }
+bool is_string(const kv::Entry& entry) {
+  return entry.value.type() == kv::Value::Type::kString;
+}
 
 // Read commands count keyspace hits/misses (Redis's lookupKeyRead); writers (INCR, APPEND,
 // SETNX, ...) look keys up with plain Db::find, as Redis's lookupKeyWrite does.
@@ -247,13 +249,11 @@ void setnx_command(CommandContext& ctx) {
 }
 
 void setex_command(CommandContext& ctx) {
-  set_generic(ctx, kFlagEx, ctx.args[1], ctx.args[3], ctx.args[2], "setex",
-              SetReplies::kOkOrNull);
+  set_generic(ctx, kFlagEx, ctx.args[1], ctx.args[3], ctx.args[2], "setex", SetReplies::kOkOrNull);
 }
 
 void psetex_command(CommandContext& ctx) {
-  set_generic(ctx, kFlagPx, ctx.args[1], ctx.args[3], ctx.args[2], "psetex",
-              SetReplies::kOkOrNull);
+  set_generic(ctx, kFlagPx, ctx.args[1], ctx.args[3], ctx.args[2], "psetex", SetReplies::kOkOrNull);
 }
 
 void getset_command(CommandContext& ctx) {
@@ -303,8 +303,8 @@ void getex_command(CommandContext& ctx) {
   }
   std::int64_t deadline = 0;
   const bool expire = (options.flags & kExpireFlags) != 0;
-  if (expire && !expire_deadline(options.expire_arg, options.flags, ctx.now_ms, "getex",
-                                 &deadline, ctx.reply)) {
+  if (expire && !expire_deadline(options.expire_arg, options.flags, ctx.now_ms, "getex", &deadline,
+                                 ctx.reply)) {
     return;
   }
   reply_value(ctx.reply, *entry);
@@ -400,8 +400,12 @@ void incr_by(CommandContext& ctx, std::int64_t delta) {
   ctx.reply.integer(result);
 }
 
-void incr_command(CommandContext& ctx) { incr_by(ctx, 1); }
-void decr_command(CommandContext& ctx) { incr_by(ctx, -1); }
+void incr_command(CommandContext& ctx) {
+  incr_by(ctx, 1);
+}
+void decr_command(CommandContext& ctx) {
+  incr_by(ctx, -1);
+}
 
 void incrby_command(CommandContext& ctx) {
   std::int64_t delta;
@@ -576,8 +580,8 @@ void getrange_command(CommandContext& ctx) {
     ctx.reply.bulk({});
     return;
   }
-  ctx.reply.bulk(bytes.substr(static_cast<std::size_t>(start),
-                              static_cast<std::size_t>(end - start + 1)));
+  ctx.reply.bulk(
+      bytes.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start + 1)));
 }
 
 void setrange_command(CommandContext& ctx) {
@@ -648,16 +652,15 @@ void register_string_commands(CommandTable& table) {
   constexpr std::uint32_t kWriteOom = kCmdWrite | kCmdDenyOom;
   constexpr std::uint32_t kWriteOomFast = kCmdWrite | kCmdDenyOom | kCmdFast;
   constexpr std::uint32_t kWriteFast = kCmdWrite | kCmdFast;
-  table.add(string_spec("get", 2, kRoFast, 1, 1, 1, get_command, "Get the value of a key",
-                        "1.0.0", "@read @string @fast"));
-  table.add(string_spec("set", -3, kWriteOom, 1, 1, 1, set_command,
-                        "Set the string value of a key", "1.0.0", "@write @string @slow"));
+  table.add(string_spec("get", 2, kRoFast, 1, 1, 1, get_command, "Get the value of a key", "1.0.0",
+                        "@read @string @fast"));
+  table.add(string_spec("set", -3, kWriteOom, 1, 1, 1, set_command, "Set the string value of a key",
+                        "1.0.0", "@write @string @slow"));
   table.add(string_spec("setnx", 3, kWriteOomFast, 1, 1, 1, setnx_command,
                         "Set the value of a key, only if the key does not exist", "1.0.0",
                         "@write @string @fast"));
   table.add(string_spec("setex", 4, kWriteOom, 1, 1, 1, setex_command,
-                        "Set the value and expiration of a key", "2.0.0",
-                        "@write @string @slow"));
+                        "Set the value and expiration of a key", "2.0.0", "@write @string @slow"));
   table.add(string_spec("psetex", 4, kWriteOom, 1, 1, 1, psetex_command,
                         "Set the value and expiration in milliseconds of a key", "2.6.0",
                         "@write @string @slow"));
@@ -673,8 +676,7 @@ void register_string_commands(CommandTable& table) {
   table.add(string_spec("mget", -2, kRoFast, 1, -1, 1, mget_command,
                         "Get the values of all the given keys", "1.0.0", "@read @string @fast"));
   table.add(string_spec("mset", -3, kWriteOom, 1, -1, 2, mset_command,
-                        "Set multiple keys to multiple values", "1.0.1",
-                        "@write @string @slow"));
+                        "Set multiple keys to multiple values", "1.0.1", "@write @string @slow"));
   table.add(string_spec("msetnx", -3, kWriteOom, 1, -1, 2, msetnx_command,
                         "Set multiple keys to multiple values, only if none of the keys exist",
                         "1.0.1", "@write @string @slow"));

@@ -12,8 +12,7 @@ namespace {
 constexpr std::size_t kGrowDoublingLimit = 1024 * 1024;
 
 std::size_t grown_capacity(std::size_t needed) {
-  const std::size_t target =
-      needed < kGrowDoublingLimit ? needed * 2 : needed + kGrowDoublingLimit;
+  const std::size_t target = needed < kGrowDoublingLimit ? needed * 2 : needed + kGrowDoublingLimit;
   return std::min(target, SmallString::kMaxSize);
 }
 
@@ -26,7 +25,9 @@ char* allocate(std::size_t capacity) {
 
 }  // namespace
 
-void SmallString::free_heap(char* pointer) { std::free(pointer); }
+void SmallString::free_heap(char* pointer) {
+  std::free(pointer);
+}
 
 void SmallString::set_heap(char* pointer, std::size_t n, std::size_t capacity) {
   DEBUG_ASSERT(n > kInlineCapacity && n <= capacity && capacity <= kMaxSize);

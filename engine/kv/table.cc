@@ -16,11 +16,14 @@ using detail::Segment;
 
 namespace {
 
-// walk() cursors pack [32 bits: segment range start >> 16][20 bits: slot][12 bits: epoch], so
-// depths stay <= 32 and segments <= 2^20 slots.
+// walk() cursors pack [32 bits: segment range start >> 16][17 bits: slot][15 bits: epoch], so
+// depths stay <= 32 and segments <= 2^17 slots (beyond kForceSplitSlots a segment splits
+// whenever the depth allows, so only keys sharing 32 hash bits could get there). A resumed
+// cursor mistakes a rebuilt segment for the one it left only if exactly a multiple of 2^15
+// restructurings happened in between.
 constexpr unsigned kDepthMax = 32;
-constexpr unsigned kWalkSlotBits = 20;
-constexpr unsigned kWalkEpochBits = 12;
+constexpr unsigned kWalkSlotBits = 17;
+constexpr unsigned kWalkEpochBits = 15;
 constexpr std::uint64_t kWalkEpochMask = (std::uint64_t{1} << kWalkEpochBits) - 1;
 constexpr std::uint32_t kSegmentSlotsHuge = std::uint32_t{1} << kWalkSlotBits;
 static_assert(Table::kPositionBits - kDepthMax + kWalkSlotBits + kWalkEpochBits == 48);
@@ -37,7 +40,9 @@ constexpr std::uint32_t kMergeEntriesMax = Table::kSegmentSlotsMax / 4;
 constexpr std::size_t kScanSegmentsPerCount = 10;
 constexpr std::align_val_t kSegmentAlignment{64};
 
-std::uint64_t position_of(std::uint64_t hash) { return hash >> (64 - Table::kPositionBits); }
+std::uint64_t position_of(std::uint64_t hash) {
+  return hash >> (64 - Table::kPositionBits);
+}
 
 // The smallest capacity holding `n` entries at most 7/16 full: half the load limit, so a
 // rebuilt segment absorbs many inserts before it must be restructured again.
@@ -52,8 +57,7 @@ void relocate(Entry* to, Entry* from) {
   from->~Entry();
 }
 
-std::uint64_t encode_walk_cursor(std::uint64_t range_lo, std::uint32_t slot,
-                                 std::uint64_t epoch) {
+std::uint64_t encode_walk_cursor(std::uint64_t range_lo, std::uint32_t slot, std::uint64_t epoch) {
   DEBUG_ASSERT((range_lo & 0xFFFF) == 0 && slot < kSegmentSlotsHuge);
   return ((range_lo >> 16) << 32) | (std::uint64_t{slot} << kWalkEpochBits) |
          (epoch & kWalkEpochMask);
@@ -272,7 +276,8 @@ void Table::split_segment(std::size_t index) {
   // A lopsided split (unlucky or crafted hashes) leaves a sparse half: size it down.
   for (const std::size_t half : {first, first + span}) {
     Segment* segment = dir_[half];
-    if (segment->capacity > kSegmentSlotsMin && std::size_t{segment->size} * 8 < segment->capacity) {
+    if (segment->capacity > kSegmentSlotsMin &&
+        std::size_t{segment->size} * 8 < segment->capacity) {
       resize_segment(half, fitting_capacity(segment->size));
     }
   }

@@ -31,7 +31,8 @@
 //     16-slot segment, so empty and small tables cost little);
 //   - a full-size segment splits: its entries are redistributed by hash bit 63-d into two
 //     fresh segments of depth d+1 (the directory doubles first if d == G). Work per insert is
-//     bounded by one segment, about 900 entries.
+//     bounded by one segment, about 900 entries, plus at times a directory doubling (a copy
+//     of pointers, a few per segment).
 // Deletion leaves tombstones only where needed (a slot in a group that has never been full is
 // simply emptied). Erasing shrinks sparse segments and merges a segment with its buddy (same
 // depth, other value of bit 63-(d-1)) when both together hold few entries; the directory halves
@@ -40,9 +41,9 @@
 // A table that has never held a key allocates nothing; clear() frees everything.
 //
 // Pathological hashes (many keys sharing a long hash prefix) could otherwise double the
-// directory without bound; the directory may only double while it has fewer than
-// kDirectorySlotsPerSegment slots per segment, past that a crowded segment grows beyond 1024
-// slots instead (lookups stay O(1) because in-segment probing uses independent hash bits).
+// directory without bound; the directory may only double while it has fewer than 64 slots
+// per segment, past that a crowded segment grows beyond 1024 slots instead (lookups stay O(1)
+// because in-segment probing uses independent hash bits).
 //
 // SCAN. A cursor is a position: SCAN visits positions in ascending order, and because a
 // segment owns a contiguous position range that splits and merges only subdivide or join, a
@@ -56,7 +57,9 @@
 // segment changed restarts that segment from slot 0 (entries may then be seen twice in a pass,
 // never missed).
 //
-// Entry pointers (find, find_or_insert) stay valid until the next insert, erase or clear.
+// Entry pointers (find, find_or_insert, random_entry) stay valid until the next insert, erase,
+// walk or clear: any of them may move entries. For the same reason the key passed to
+// find_or_insert must not point into the table (e.g. at another entry's inline bytes).
 
 #include <cstddef>
 #include <cstdint>
@@ -97,8 +100,12 @@ inline constexpr std::uint32_t kGroupSlots = 16;
 inline std::uint64_t hash_key(std::string_view key) {
   return XXH3_64bits(key.data(), key.size());
 }
-inline Ctrl hash_tag(std::uint64_t hash) { return static_cast<Ctrl>(hash & 0x7F); }
-inline bool is_full(Ctrl ctrl) { return ctrl >= 0; }
+inline Ctrl hash_tag(std::uint64_t hash) {
+  return static_cast<Ctrl>(hash & 0x7F);
+}
+inline bool is_full(Ctrl ctrl) {
+  return ctrl >= 0;
+}
 
 // The control bytes of one group, compared 16 at a time; results are bitmasks, bit i = slot i.
 class Group {
@@ -120,7 +127,9 @@ class Group {
     return mask;
 #endif
   }
-  std::uint32_t match_empty() const { return match(kCtrlEmpty); }
+  std::uint32_t match_empty() const {
+    return match(kCtrlEmpty);
+  }
   // Empty or deleted: the slots an insert may take.
   std::uint32_t match_free() const {
 #if defined(__SSE2__)
@@ -131,7 +140,9 @@ class Group {
     return mask;
 #endif
   }
-  std::uint32_t match_full() const { return ~match_free() & 0xFFFFu; }
+  std::uint32_t match_full() const {
+    return ~match_free() & 0xFFFFu;
+  }
 
  private:
 #if defined(__SSE2__)

@@ -22,7 +22,16 @@ std::vector<std::uint32_t> all_key_indexes(const SessionContext& ctx) {
   return indexes;
 }
 
+// MSET and MSETNX take key/value pairs: an odd count is an arity error, as in Redis.
+bool pairs_ok(SessionContext& ctx) {
+  if (ctx.args.size() % 2 == 1) return true;
+  ctx.reply.error("ERR wrong number of arguments for '" + std::string(ctx.spec.name) +
+                  "' command");
+  return false;
+}
+
 void mset_multi(SessionContext& ctx) {
+  if (!pairs_ok(ctx)) return;
   const int db = ctx.client.db;
   auto indexes = all_key_indexes(ctx);
   Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kExclusive);
@@ -34,6 +43,7 @@ void mset_multi(SessionContext& ctx) {
 }
 
 void msetnx_multi(SessionContext& ctx) {
+  if (!pairs_ok(ctx)) return;
   const int db = ctx.client.db;
   auto indexes = all_key_indexes(ctx);
   Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kExclusive);

@@ -39,7 +39,8 @@ bool parse_int64(const char* text, std::size_t length, std::int64_t* value) {
   constexpr auto kMax = static_cast<std::uint64_t>(INT64_MAX);
   if (magnitude > (negative ? kMax + 1 : kMax)) return false;
   // Modular conversion (defined since C++20) turns the magnitude 2^63 into INT64_MIN.
-  *value = negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+  *value =
+      negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
   return true;
 }
 
@@ -50,7 +51,9 @@ bool is_blank(char c) {
 
 // Ends an unquoted inline argument. Narrower than is_blank(): Redis keeps \v and \f inside a
 // bare word.
-bool ends_bare_word(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool ends_bare_word(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -105,12 +108,23 @@ bool split_inline(char* p, char* const end, std::vector<std::string_view>& args)
           } else if (c == '\\' && end - p >= 2) {
             char escaped = p[1];
             switch (escaped) {
-              case 'n': escaped = '\n'; break;
-              case 'r': escaped = '\r'; break;
-              case 't': escaped = '\t'; break;
-              case 'b': escaped = '\b'; break;
-              case 'a': escaped = '\a'; break;
-              default: break;  // any other escaped byte stands for itself
+              case 'n':
+                escaped = '\n';
+                break;
+              case 'r':
+                escaped = '\r';
+                break;
+              case 't':
+                escaped = '\t';
+                break;
+              case 'b':
+                escaped = '\b';
+                break;
+              case 'a':
+                escaped = '\a';
+                break;
+              default:
+                break;  // any other escaped byte stands for itself
             }
             *out++ = escaped;
             p += 2;
@@ -216,8 +230,8 @@ RequestParser::Step RequestParser::fail(std::string message) {
 // before its '\r', whatever way the bytes arrive: Redis reports "too big" when that many bytes
 // sit in its buffer with no '\r', so a complete longer line is refused here too, which keeps
 // the outcome independent of how the stream was split into reads.
-RequestParser::Line RequestParser::find_line_end(std::span<const char> cmd,
-                                                 std::size_t line_start, std::size_t* cr) {
+RequestParser::Line RequestParser::find_line_end(std::span<const char> cmd, std::size_t line_start,
+                                                 std::size_t* cr) {
   const std::size_t n = cmd.size();
   ASSERT_LE(line_start, scan_);
   ASSERT_LE(scan_, n);

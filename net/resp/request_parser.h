@@ -59,8 +59,7 @@ class RequestParser {
     std::size_t length;
   };
 
-  Step parse_inline(std::span<char> cmd, std::vector<std::string_view>& args,
-                    std::size_t* length);
+  Step parse_inline(std::span<char> cmd, std::vector<std::string_view>& args, std::size_t* length);
   Step parse_multibulk(std::span<char> cmd, std::vector<std::string_view>& args,
                        std::size_t* length);
   Line find_line_end(std::span<const char> cmd, std::size_t line_start, std::size_t* cr);

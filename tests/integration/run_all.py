@@ -93,6 +93,27 @@ def run_one(server, name, func, timeout, notes):
     return result.get("err", "no result")
 
 
+def check_server_after(server):
+    """After a test: None if the server still answers PING, else what went
+    wrong (it is then stopped, to be restarted for the next test). A crash
+    during the test is caught here even if the process takes a moment to exit."""
+    if server.alive() and harness.ping_once(server.port, 2.0):
+        return None
+    deadline = time.monotonic() + 3.0
+    while server.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if server.alive():
+        problem = "server alive but not answering PING after the test"
+    else:
+        problem = "server died (exit status %r)" % server.proc.poll()
+    tail = server.log_tail(5)
+    if tail:
+        problem += "; log tail: " + " | ".join(tail.splitlines())
+    problem += "; full log: " + server.log.name
+    server.stop()
+    return problem
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--server", required=True, help="path to eddy-server or redis-server")
@@ -140,6 +161,7 @@ def main():
             if not server.alive():
                 try:
                     server.start()
+                    print("# server restarted on port %d (pid %d)" % (server.port, server.pid()))
                 except Exception as e:
                     print("FAIL %s: server could not be restarted: %s" % (name, e))
                     failed += 1
@@ -147,13 +169,9 @@ def main():
             t0 = time.monotonic()
             notes = []
             err = run_one(server, name, func, timeout, notes)
-            if not server.alive():
-                code = server.proc.poll() if server.proc else None
-                err = (err + "; " if err else "") + "server died (exit status %r)" % code
-                tail = server.log_tail(5)
-                if tail:
-                    err += "; log tail: " + " | ".join(tail.splitlines())
-                server.stop()
+            problem = check_server_after(server)
+            if problem:
+                err = (err + "; " if err else "") + problem
             dt = time.monotonic() - t0
             if err is None:
                 passed += 1

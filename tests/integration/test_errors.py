@@ -25,6 +25,10 @@ def unknown_command(ctx):
     # Arguments are quoted until the list reaches 128 characters.
     eq(c.cmd("foo", "x" * 200, "y"),
        Error("ERR unknown command 'foo', with args beginning with: '%s' " % ("x" * 128)), "long argument cut")
+    # "'" + 100 a + "' " is 103 characters, leaving 128 - 103 = 25 for the next argument.
+    eq(c.cmd("foo", "a" * 100, "b" * 100, "c"),
+       Error("ERR unknown command 'foo', with args beginning with: '%s' '%s' " % ("a" * 100, "b" * 25)),
+       "arguments cut once the list reaches 128 characters")
     eq(c.cmd("foo" + "z" * 200), Error("ERR unknown command '%s', with args beginning with: " % ("foo" + "z" * 125)),
        "long command name cut at 128")
     eq(c.cmd_raw("PING"), b"+PONG\r\n", "connection still usable")

@@ -17,9 +17,15 @@ using eddy::testing::Reply;
 
 const Reply kOk = Reply::ok();
 const Reply kNil = Reply::null();
-Reply bulk(std::string_view text) { return Reply::bulk(text); }
-Reply integer(std::int64_t n) { return Reply::integer(n); }
-Reply err(std::string_view text) { return Reply::error(text); }
+Reply bulk(std::string_view text) {
+  return Reply::bulk(text);
+}
+Reply integer(std::int64_t n) {
+  return Reply::integer(n);
+}
+Reply err(std::string_view text) {
+  return Reply::error(text);
+}
 
 const Reply kSyntax = err("ERR syntax error");
 const Reply kNotInteger = err("ERR value is not an integer or out of range");
@@ -214,13 +220,10 @@ TEST_CASE("SET expiry options", "[cmd]") {
   CHECK(r.run({"SET", "k", "v", "PERSIST"}) == kSyntax);
   CHECK(r.run({"SET", "k", "v", "bogus"}) == kSyntax);
   CHECK(r.run({"SET", "k", "v", "EX", "abc"}) == kNotInteger);
-  CHECK(r.run({"SET", "k", "v", "EX", "0"}) ==
-        err("ERR invalid expire time in 'set' command"));
-  CHECK(r.run({"SET", "k", "v", "EX", "-1"}) ==
-        err("ERR invalid expire time in 'set' command"));
+  CHECK(r.run({"SET", "k", "v", "EX", "0"}) == err("ERR invalid expire time in 'set' command"));
+  CHECK(r.run({"SET", "k", "v", "EX", "-1"}) == err("ERR invalid expire time in 'set' command"));
   CHECK(r.run({"SET", "k", "v", "PX", "0"}) == err("ERR invalid expire time in 'set' command"));
-  CHECK(r.run({"SET", "k", "v", "EXAT", "0"}) ==
-        err("ERR invalid expire time in 'set' command"));
+  CHECK(r.run({"SET", "k", "v", "EXAT", "0"}) == err("ERR invalid expire time in 'set' command"));
   // Overflow of the unit conversion or of now + amount.
   CHECK(r.run({"SET", "k", "v", "EX", "9223372036854776"}) ==
         err("ERR invalid expire time in 'set' command"));
@@ -445,15 +448,12 @@ TEST_CASE("INCRBYFLOAT formatting and errors", "[cmd]") {
   CHECK(r.run({"INCRBYFLOAT", "f", "-5.0e3"}) == bulk("-4989.39999999999999991"));
   CHECK(r.run({"GET", "f"}) == bulk("-4989.39999999999999991"));
   const Reply big = r.run({"INCRBYFLOAT", "f", "1e308"});
-  CHECK(big == bulk(
-                   "999999999999999999966858796558456456605600998474155672077970479949217348688380"
-                   "618721001269218885393204467472250540132231521347495939605835974208144301964187"
-                   "679591000196031907786631096045071066679391533957889389145605435630612683649016"
-                   "18630217086589253444881623791300855757318142424510452728255046343928578048"));
-  CHECK(r.run({"INCRBYFLOAT", "f", "inf"}) ==
-        err("ERR increment would produce NaN or Infinity"));
-  CHECK(r.run({"INCRBYFLOAT", "f", "-inf"}) ==
-        err("ERR increment would produce NaN or Infinity"));
+  CHECK(big == bulk("999999999999999999966858796558456456605600998474155672077970479949217348688380"
+                    "618721001269218885393204467472250540132231521347495939605835974208144301964187"
+                    "679591000196031907786631096045071066679391533957889389145605435630612683649016"
+                    "18630217086589253444881623791300855757318142424510452728255046343928578048"));
+  CHECK(r.run({"INCRBYFLOAT", "f", "inf"}) == err("ERR increment would produce NaN or Infinity"));
+  CHECK(r.run({"INCRBYFLOAT", "f", "-inf"}) == err("ERR increment would produce NaN or Infinity"));
   CHECK(r.run({"INCRBYFLOAT", "f", "infinity"}) ==
         err("ERR increment would produce NaN or Infinity"));
   for (std::string_view bad : {"nan", "abc", " 1", "1 ", "", " ", "1e-5000", "1.5x"}) {
@@ -470,8 +470,7 @@ TEST_CASE("INCRBYFLOAT formatting and errors", "[cmd]") {
   CHECK(r.run({"INCRBYFLOAT", "h4", "-5"}) == bulk("0"));
   CHECK(r.run({"INCRBYFLOAT", "h5", "1e-20"}) == bulk("0"));
   CHECK(r.run({"INCRBYFLOAT", "h6", "12345678901234567890"}) == bulk("12345678901234567890"));
-  CHECK(r.run({"INCRBYFLOAT", "h7", "1.23456789012345678901234"}) ==
-        bulk("1.23456789012345679"));
+  CHECK(r.run({"INCRBYFLOAT", "h7", "1.23456789012345678901234"}) == bulk("1.23456789012345679"));
   CHECK(r.run({"INCRBYFLOAT", "h8", "3.14159265358979323846"}) == bulk("3.14159265358979324"));
   CHECK(r.run({"INCRBYFLOAT", "h11", "-1.5e-3"}) == bulk("-0.0015"));
   CHECK(r.run({"INCRBYFLOAT", "h13", "0.0000000000000000001"}) == bulk("0"));

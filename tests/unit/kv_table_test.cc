@@ -1,9 +1,9 @@
 // Table against a std::map model, plus the SCAN / walk / random_entry contracts.
 
-#include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 #include <xxhash.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -166,7 +166,10 @@ TEST_CASE("Table: empty tables allocate nothing", "[kv]") {
   REQUIRE_FALSE(table.erase("x"));
   REQUIRE(table.random_entry(42) == nullptr);
   REQUIRE(table.scan(0, 10, [](const Entry&) { FAIL("visited"); }) == 0);
-  REQUIRE(table.walk(0, 10, [](Entry&) -> bool { FAIL("visited"); return false; }) == 0);
+  REQUIRE(table.walk(0, 10, [](Entry&) -> bool {
+    FAIL("visited");
+    return false;
+  }) == 0);
   table.check_invariants();
 
   auto [entry, inserted] = table.find_or_insert("x");
@@ -202,10 +205,10 @@ TEST_CASE("Table: model check with many keys (splits and merges)", "[kv]") {
     const int key_space = *rc::gen::element(500, 5000, 50000);
     const auto ops = *rc::gen::container<std::vector<std::tuple<int, int, int>>>(
         *rc::gen::inRange<std::size_t>(0, 6000),
-        rc::gen::tuple(rc::gen::weightedOneOf<int>({{6, rc::gen::just(0)},
-                                                    {3, rc::gen::inRange(3, 5)},
-                                                    {2, rc::gen::inRange(5, 8)}}),
-                       rc::gen::inRange(0, key_space), rc::gen::inRange(0, 1000)));
+        rc::gen::tuple(
+            rc::gen::weightedOneOf<int>(
+                {{6, rc::gen::just(0)}, {3, rc::gen::inRange(3, 5)}, {2, rc::gen::inRange(5, 8)}}),
+            rc::gen::inRange(0, key_space), rc::gen::inRange(0, 1000)));
     std::size_t step = 0;
     for (const auto& [kind, k, v] : ops) {
       apply_op(table, model, kind, large_key(k), v);
@@ -382,9 +385,7 @@ TEST_CASE("Table: walk visits every entry at least once per pass, also while gro
     }
     std::mt19937_64 rng(*rc::gen::arbitrary<std::uint64_t>());
     // Keys whose number is divisible by 3 "expire" when the walk sees them.
-    const auto expires = [](const std::string& key) {
-      return std::stoi(key.substr(4)) % 3 == 0;
-    };
+    const auto expires = [](const std::string& key) { return std::stoi(key.substr(4)) % 3 == 0; };
     std::set<std::string> stable = present;  // present for the whole pass (until expired)
     std::set<std::string> seen;
     std::uint64_t cursor = 0;
@@ -512,14 +513,12 @@ TEST_CASE("Table: scan order depends only on the set of keys", "[kv]") {
   std::vector<std::string> order_backward;
   std::uint64_t cursor = 0;
   do {
-    cursor = forward.scan(cursor, 10, [&](const Entry& e) {
-      order_forward.push_back(std::string(e.key.view()));
-    });
+    cursor = forward.scan(
+        cursor, 10, [&](const Entry& e) { order_forward.push_back(std::string(e.key.view())); });
   } while (cursor != 0);
   do {
-    cursor = backward.scan(cursor, 10, [&](const Entry& e) {
-      order_backward.push_back(std::string(e.key.view()));
-    });
+    cursor = backward.scan(
+        cursor, 10, [&](const Entry& e) { order_backward.push_back(std::string(e.key.view())); });
   } while (cursor != 0);
   REQUIRE(order_forward.size() == 3000);
   REQUIRE(order_forward == order_backward);
@@ -533,7 +532,8 @@ TEST_CASE("Table: overwriting a 256-byte value does not allocate", "[kv]") {
   const std::size_t memory = table.memory_bytes();
   std::vector<const char*> buffers;
   char scratch[Value::kIntScratchBytes];
-  for (int i = 0; i < 1000; ++i) buffers.push_back(table.find(large_key(i))->value.view(scratch).data());
+  for (int i = 0; i < 1000; ++i)
+    buffers.push_back(table.find(large_key(i))->value.view(scratch).data());
   // The SET path: look up (short keys: no allocation), overwrite with an equal-size value.
   const std::string replacement(256, 'b');
   for (int i = 0; i < 1000; ++i) {
@@ -592,9 +592,8 @@ TEST_CASE("Table: keys sharing a long hash prefix grow their segment, not the di
   std::set<std::string> seen;
   std::uint64_t cursor = 0;
   do {
-    cursor = table.scan(cursor, 50, [&](const Entry& e) {
-      REQUIRE(seen.emplace(e.key.view()).second);
-    });
+    cursor =
+        table.scan(cursor, 50, [&](const Entry& e) { REQUIRE(seen.emplace(e.key.view()).second); });
   } while (cursor != 0);
   REQUIRE(seen.size() == table.size());
   std::size_t walked = 0;

@@ -1,8 +1,8 @@
 // SmallString and Value against std::string / std::to_string models.
 
-#include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <limits>
@@ -68,9 +68,9 @@ TEST_CASE("SmallString matches a std::string model", "[kv]") {
     std::string model;
     const std::uint8_t user = *rc::gen::arbitrary<std::uint8_t>();
     s.set_user_byte(user);
-    const auto ops = *rc::gen::container<std::vector<std::tuple<int, std::string, std::size_t>>>(
-        rc::gen::tuple(rc::gen::inRange(0, 8), interesting_string(),
-                       rc::gen::inRange<std::size_t>(0, 300)));
+    const auto ops =
+        *rc::gen::container<std::vector<std::tuple<int, std::string, std::size_t>>>(rc::gen::tuple(
+            rc::gen::inRange(0, 8), interesting_string(), rc::gen::inRange<std::size_t>(0, 300)));
     for (const auto& [op, text, n] : ops) {
       switch (op) {
         case 0:
@@ -208,8 +208,8 @@ TEST_CASE("Value::parse_canonical_int agrees with std::to_string", "[kv]") {
     RC_ASSERT(parsed == v);
   });
   rc::prop("digit strings are canonical iff they print back the same", [] {
-    const std::string text = *rc::gen::container<std::string>(
-        rc::gen::element('0', '1', '5', '9', '-', '+', ' '));
+    const std::string text =
+        *rc::gen::container<std::string>(rc::gen::element('0', '1', '5', '9', '-', '+', ' '));
     std::int64_t parsed = 0;
     const bool canonical = Value::parse_canonical_int(text, &parsed);
     if (canonical) RC_ASSERT(std::to_string(parsed) == text);
@@ -231,14 +231,13 @@ TEST_CASE("Value matches a std::string model", "[kv]") {
   rc::prop("set_string/set_int/mutable_string sequences", [] {
     Value value;
     std::string model;
-    const auto ops = *rc::gen::container<std::vector<std::tuple<int, std::string, std::int64_t>>>(
-        rc::gen::tuple(rc::gen::inRange(0, 6),
-                       rc::gen::oneOf(interesting_string(),
-                                      rc::gen::map(rc::gen::arbitrary<std::int64_t>(),
-                                                   [](std::int64_t v) {
-                                                     return std::to_string(v);
-                                                   })),
-                       rc::gen::arbitrary<std::int64_t>()));
+    const auto ops =
+        *rc::gen::container<std::vector<std::tuple<int, std::string, std::int64_t>>>(rc::gen::tuple(
+            rc::gen::inRange(0, 6),
+            rc::gen::oneOf(interesting_string(),
+                           rc::gen::map(rc::gen::arbitrary<std::int64_t>(),
+                                        [](std::int64_t v) { return std::to_string(v); })),
+            rc::gen::arbitrary<std::int64_t>()));
     for (const auto& [op, text, number] : ops) {
       switch (op) {
         case 0:

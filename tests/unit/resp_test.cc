@@ -2,9 +2,9 @@
 // the inline splitting rules of sdssplitargs, and properties that the parser's result does not
 // depend on how the stream is cut into reads.
 
-#include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -45,9 +45,12 @@ struct Outcome {
 
 std::string status_name(ParseStatus status) {
   switch (status) {
-    case ParseStatus::kCommand: return "kCommand";
-    case ParseStatus::kNeedMore: return "kNeedMore";
-    case ParseStatus::kError: return "kError";
+    case ParseStatus::kCommand:
+      return "kCommand";
+    case ParseStatus::kNeedMore:
+      return "kNeedMore";
+    case ParseStatus::kError:
+      return "kError";
   }
   return "?";
 }
@@ -97,8 +100,8 @@ Outcome parse_chunks(const std::vector<std::string>& chunks) {
     while (true) {
       std::size_t consumed = std::numeric_limits<std::size_t>::max();
       const std::size_t args_before = args.size();
-      status = parser.parse(std::span<char>(buffer.data() + offset, buffer.size() - offset),
-                            args, &consumed);
+      status = parser.parse(std::span<char>(buffer.data() + offset, buffer.size() - offset), args,
+                            &consumed);
       if (consumed > buffer.size() - offset) {
         outcome.anomaly = "consumed beyond the buffer";
         return outcome;
@@ -138,7 +141,9 @@ Outcome parse_chunks(const std::vector<std::string>& chunks) {
   return outcome;
 }
 
-Outcome parse_whole(const std::string& input) { return parse_chunks({input}); }
+Outcome parse_whole(const std::string& input) {
+  return parse_chunks({input});
+}
 
 std::vector<std::string> split_at(const std::string& input, std::vector<std::size_t> cuts) {
   std::sort(cuts.begin(), cuts.end());
@@ -199,11 +204,10 @@ void check_stream(const std::string& input, const Outcome& expected) {
 
 rc::Gen<char> gen_arg_byte() {
   // Bias towards bytes that mean something to one of the two framings.
-  return rc::gen::oneOf(rc::gen::elementOf(std::vector<char>{'\r', '\n', ' ', '\t', '"', '\'',
-                                                             '\\', '*', '$', 'x', '\0', '\v',
-                                                             '\f', '0', '9', 'a', 'F'}),
-                        rc::gen::arbitrary<char>(),
-                        rc::gen::inRange<char>('a', static_cast<char>('z' + 1)));
+  return rc::gen::oneOf(
+      rc::gen::elementOf(std::vector<char>{'\r', '\n', ' ', '\t', '"', '\'', '\\', '*', '$', 'x',
+                                           '\0', '\v', '\f', '0', '9', 'a', 'F'}),
+      rc::gen::arbitrary<char>(), rc::gen::inRange<char>('a', static_cast<char>('z' + 1)));
 }
 
 rc::Gen<std::string> gen_arg() {
@@ -223,14 +227,12 @@ bool is_c_space(char c) {
 // then be read as a multibulk).
 std::string encode_inline_arg(const std::string& arg, bool first) {
   const bool bare_ok = !arg.empty() && !(first && arg[0] == '*') &&
-                       std::none_of(arg.begin(), arg.end(), [](char c) {
-                         return is_c_space(c) || c == '"' || c == '\'';
-                       });
+                       std::none_of(arg.begin(), arg.end(),
+                                    [](char c) { return is_c_space(c) || c == '"' || c == '\''; });
   // Inside single quotes only \' is an escape, so an argument ending in a backslash cannot be
   // written there (its backslash would escape the closing quote), nor can a newline, which
   // would end the line.
-  const bool single_ok = arg.find('\n') == std::string::npos &&
-                         (arg.empty() || arg.back() != '\\');
+  const bool single_ok = arg.find('\n') == std::string::npos && (arg.empty() || arg.back() != '\\');
   int form = *rc::gen::inRange(0, 3);
   if (form == 0 && !bare_ok) form = 1;
   if (form == 2 && !single_ok) form = 1;
@@ -382,8 +384,22 @@ bool read_reply(std::string_view in, std::size_t* pos, Reply* reply) {
 // A reply to write, as a tree of builder calls.
 struct Node {
   enum Kind {
-    kOk, kSimple, kError, kInteger, kBulk, kBulkInteger, kNull, kNullArray, kDouble, kBoolean,
-    kVerbatim, kArray, kMap, kSet, kPush, kKinds
+    kOk,
+    kSimple,
+    kError,
+    kInteger,
+    kBulk,
+    kBulkInteger,
+    kNull,
+    kNullArray,
+    kDouble,
+    kBoolean,
+    kVerbatim,
+    kArray,
+    kMap,
+    kSet,
+    kPush,
+    kKinds
   };
   Kind kind = kOk;
   std::string text;
@@ -403,22 +419,53 @@ std::string printf_double(double value) {
 
 void write_node(const Node& node, ReplyBuilder& out) {
   switch (node.kind) {
-    case Node::kOk: out.ok(); break;
-    case Node::kSimple: out.simple(node.text); break;
-    case Node::kError: out.error(node.text); break;
-    case Node::kInteger: out.integer(node.number); break;
-    case Node::kBulk: out.bulk(node.text); break;
-    case Node::kBulkInteger: out.bulk_integer(node.number); break;
-    case Node::kNull: out.null(); break;
-    case Node::kNullArray: out.null_array(); break;
-    case Node::kDouble: out.double_value(node.real); break;
-    case Node::kBoolean: out.boolean(node.flag); break;
-    case Node::kVerbatim: out.verbatim(node.text); break;
-    case Node::kArray: out.array(node.children.size()); break;
-    case Node::kMap: out.map(node.children.size() / 2); break;
-    case Node::kSet: out.set(node.children.size()); break;
-    case Node::kPush: out.push(node.children.size()); break;
-    case Node::kKinds: break;
+    case Node::kOk:
+      out.ok();
+      break;
+    case Node::kSimple:
+      out.simple(node.text);
+      break;
+    case Node::kError:
+      out.error(node.text);
+      break;
+    case Node::kInteger:
+      out.integer(node.number);
+      break;
+    case Node::kBulk:
+      out.bulk(node.text);
+      break;
+    case Node::kBulkInteger:
+      out.bulk_integer(node.number);
+      break;
+    case Node::kNull:
+      out.null();
+      break;
+    case Node::kNullArray:
+      out.null_array();
+      break;
+    case Node::kDouble:
+      out.double_value(node.real);
+      break;
+    case Node::kBoolean:
+      out.boolean(node.flag);
+      break;
+    case Node::kVerbatim:
+      out.verbatim(node.text);
+      break;
+    case Node::kArray:
+      out.array(node.children.size());
+      break;
+    case Node::kMap:
+      out.map(node.children.size() / 2);
+      break;
+    case Node::kSet:
+      out.set(node.children.size());
+      break;
+    case Node::kPush:
+      out.push(node.children.size());
+      break;
+    case Node::kKinds:
+      break;
   }
   for (const Node& child : node.children) write_node(child, out);
 }
@@ -429,8 +476,12 @@ Reply expected_reply(const Node& node, int protocol) {
   const bool resp3 = protocol == 3;
   Reply reply;
   switch (node.kind) {
-    case Node::kOk: reply = {'+', "OK", {}}; break;
-    case Node::kSimple: reply = {'+', node.text, {}}; break;
+    case Node::kOk:
+      reply = {'+', "OK", {}};
+      break;
+    case Node::kSimple:
+      reply = {'+', node.text, {}};
+      break;
     case Node::kError: {
       std::string text = node.text;
       std::replace(text.begin(), text.end(), '\r', ' ');
@@ -438,23 +489,42 @@ Reply expected_reply(const Node& node, int protocol) {
       reply = {'-', text, {}};
       break;
     }
-    case Node::kInteger: reply = {':', std::to_string(node.number), {}}; break;
-    case Node::kBulk: reply = {'$', node.text, {}}; break;
-    case Node::kBulkInteger: reply = {'$', std::to_string(node.number), {}}; break;
+    case Node::kInteger:
+      reply = {':', std::to_string(node.number), {}};
+      break;
+    case Node::kBulk:
+      reply = {'$', node.text, {}};
+      break;
+    case Node::kBulkInteger:
+      reply = {'$', std::to_string(node.number), {}};
+      break;
     case Node::kNull:
-    case Node::kNullArray: reply = {'_', "", {}}; break;
-    case Node::kDouble: reply = {resp3 ? ',' : '$', printf_double(node.real), {}}; break;
+    case Node::kNullArray:
+      reply = {'_', "", {}};
+      break;
+    case Node::kDouble:
+      reply = {resp3 ? ',' : '$', printf_double(node.real), {}};
+      break;
     case Node::kBoolean:
       reply = resp3 ? Reply{'#', node.flag ? "t" : "f", {}} : Reply{':', node.flag ? "1" : "0", {}};
       break;
     case Node::kVerbatim:
       reply = resp3 ? Reply{'=', "txt:" + node.text, {}} : Reply{'$', node.text, {}};
       break;
-    case Node::kArray: reply.type = '*'; break;
-    case Node::kMap: reply.type = resp3 ? '%' : '*'; break;
-    case Node::kSet: reply.type = resp3 ? '~' : '*'; break;
-    case Node::kPush: reply.type = resp3 ? '>' : '*'; break;
-    case Node::kKinds: break;
+    case Node::kArray:
+      reply.type = '*';
+      break;
+    case Node::kMap:
+      reply.type = resp3 ? '%' : '*';
+      break;
+    case Node::kSet:
+      reply.type = resp3 ? '~' : '*';
+      break;
+    case Node::kPush:
+      reply.type = resp3 ? '>' : '*';
+      break;
+    case Node::kKinds:
+      break;
   }
   for (const Node& child : node.children) reply.elements.push_back(expected_reply(child, protocol));
   return reply;
@@ -485,13 +555,14 @@ Node gen_node(int depth) {
     case Node::kDouble:
       node.real = *rc::gen::oneOf(
           rc::gen::arbitrary<double>(),
-          rc::gen::element(std::numeric_limits<double>::infinity(),
-                           -std::numeric_limits<double>::infinity(),
-                           std::numeric_limits<double>::quiet_NaN(), 0.0, -0.0, 3.14,
-                           std::numeric_limits<double>::denorm_min(),
-                           std::numeric_limits<double>::max()));
+          rc::gen::element(
+              std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+              std::numeric_limits<double>::quiet_NaN(), 0.0, -0.0, 3.14,
+              std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::max()));
       break;
-    case Node::kBoolean: node.flag = *rc::gen::arbitrary<bool>(); break;
+    case Node::kBoolean:
+      node.flag = *rc::gen::arbitrary<bool>();
+      break;
     case Node::kArray:
     case Node::kSet:
     case Node::kPush:
@@ -500,7 +571,8 @@ Node gen_node(int depth) {
       for (int i = 0; i < count; ++i) node.children.push_back(gen_node(depth - 1));
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return node;
 }
@@ -523,8 +595,7 @@ TEST_CASE("protocol.tcl: handle an empty query", "[resp]") {
 }
 
 TEST_CASE("protocol.tcl: negative multibulk length", "[resp]") {
-  check_stream("*-10\r\n" + multibulk({"PING"}),
-               commands_then({{"PING"}}, ParseStatus::kNeedMore));
+  check_stream("*-10\r\n" + multibulk({"PING"}), commands_then({{"PING"}}, ParseStatus::kNeedMore));
 }
 
 TEST_CASE("protocol.tcl: out of range multibulk length", "[resp]") {
@@ -584,9 +655,9 @@ TEST_CASE("protocol.tcl: generic wrong number of args is the command layer's", "
 }
 
 TEST_CASE("protocol.tcl: unbalanced number of quotes", "[resp]") {
-  check_stream("set \"\"\"test-key\"\"\" test-value\r\nping\r\n",
-               commands_then({}, ParseStatus::kError,
-                             "Protocol error: unbalanced quotes in request"));
+  check_stream(
+      "set \"\"\"test-key\"\"\" test-value\r\nping\r\n",
+      commands_then({}, ParseStatus::kError, "Protocol error: unbalanced quotes in request"));
 }
 
 TEST_CASE("protocol.tcl: protocol desync regression", "[resp]") {
@@ -661,15 +732,15 @@ TEST_CASE("multibulk: binary payloads, lines and trailing bytes as Redis reads t
                commands_then({{"a\r\nb", "\0\0"s, "*3\r\n", "$"}}, ParseStatus::kNeedMore));
   // Redis ends header lines at '\r' and skips the next byte, and skips the two bytes after a
   // payload, without checking any of them; eddy is exactly as tolerant.
-  check_stream("*2\rX$3\r?foo..$1\r\nz!!",
-               commands_then({{"foo", "z"}}, ParseStatus::kNeedMore));
+  check_stream("*2\rX$3\r?foo..$1\r\nz!!", commands_then({{"foo", "z"}}, ParseStatus::kNeedMore));
 }
 
 TEST_CASE("multibulk: lengths are parsed like Redis's string2ll", "[resp]") {
   for (const std::string count : {"", "+1", "01", " 1", "1 ", "-0", "1x", "0x1", "--1"}) {
     INFO("count '" << count << "'");
-    check_stream("*" + count + "\r\n$1\r\na\r\n",
-                 commands_then({}, ParseStatus::kError, "Protocol error: invalid multibulk length"));
+    check_stream(
+        "*" + count + "\r\n$1\r\na\r\n",
+        commands_then({}, ParseStatus::kError, "Protocol error: invalid multibulk length"));
   }
   for (const std::string length : {"", "+1", "01", " 1", "1 ", "-0", "-1", "1x", "00"}) {
     INFO("length '" << length << "'");
@@ -720,8 +791,7 @@ TEST_CASE("multibulk: length lines have the inline size limit", "[resp]") {
         commands_then({}, ParseStatus::kError, "Protocol error: invalid bulk length"));
 }
 
-TEST_CASE("multibulk: partial command keeps its progress and reports what it wants",
-          "[resp]") {
+TEST_CASE("multibulk: partial command keeps its progress and reports what it wants", "[resp]") {
   RequestParser parser;
   std::string input = "\r\n\r\n*2\r\n$3\r\nGET\r\n$5\r\nab";
   std::vector<std::string_view> args;
@@ -861,16 +931,16 @@ TEST_CASE("inline: splitting, quoting and escapes", "[resp]") {
   const std::vector<Case> cases = {
       {"SET a \"b c\"", {"SET", "a", "b c"}},
       {"  GET\t\tkey  ", {"GET", "key"}},
-      {"\v\fPING", {"PING"}},                      // leading blanks include \v and \f
-      {"a\vb c", {"a\vb", "c"}},                   // ...but they do not end a bare word
+      {"\v\fPING", {"PING"}},     // leading blanks include \v and \f
+      {"a\vb c", {"a\vb", "c"}},  // ...but they do not end a bare word
       {"\"\\n\\r\\t\\b\\a\\\\\\\"\\q\"", {"\n\r\t\b\a\\\"q"}},
       {"\"\\x41\\x4a\\x4b\\xff\\x00\"", {"AJK\xff\0"s}},
       {"\"\\x4\" \"\\xg1\" \"\\x\"", {"x4", "xg1", "x"}},  // not two hex digits: \x is 'x'
       {"'it\\'s' 'a\\b' '\\n'", {"it's", "a\\b", "\\n"}},
       {"\"\" ''", {"", ""}},
-      {"foo\"bar baz\" x", {"foobar baz", "x"}},   // a quote may open mid-word
+      {"foo\"bar baz\" x", {"foobar baz", "x"}},  // a quote may open mid-word
       {"a'b c'", {"ab c"}},
-      {"\"a\"\v'b'\f\"c\"", {"a", "b", "c"}},        // any isspace() may follow a closing quote
+      {"\"a\"\v'b'\f\"c\"", {"a", "b", "c"}},  // any isspace() may follow a closing quote
       {"\"a b\"\t'c d'", {"a b", "c d"}},
       {"back\\slash \\x41", {"back\\slash", "\\x41"}},  // no escapes outside quotes
       {"nul\0inside \"q\0\""s, {"nul\0inside"s, "q\0"s}},
@@ -884,9 +954,8 @@ TEST_CASE("inline: splitting, quoting and escapes", "[resp]") {
 
 TEST_CASE("inline: unbalanced quotes", "[resp]") {
   const std::string error = "Protocol error: unbalanced quotes in request";
-  for (const std::string line :
-       {"\"foo", "'foo", "\"foo\"bar", "'foo'bar", "\"foo\\\"", "'foo\\'", "a \"b", "\"a\\",
-        "x \"\"\"", "\"a\"'b'"}) {
+  for (const std::string line : {"\"foo", "'foo", "\"foo\"bar", "'foo'bar", "\"foo\\\"", "'foo\\'",
+                                 "a \"b", "\"a\\", "x \"\"\"", "\"a\"'b'"}) {
     INFO("line: " << show(line));
     check_stream(line + "\r\n", commands_then({}, ParseStatus::kError, error));
   }
@@ -974,12 +1043,11 @@ TEST_CASE("parser properties", "[resp]") {
   rc::prop("garbage after valid commands: outcome independent of cutting", [] {
     std::vector<Command> commands;
     std::string stream = gen_stream(&commands);
-    stream += *rc::gen::oneOf(
-        rc::gen::container<std::string>(gen_arg_byte()),
-        rc::gen::map(rc::gen::container<std::string>(gen_arg_byte()),
-                     [](std::string s) { return "*" + s; }),
-        rc::gen::map(rc::gen::container<std::string>(gen_arg_byte()),
-                     [](std::string s) { return "*2\r\n$1\r\nx\r\n" + s; }));
+    stream += *rc::gen::oneOf(rc::gen::container<std::string>(gen_arg_byte()),
+                              rc::gen::map(rc::gen::container<std::string>(gen_arg_byte()),
+                                           [](std::string s) { return "*" + s; }),
+                              rc::gen::map(rc::gen::container<std::string>(gen_arg_byte()),
+                                           [](std::string s) { return "*2\r\n$1\r\nx\r\n" + s; }));
     const Outcome whole = parse_whole(stream);
     RC_ASSERT(whole.anomaly.empty());
     // The valid prefix is always delivered.
@@ -1009,7 +1077,8 @@ TEST_CASE("reply builder: every method, RESP2 and RESP3 bytes", "[resp]") {
       {"error with CR LF", [](ReplyBuilder& r) { r.error("ERR bad\r\nthing\nhere\r"); },
        "-ERR bad  thing here \r\n", "-ERR bad  thing here \r\n"},
       {"integer 0", [](ReplyBuilder& r) { r.integer(0); }, ":0\r\n", ":0\r\n"},
-      {"integer digits", [](ReplyBuilder& r) {
+      {"integer digits",
+       [](ReplyBuilder& r) {
          r.integer(9);
          r.integer(10);
          r.integer(99);
@@ -1039,7 +1108,8 @@ TEST_CASE("reply builder: every method, RESP2 and RESP3 bytes", "[resp]") {
       {"null_array", [](ReplyBuilder& r) { r.null_array(); }, "*-1\r\n", "_\r\n"},
       {"array", [](ReplyBuilder& r) { r.array(3); }, "*3\r\n", "*3\r\n"},
       {"array empty", [](ReplyBuilder& r) { r.array(0); }, "*0\r\n", "*0\r\n"},
-      {"map", [](ReplyBuilder& r) {
+      {"map",
+       [](ReplyBuilder& r) {
          r.map(2);
          r.bulk("a");
          r.integer(1);
@@ -1051,8 +1121,7 @@ TEST_CASE("reply builder: every method, RESP2 and RESP3 bytes", "[resp]") {
       {"set", [](ReplyBuilder& r) { r.set(12); }, "*12\r\n", "~12\r\n"},
       {"double", [](ReplyBuilder& r) { r.double_value(3.14); }, "$18\r\n3.1400000000000001\r\n",
        ",3.1400000000000001\r\n"},
-      {"double short", [](ReplyBuilder& r) { r.double_value(1.5); }, "$3\r\n1.5\r\n",
-       ",1.5\r\n"},
+      {"double short", [](ReplyBuilder& r) { r.double_value(1.5); }, "$3\r\n1.5\r\n", ",1.5\r\n"},
       {"double zero", [](ReplyBuilder& r) { r.double_value(0.0); }, "$1\r\n0\r\n", ",0\r\n"},
       {"double negative zero", [](ReplyBuilder& r) { r.double_value(-0.0); }, "$2\r\n-0\r\n",
        ",-0\r\n"},
@@ -1060,8 +1129,8 @@ TEST_CASE("reply builder: every method, RESP2 and RESP3 bytes", "[resp]") {
        "$23\r\n1.0000000000000001e+300\r\n", ",1.0000000000000001e+300\r\n"},
       {"double 1e17", [](ReplyBuilder& r) { r.double_value(1e17); }, "$5\r\n1e+17\r\n",
        ",1e+17\r\n"},
-      {"double 1e16", [](ReplyBuilder& r) { r.double_value(1e16); },
-       "$17\r\n10000000000000000\r\n", ",10000000000000000\r\n"},
+      {"double 1e16", [](ReplyBuilder& r) { r.double_value(1e16); }, "$17\r\n10000000000000000\r\n",
+       ",10000000000000000\r\n"},
       {"double subnormal", [](ReplyBuilder& r) { r.double_value(-2.5e-310); },
        "$24\r\n-2.5000000000000171e-310\r\n", ",-2.5000000000000171e-310\r\n"},
       {"double inf",
@@ -1082,7 +1151,8 @@ TEST_CASE("reply builder: every method, RESP2 and RESP3 bytes", "[resp]") {
        "=9\r\ntxt:hello\r\n"},
       {"verbatim multiline", [](ReplyBuilder& r) { r.verbatim("# Server\r\nx:1\r\n"); },
        "$15\r\n# Server\r\nx:1\r\n\r\n", "=19\r\ntxt:# Server\r\nx:1\r\n\r\n"},
-      {"push", [](ReplyBuilder& r) {
+      {"push",
+       [](ReplyBuilder& r) {
          r.push(3);
          r.bulk("message");
          r.bulk("ch");

@@ -57,8 +57,8 @@ class CommandRunner {
     const CommandSpec* spec = table_.find(args[0]);
     if (spec == nullptr) {
       // Redis's text: "unknown command 'x', with args beginning with: 'a' 'b' ".
-      std::string message = "ERR unknown command '" + std::string(args[0]) +
-                            "', with args beginning with: ";
+      std::string message =
+          "ERR unknown command '" + std::string(args[0]) + "', with args beginning with: ";
       for (std::size_t i = 1; i < args.size(); ++i) message += "'" + std::string(args[i]) + "' ";
       reply.error(message);
       return out;
@@ -83,8 +83,8 @@ class CommandRunner {
     const std::string bytes = run_raw(args);
     std::vector<Reply> replies = parse_replies(bytes);
     if (replies.size() != 1) {
-      throw std::runtime_error("expected exactly one reply, got " +
-                               std::to_string(replies.size()) + ": " + bytes);
+      throw std::runtime_error("expected exactly one reply, got " + std::to_string(replies.size()) +
+                               ": " + bytes);
     }
     return std::move(replies.front());
   }

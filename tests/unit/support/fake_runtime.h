@@ -83,13 +83,11 @@ class FakeRuntime final : public Runtime {
   }
   void send_home(Hop* hop) override { hop->run_at_origin(); }
 
-  std::unique_ptr<Listener> listen(const std::string&, std::uint16_t,
-                                   std::string* error) override {
+  std::unique_ptr<Listener> listen(const std::string&, std::uint16_t, std::string* error) override {
     if (error != nullptr) *error = "no network in FakeRuntime";
     return nullptr;
   }
-  std::unique_ptr<Stream> connect(const std::string&, std::uint16_t,
-                                  std::string* error) override {
+  std::unique_ptr<Stream> connect(const std::string&, std::uint16_t, std::string* error) override {
     if (error != nullptr) *error = "no network in FakeRuntime";
     return nullptr;
   }
