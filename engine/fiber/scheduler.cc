@@ -27,6 +27,12 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+#if defined(EDDY_TSAN_FIBERS)
+#define EDDY_NO_TSAN __attribute__((no_sanitize("thread"), noinline))
+#else
+#define EDDY_NO_TSAN
+#endif
+
 namespace eddy::fiber {
 
 Fiber::Fiber(Scheduler* scheduler, std::uint64_t id, std::string name, std::function<void()> body)
@@ -71,12 +77,10 @@ boost::context::fiber Scheduler::fiber_main(Fiber* fiber, boost::context::fiber&
   }
   fiber->body_ = nullptr;
   // The fiber is finished: hand control back for good. The scheduler deletes the Fiber after
-  // the switch, when its stack is no longer in use.
+  // the switch, when its stack is no longer in use. (TSan is told of the switch back by
+  // resume(), after the last instrumented frame of this fiber has returned.)
 #if defined(EDDY_ASAN_FIBERS)
   __sanitizer_start_switch_fiber(nullptr, self->main_stack_bottom_, self->main_stack_bytes_);
-#endif
-#if defined(EDDY_TSAN_FIBERS)
-  __tsan_switch_to_fiber(self->main_tsan_fiber_, 0);
 #endif
   (void)self;
   return std::move(fiber->caller_);
@@ -130,7 +134,10 @@ void Scheduler::wake(Fiber* fiber) {
   push_ready(fiber);
 }
 
-void Scheduler::resume(Fiber* fiber) {
+// The two functions that switch stacks are not instrumented by ThreadSanitizer: TSan keeps a
+// shadow call stack per fiber, and an instrumented frame that straddled a switch would be
+// pushed on one fiber's shadow stack and popped from another's.
+EDDY_NO_TSAN void Scheduler::resume(Fiber* fiber) {
   ASSERT(current_ == nullptr);
   current_ = fiber;
   fiber->started_ = true;
@@ -146,6 +153,9 @@ void Scheduler::resume(Fiber* fiber) {
 #if defined(EDDY_ASAN_FIBERS)
   __sanitizer_finish_switch_fiber(main_asan_fake_stack_, nullptr, nullptr);
 #endif
+#if defined(EDDY_TSAN_FIBERS)
+  __tsan_switch_to_fiber(main_tsan_fiber_, 0);
+#endif
   current_ = nullptr;
   if (!fiber->context_) {
     // Finished: its stack has been released by Boost.Context.
@@ -158,7 +168,7 @@ void Scheduler::resume(Fiber* fiber) {
   }
 }
 
-void Scheduler::switch_to_scheduler() {
+EDDY_NO_TSAN void Scheduler::switch_to_scheduler() {
   Fiber* fiber = current_;
   ASSERT(fiber != nullptr);
 #if defined(EDDY_ASAN_FIBERS)

@@ -408,10 +408,10 @@ void EpollRuntime::push_to(std::uint32_t from, std::uint32_t to, Hop* hop) {
   // Requests are limited to hops_in_flight_max per core pair and the ring holds twice that,
   // so neither a request nor a completion can find it full.
   ASSERT_MSG(pushed, "mailbox ring full: the in-flight bound is broken");
-  // Pairs with the fence in core_main before it sleeps: either it sees the hop, or we see it
-  // sleeping and wake it.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (target.sleeping.load(std::memory_order_relaxed) &&
+  // The push (a seq_cst store) and this seq_cst load pair with core_main's seq_cst
+  // "sleeping" store and ring check: in their single total order, either the target sees the
+  // hop before it sleeps, or we see it sleeping and wake it.
+  if (target.sleeping.load(std::memory_order_seq_cst) &&
       target.sleeping.exchange(false, std::memory_order_acq_rel)) {
     wake_core(target);
   }
@@ -612,8 +612,7 @@ void EpollRuntime::core_main(EpollCore& core, const std::function<void(std::uint
         timeout_ms = wait <= 0 ? 0 : static_cast<int>((wait + kNanosPerMilli - 1) / kNanosPerMilli);
       }
       if (stopping()) timeout_ms = timeout_ms < 0 ? 10 : std::min(timeout_ms, 10);
-      core.sleeping.store(true, std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      core.sleeping.store(true, std::memory_order_seq_cst);
       if (!rings_empty()) timeout_ms = 0;
     }
     const int n = ::epoll_wait(core.epoll_fd, events, kEventsMax, timeout_ms);

@@ -28,7 +28,9 @@ class SpscRing {
       if (tail - head_cached_ >= capacity_) return false;
     }
     slots_[tail & mask_] = value;
-    tail_.store(tail + 1, std::memory_order_release);
+    // seq_cst, not just release: the sleeping-core handshake in EpollRuntime relies on a total
+    // order between this store and the consumer's "I am going to sleep" store.
+    tail_.store(tail + 1, std::memory_order_seq_cst);
     return true;
   }
 
@@ -44,9 +46,9 @@ class SpscRing {
     return true;
   }
 
-  // Either side; a hint only.
+  // Either side; a hint only, except for the consumer just before it sleeps (seq_cst).
   bool empty() const {
-    return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
+    return head_.load(std::memory_order_seq_cst) == tail_.load(std::memory_order_seq_cst);
   }
 
  private:
