@@ -40,10 +40,10 @@ class Fiber {
   bool ready_ = false;
   bool started_ = false;
   // Sanitizer bookkeeping for stack switches (unused in normal builds).
-  const void* stack_bottom_ = nullptr;
-  std::size_t stack_bytes_ = 0;
-  void* asan_fake_stack_ = nullptr;
-  void* tsan_fiber_ = nullptr;
+  [[maybe_unused]] const void* stack_bottom_ = nullptr;
+  [[maybe_unused]] std::size_t stack_bytes_ = 0;
+  [[maybe_unused]] void* asan_fake_stack_ = nullptr;
+  [[maybe_unused]] void* tsan_fiber_ = nullptr;
 };
 
 class Scheduler {
@@ -97,10 +97,10 @@ class Scheduler {
   std::uint64_t next_id_ = 1;
   std::function<std::size_t(std::size_t)> picker_;
   // The thread stack's extent and sanitizer state, learned on the first switch.
-  const void* main_stack_bottom_ = nullptr;
-  std::size_t main_stack_bytes_ = 0;
-  void* main_asan_fake_stack_ = nullptr;
-  void* main_tsan_fiber_ = nullptr;
+  [[maybe_unused]] const void* main_stack_bottom_ = nullptr;
+  [[maybe_unused]] std::size_t main_stack_bytes_ = 0;
+  [[maybe_unused]] void* main_asan_fake_stack_ = nullptr;
+  [[maybe_unused]] void* main_tsan_fiber_ = nullptr;
 };
 
 // A counter a fiber can wait on until it reaches zero (outstanding hops of one batch).
