@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/base/fault.h"
 #include "engine/session_context.h"
 
 namespace eddy {
@@ -36,7 +37,7 @@ void BatchExecutor::run_on_shard(Shard& shard, const CommandSpec& spec, Args arg
 }
 
 bool BatchExecutor::ShardBatch::run_at_target() {
-  shard->refresh_clock();
+  if (!PLANTED(PlantedBug::kStaleExpiryClock)) shard->refresh_clock();
   ReplyBuilder reply(&replies);
   std::vector<std::string_view> keys;
   std::vector<std::uint32_t> key_positions;
@@ -207,6 +208,24 @@ void BatchExecutor::run_barrier(const CommandSpec& spec, Args args, std::string&
   spec.session_handler(ctx);
 }
 
+// Planted bugs (simulation only): wrong replies reach the client, as a real stitching bug
+// would cause.
+void BatchExecutor::plant_stitching_bugs() {
+  if (PLANTED(PlantedBug::kCrossShardReplyMixup)) {
+    // Two commands answered by different shards get each other's replies.
+    for (std::size_t i = 1; i < routed_.size(); ++i) {
+      if (routed_[i].source != routed_[0].source && routed_[i].source != kSessionSource &&
+          routed_[0].source != kSessionSource) {
+        std::swap(routed_[0], routed_[i]);
+        break;
+      }
+    }
+  }
+  if (PLANTED(PlantedBug::kPipelineReorder) && routed_.size() >= 2) {
+    std::swap(routed_[routed_.size() - 1], routed_[routed_.size() - 2]);
+  }
+}
+
 void BatchExecutor::finish_segment(std::string& out) {
   if (!stitching_) return;
   Runtime& rt = engine_->runtime();
@@ -229,6 +248,7 @@ void BatchExecutor::finish_segment(std::string& out) {
   }
   wait_group_.wait();
 
+  if (EDDY_UNLIKELY(detail::g_planted_bugs != 0)) plant_stitching_bugs();
   for (const Routed& r : routed_) {
     const std::string& source =
         r.source == kSessionSource ? session_replies_ : batches_[r.source]->replies;

@@ -77,6 +77,7 @@ class BatchExecutor {
   ShardBatch& batch_for(std::uint32_t shard);
   // Finishes the commands routed since the last barrier and stitches their replies into out.
   void finish_segment(std::string& out);
+  void plant_stitching_bugs();
   static void run_on_shard(Shard& shard, const CommandSpec& spec, Args args, int db,
                            ReplyBuilder& reply);
 

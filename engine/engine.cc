@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include "engine/base/fault.h"
+
 namespace eddy {
 
 Engine::Engine(Runtime* runtime, EngineOptions options)
@@ -34,6 +36,8 @@ void Engine::start_core_services() {
       while (!runtime_->stopping()) {
         runtime_->sleep_for(limits::expire_cycle_interval_ms * kNanosPerMilli);
         if (runtime_->stopping()) break;
+        // Fault point: an expiry cycle that runs late (skipped this round).
+        if (BUGGIFY("shard.expire_late")) continue;
         shard->active_expire_cycle(limits::expire_cycle_budget_ns);
       }
     });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/base/fault.h"
 #include "engine/limits.h"
 
 namespace eddy {
@@ -52,8 +53,10 @@ bool Session::fill() {
     if (needed > limits::query_buffer_bytes_max) return false;
     input_.resize(std::min(std::max(needed, input_.size() * 2), limits::query_buffer_bytes_max));
   }
-  const std::size_t n =
-      stream_->read(std::span<char>(input_.data() + input_end_, input_.size() - input_end_));
+  std::size_t room = input_.size() - input_end_;
+  // Fault point: tiny reads make every command arrive in pieces.
+  if (BUGGIFY("session.tiny_read")) room = std::min<std::size_t>(room, 3);
+  const std::size_t n = stream_->read(std::span<char>(input_.data() + input_end_, room));
   if (n == 0) return false;
   input_end_ += n;
   client_.query_buffer_bytes = input_end_ - input_begin_;
@@ -110,8 +113,11 @@ void Session::run() {
     std::size_t done = 0;
     while (done < commands_.size()) {
       client_.last_active_ms = rt.unix_now_ms();
+      // Fault point: a tiny reply bound makes the session flush mid-batch.
+      const std::size_t soft_max =
+          BUGGIFY("session.flush_early") ? 1 : limits::reply_batch_bytes_max;
       done += executor_.execute(args_, std::span<const CommandRef>(commands_).subspan(done),
-                                output_, limits::reply_batch_bytes_max);
+                                output_, soft_max);
       if (client_.close_after_reply) break;
       if (done < commands_.size() && !flush()) return;
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs every test: unit and property tests plus the integration suite (the real
-# eddy-server driven by redis-cli and redis-py) on a Release build, the unit tests again under
-# ASan+UBSan, and the runtime's tests under TSan. Installs missing Debian packages first.
+# Builds and runs every test: unit and property tests, the integration suite (the real
+# eddy-server driven by redis-cli and redis-py) and seeded simulation sweeps on a Release build,
+# the unit tests again under ASan+UBSan, and the runtime's tests under TSan. Installs missing
+# Debian packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -19,6 +20,11 @@ step "Unit and property tests (Release)"
 step "Integration tests: eddy-server with redis-cli and redis-py"
 /usr/bin/python3 tests/integration/run_all.py --server ./build/eddy-server
 
+step "Simulation: 1000 seeds of every fast scenario, and the determinism check"
+./build/eddy-sim sweep --seeds 1..1000 --jobs "$jobs" $(printf -- '--scenario %s ' tests/sim/fast/*.toml)
+./build/eddy-sim sweep --seeds 1..50 --jobs "$jobs" --check-determinism \
+  $(printf -- '--scenario %s ' tests/sim/fast/*.toml)
+
 step "ASan+UBSan build and unit tests"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs" --target eddy-unit-tests
@@ -31,3 +37,4 @@ cmake --build --preset tsan -j "$jobs" --target eddy-unit-tests
 TSAN_OPTIONS=halt_on_error=1 ./build-tsan/eddy-unit-tests "[runtime]"
 
 step "All test stages passed"
+echo "stages: 6 passed, 0 failed"

@@ -203,6 +203,13 @@ std::size_t Scheduler::run_ready() {
   return ran;
 }
 
+bool Scheduler::run_one() {
+  Fiber* fiber = pop_ready();
+  if (fiber == nullptr) return false;
+  resume(fiber);
+  return true;
+}
+
 void WaitGroup::done() {
   ASSERT_GT(pending_, 0u);
   if (--pending_ == 0 && waiter_ != nullptr) scheduler_->wake(waiter_);

@@ -69,6 +69,9 @@ class Scheduler {
   // ready meanwhile wait for the next call, so I/O polling is never starved. Returns how many
   // fibers ran.
   std::size_t run_ready();
+  // Runs one ready fiber (the picker's choice); false when none was ready. The simulator
+  // interleaves cores one fiber at a time.
+  bool run_one();
 
   // The simulator sets a picker choosing which of `ready_count` ready fibers runs next; the
   // default is FIFO.

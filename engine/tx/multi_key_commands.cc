@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/fault.h"
 #include "engine/cmd/key_parts.h"
 #include "engine/session_context.h"
 #include "engine/tx/coordinator.h"
@@ -35,6 +36,16 @@ void mset_multi(SessionContext& ctx) {
   const int db = ctx.client.db;
   auto indexes = all_key_indexes(ctx);
   Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, LockMode::kExclusive);
+  if (PLANTED(PlantedBug::kMsetNotAtomic)) {
+    // The planted bug: shard by shard, no locks, so a reader can see half of it.
+    for (const Group& group : tx.groups()) {
+      ctx.coordinator.run_on(group.shard, [&](Shard& shard) {
+        keyparts::mset(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+      });
+    }
+    ctx.reply.ok();
+    return;
+  }
   tx.lock_all();
   tx.unlock_all([&](Shard& shard, const Group& group) {
     keyparts::mset(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());

@@ -1,0 +1,132 @@
+#include "sim/check/history.h"
+
+#include <cstdio>
+
+namespace eddy::sim {
+
+namespace {
+
+// Values from APPEND can grow long; the head and tail are where two versions differ in practice.
+constexpr std::size_t kShownBytesMax = 48;
+constexpr std::size_t kShownEdgeBytes = 20;
+
+void append_escaped(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "\\x%02x", byte);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+}
+
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  if (text.size() <= kShownBytesMax) {
+    append_escaped(out, text);
+    out += '"';
+    return out;
+  }
+  append_escaped(out, text.substr(0, kShownEdgeBytes));
+  out += "\"...\"";
+  append_escaped(out, text.substr(text.size() - kShownEdgeBytes));
+  out += "\"(" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
+}  // namespace
+
+std::string_view op_kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::kGet:
+      return "GET";
+    case OpKind::kSet:
+      return "SET";
+    case OpKind::kDel:
+      return "DEL";
+    case OpKind::kIncr:
+      return "INCR";
+    case OpKind::kAppend:
+      return "APPEND";
+    case OpKind::kSetNx:
+      return "SETNX";
+    case OpKind::kGetDel:
+      return "GETDEL";
+    case OpKind::kGetSet:
+      return "GETSET";
+  }
+  return "?";
+}
+
+std::string describe_value(const std::optional<std::string>& value) {
+  return value.has_value() ? quoted(*value) : "nil";
+}
+
+std::string describe(const Op& op) {
+  std::string out = "c" + std::to_string(op.client) + " #" + std::to_string(op.id) + " [" +
+                    std::to_string(op.invoke_ns) + ",";
+  out += op.outcome == OpOutcome::kUnknown ? std::string("?") : std::to_string(op.complete_ns);
+  out += "] ";
+  if (op.kind == OpKind::kIncr && op.argument != "1") {
+    out += "INCRBY ";
+  } else {
+    out += op_kind_name(op.kind);
+    out += ' ';
+  }
+  std::string key;
+  append_escaped(key, op.key);
+  out += key;
+  switch (op.kind) {
+    case OpKind::kSet:
+    case OpKind::kAppend:
+    case OpKind::kSetNx:
+    case OpKind::kGetSet:
+      out += " " + quoted(op.argument);
+      break;
+    case OpKind::kIncr:
+      if (op.argument != "1") out += " " + op.argument;
+      break;
+    case OpKind::kGet:
+    case OpKind::kDel:
+    case OpKind::kGetDel:
+      break;
+  }
+  out += " -> ";
+  switch (op.outcome) {
+    case OpOutcome::kFailed:
+      return out + "FAILED";
+    case OpOutcome::kUnknown:
+      return out + "?";
+    case OpOutcome::kOk:
+      break;
+  }
+  switch (op.kind) {
+    case OpKind::kGet:
+    case OpKind::kGetDel:
+    case OpKind::kGetSet:
+      return out + describe_value(op.value);
+    case OpKind::kSet:
+      return out + "OK";
+    case OpKind::kIncr:
+      return out + (op.error ? std::string("ERR not an integer") : std::to_string(op.integer));
+    case OpKind::kDel:
+    case OpKind::kAppend:
+    case OpKind::kSetNx:
+      return out + std::to_string(op.integer);
+  }
+  return out;
+}
+
+}  // namespace eddy::sim

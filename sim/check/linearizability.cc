@@ -1,0 +1,586 @@
+#include "sim/check/linearizability.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "engine/base/assert.h"
+
+namespace eddy::sim {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// The model of one key: nil or a string. States are interned so the search and its cache carry
+// a 32-bit id; equal strings get equal ids, so comparing a read's result is an id comparison.
+
+constexpr std::uint32_t kNil = 0;
+
+class StateTable {
+ public:
+  StateTable() { values_.emplace_back(std::nullopt); }
+
+  std::uint32_t intern(std::string text) {
+    // Lookups only, never iterated: ids follow first appearance, which the deterministic search
+    // fixes.
+    const auto [it, inserted] = ids_.try_emplace(std::move(text), 0);
+    if (inserted) {
+      ASSERT_LT(values_.size(), std::numeric_limits<std::uint32_t>::max());
+      it->second = static_cast<std::uint32_t>(values_.size());
+      values_.emplace_back(it->first);
+    }
+    return it->second;
+  }
+  std::uint32_t intern(const std::optional<std::string>& value) {
+    return value.has_value() ? intern(*value) : kNil;
+  }
+
+  const std::optional<std::string>& value(std::uint32_t id) const { return values_[id]; }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+  std::unordered_map<std::string, std::uint32_t> ids_;
+};
+
+// Redis's string2ll: exactly the canonical decimal form of an int64 ("-0", "01", "+1", " 1" are
+// not integers to INCR).
+bool parse_canonical_int(std::string_view text, std::int64_t* out) {
+  if (text.empty() || text.size() > 20) return false;
+  if (text[0] == '0' && text.size() != 1) return false;
+  if (text[0] == '-' && (text.size() == 1 || text[1] == '0')) return false;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+// One op of a key's sub-history, prepared for the search.
+struct KeyOp {
+  const Op* op = nullptr;
+  bool unknown = false;
+  // Unknown ops: the previous unknown op (in invoke order) with the same effect, or -1.
+  std::int32_t previous_twin = -1;
+  std::int64_t delta = 0;         // INCR
+  std::uint32_t argument = kNil;  // SET/SETNX/GETSET: the value written, interned
+  std::uint32_t observed = kNil;  // GET/GETDEL/GETSET with kOk: the value read, interned
+};
+
+struct Step {
+  bool legal = false;  // the recorded result is what the model gives from this state
+  std::uint32_t next = kNil;
+};
+
+// Applies `k` to `state`. For a completed op the step is legal only if the model's result
+// matches the recorded one; an unknown op's result was never seen, so any effect is legal.
+Step step(const KeyOp& k, std::uint32_t state, StateTable& states) {
+  const Op& op = *k.op;
+  const bool any = k.unknown;
+  switch (op.kind) {
+    case OpKind::kGet:
+      return {any || state == k.observed, state};
+    case OpKind::kSet:
+      return {true, k.argument};
+    case OpKind::kDel:
+      return {any || op.integer == (state == kNil ? 0 : 1), kNil};
+    case OpKind::kGetDel:
+      return {any || state == k.observed, kNil};
+    case OpKind::kGetSet:
+      return {any || state == k.observed, k.argument};
+    case OpKind::kSetNx:
+      if (state == kNil) return {any || op.integer == 1, k.argument};
+      return {any || op.integer == 0, state};
+    case OpKind::kAppend: {
+      const std::optional<std::string>& current = states.value(state);
+      const std::size_t length = (current ? current->size() : 0) + op.argument.size();
+      if (!any && op.integer != static_cast<std::int64_t>(length)) return {false, state};
+      std::string appended = current ? *current : std::string();
+      appended += op.argument;
+      return {true, states.intern(std::move(appended))};
+    }
+    case OpKind::kIncr: {
+      const std::optional<std::string>& current = states.value(state);
+      std::int64_t number = 0;
+      std::int64_t sum = 0;
+      if ((current && !parse_canonical_int(*current, &number)) ||
+          __builtin_add_overflow(number, k.delta, &sum)) {
+        // "not an integer" and "would overflow" both leave the value alone.
+        return {any || op.error, state};
+      }
+      if (!any && (op.error || op.integer != sum)) return {false, state};
+      return {true, states.intern(std::to_string(sum))};
+    }
+  }
+  UNREACHABLE();
+}
+
+// What the model would have replied to `op` in state `value`, for explanations.
+std::string expected_reply(const Op& op, const std::optional<std::string>& value) {
+  switch (op.kind) {
+    case OpKind::kGet:
+    case OpKind::kGetDel:
+    case OpKind::kGetSet:
+      return describe_value(value);
+    case OpKind::kSet:
+      return "OK";
+    case OpKind::kDel:
+      return value ? "1" : "0";
+    case OpKind::kSetNx:
+      return value ? "0" : "1";
+    case OpKind::kAppend:
+      return std::to_string((value ? value->size() : 0) + op.argument.size());
+    case OpKind::kIncr: {
+      std::int64_t number = 0;
+      std::int64_t delta = 0;
+      std::int64_t sum = 0;
+      if (!parse_canonical_int(op.argument, &delta) ||
+          (value && !parse_canonical_int(*value, &number)) ||
+          __builtin_add_overflow(number, delta, &sum)) {
+        return "ERR not an integer";
+      }
+      return std::to_string(sum);
+    }
+  }
+  UNREACHABLE();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lowe's memo: the configurations already explored, each (set of linearized ops, model state,
+// context), the context being the state before the last op placed when that op is an unknown one
+// (see KeySearch::worth_trying). Each is stored canonically and compactly: during a search the
+// linearized set is almost a prefix of the ops in invoke order plus a short ragged window, so the
+// leading all-ones words and the trailing all-zero words are left out. An entry is two header
+// words (state and context; window start word and length) followed by the window.
+
+class ConfigCache {
+ public:
+  explicit ConfigCache(std::size_t words) {
+    ASSERT_LE(words, std::numeric_limits<std::uint32_t>::max());
+    slots_.assign(1024, Slot{});
+  }
+
+  // Records the configuration; false if it was already there.
+  bool insert(const std::vector<std::uint64_t>& bits, std::uint32_t state, std::uint32_t context) {
+    encode(bits, state, context);
+    const std::uint64_t hash = hash_of(scratch_.data(), scratch_.size());
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.offset_plus_one == 0) {
+        ASSERT_LT(arena_.size() + scratch_.size(), std::numeric_limits<std::uint32_t>::max());
+        slot = Slot{static_cast<std::uint32_t>(hash >> 32),
+                    static_cast<std::uint32_t>(arena_.size() + 1)};
+        arena_.insert(arena_.end(), scratch_.begin(), scratch_.end());
+        if (++count_ * 2 > slots_.size()) grow();
+        return true;
+      }
+      if (slot.tag == static_cast<std::uint32_t>(hash >> 32) && equals(slot, scratch_)) {
+        return false;
+      }
+    }
+  }
+
+  std::uint64_t size() const { return count_; }
+
+ private:
+  struct Slot {
+    std::uint32_t tag = 0;              // high half of the hash, to skip most full comparisons
+    std::uint32_t offset_plus_one = 0;  // 0: empty
+  };
+
+  void encode(const std::vector<std::uint64_t>& bits, std::uint32_t state, std::uint32_t context) {
+    std::size_t lead = 0;
+    while (lead < bits.size() && bits[lead] == ~std::uint64_t{0}) ++lead;
+    std::size_t end = bits.size();
+    while (end > lead && bits[end - 1] == 0) --end;
+    const std::size_t length = end - lead;
+    scratch_.clear();
+    scratch_.push_back(std::uint64_t{state} | (std::uint64_t{context} << 32));
+    scratch_.push_back(std::uint64_t{lead} | (std::uint64_t{length} << 32));
+    scratch_.insert(scratch_.end(), bits.begin() + static_cast<std::ptrdiff_t>(lead),
+                    bits.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+
+  static std::size_t entry_words(const std::uint64_t* entry) { return 2 + (entry[1] >> 32); }
+
+  static std::uint64_t hash_of(const std::uint64_t* words, std::size_t count) {
+    return XXH3_64bits(words, count * sizeof(std::uint64_t));
+  }
+
+  bool equals(const Slot& slot, const std::vector<std::uint64_t>& encoded) const {
+    const std::uint64_t* stored = arena_.data() + (slot.offset_plus_one - 1);
+    return entry_words(stored) == encoded.size() &&
+           std::equal(encoded.begin(), encoded.end(), stored);
+  }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{});
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.offset_plus_one == 0) continue;
+      const std::uint64_t* stored = arena_.data() + (slot.offset_plus_one - 1);
+      const std::uint64_t hash = hash_of(stored, entry_words(stored));
+      std::size_t i = hash & mask;
+      while (slots_[i].offset_plus_one != 0) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
+  }
+
+  std::vector<std::uint64_t> scratch_;
+  std::vector<std::uint64_t> arena_;
+  std::vector<Slot> slots_;
+  std::uint64_t count_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The search over one key.
+
+enum class Verdict { kOk, kFailed, kExhausted };
+
+struct KeyResult {
+  Verdict verdict = Verdict::kOk;
+  std::vector<std::uint32_t> longest_prefix;  // indexes into the key's ops
+  std::uint64_t states = 0;
+};
+
+class KeySearch {
+ public:
+  KeySearch(std::vector<KeyOp> ops, StateTable* states)
+      : ops_(std::move(ops)), states_(states), bits_((ops_.size() + 63) / 64, 0) {
+    build_entries();
+  }
+
+  KeyResult run(std::uint64_t budget) {
+    KeyResult result;
+    ConfigCache cache(bits_.size());
+    std::uint32_t state = kNil;
+    std::size_t known_left = 0;
+    for (const KeyOp& k : ops_) known_left += k.unknown ? 0 : 1;
+    std::vector<Frame> stack;
+    std::int32_t cursor = entries_[kHead].next;
+    for (;;) {
+      // Unknown ops can always take effect last or not at all, so once every completed op is
+      // placed the rest need not be.
+      if (known_left == 0) {
+        result.verdict = Verdict::kOk;
+        break;
+      }
+      // A completed op's return entry is still listed, so the walk meets it before the end.
+      ASSERT_NE(cursor, kNone);
+      const Entry& entry = entries_[cursor];
+      if (entry.is_call) {
+        const KeyOp& k = ops_[entry.op];
+        const Step s = step(k, state, *states_);
+        if (s.legal && worth_trying(k, state, s.next, stack)) {
+          set_bit(entry.op);
+          // The context of the new configuration: k itself is the last op placed.
+          if (cache.insert(bits_, s.next, k.unknown ? state + 1 : 0)) {
+            stack.push_back(Frame{cursor, state});
+            state = s.next;
+            lift(cursor);
+            known_left -= k.unknown ? 0 : 1;
+            if (cache.size() > budget) {
+              result.verdict = Verdict::kExhausted;
+              remember_longest(stack, &result.longest_prefix);
+              break;
+            }
+            cursor = entries_[kHead].next;
+            continue;
+          }
+          clear_bit(entry.op);
+        }
+        cursor = entry.next;
+        continue;
+      }
+      // The return of an op not yet placed: everything after it must come later, so this
+      // prefix is a dead end.
+      if (stack.empty()) {
+        result.verdict = Verdict::kFailed;
+        break;
+      }
+      remember_longest(stack, &result.longest_prefix);
+      const Frame top = stack.back();
+      stack.pop_back();
+      state = top.state_before;
+      const std::uint32_t op = entries_[top.entry].op;
+      clear_bit(op);
+      unlift(top.entry);
+      known_left += ops_[op].unknown ? 0 : 1;
+      cursor = entries_[top.entry].next;
+    }
+    if (result.verdict == Verdict::kOk) remember_longest(stack, &result.longest_prefix);
+    result.states = cache.size();
+    return result;
+  }
+
+ private:
+  static constexpr std::int32_t kNone = -1;
+  static constexpr std::int32_t kHead = 0;
+
+  // Call and return events in time order, doubly linked so placing an op unlinks both of its
+  // entries and backtracking relinks them (dancing links, as Porcupine does).
+  struct Entry {
+    std::int32_t prev = kNone;
+    std::int32_t next = kNone;
+    std::int32_t match = kNone;  // a call's return entry; kNone for returns and unknown ops
+    std::uint32_t op = 0;
+    bool is_call = false;
+  };
+
+  struct Frame {
+    std::int32_t entry;
+    std::uint32_t state_before;
+  };
+
+  void build_entries() {
+    struct Event {
+      std::int64_t time;
+      bool is_return;
+      std::uint32_t op;
+    };
+    std::vector<Event> events;
+    for (std::uint32_t i = 0; i < ops_.size(); ++i) {
+      const Op& op = *ops_[i].op;
+      events.push_back(Event{op.invoke_ns, false, i});
+      // An unknown op never returns: no entry forces it to be placed.
+      if (!ops_[i].unknown) events.push_back(Event{op.complete_ns, true, i});
+    }
+    // Calls before returns at equal times, so an op sent the instant another's reply arrived
+    // counts as concurrent with it; ops are numbered in invoke order, which breaks the rest.
+    std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+      return std::tie(a.time, a.is_return, a.op) < std::tie(b.time, b.is_return, b.op);
+    });
+    ASSERT_LT(events.size(), static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()));
+    entries_.assign(events.size() + 1, Entry{});
+    std::vector<std::int32_t> call_of(ops_.size(), kNone);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto index = static_cast<std::int32_t>(i + 1);
+      Entry& e = entries_[index];
+      e.prev = index - 1;
+      e.next = i + 1 < events.size() ? index + 1 : kNone;
+      e.op = events[i].op;
+      e.is_call = !events[i].is_return;
+      if (e.is_call) {
+        call_of[e.op] = index;
+      } else {
+        ASSERT_NE(call_of[e.op], kNone);
+        entries_[call_of[e.op]].match = index;
+      }
+    }
+    entries_[kHead].next = events.empty() ? kNone : 1;
+  }
+
+  void unlink(std::int32_t i) {
+    Entry& e = entries_[i];
+    entries_[e.prev].next = e.next;
+    if (e.next != kNone) entries_[e.next].prev = e.prev;
+  }
+  void relink(std::int32_t i) {
+    Entry& e = entries_[i];
+    entries_[e.prev].next = i;
+    if (e.next != kNone) entries_[e.next].prev = i;
+  }
+  void lift(std::int32_t call) {
+    unlink(call);
+    if (entries_[call].match != kNone) unlink(entries_[call].match);
+  }
+  void unlift(std::int32_t call) {
+    if (entries_[call].match != kNone) relink(entries_[call].match);
+    relink(call);
+  }
+
+  // Unknown ops make the search branch at every point after their invoke, so placements that
+  // cannot matter are skipped: an unknown op is placed only where it changes the state, only
+  // if the op placed right after it needs it (could not have gone the same way without it), and
+  // of unknown ops with identical effects ("twins") in invoke order. Each rule keeps at least
+  // one linearization if any exists: from any linearization, removing an unknown op (allowed:
+  // it may never have happened) that changes nothing or that the next op does not need, and
+  // trading a placed unknown op for an unplaced twin sent earlier (same effect, weaker real-time
+  // constraint), gives another, until all rules hold. The second rule makes what may follow a
+  // configuration depend on the state before its last op, hence the memo's context.
+  bool worth_trying(const KeyOp& k, std::uint32_t state, std::uint32_t next,
+                    const std::vector<Frame>& stack) const {
+    if (k.unknown && next == state) return false;
+    if (k.unknown && k.previous_twin >= 0 && !bit(static_cast<std::uint32_t>(k.previous_twin))) {
+      return false;
+    }
+    if (!stack.empty() && ops_[entries_[stack.back().entry].op].unknown) {
+      const Step without = step(k, stack.back().state_before, *states_);
+      if (without.legal && without.next == next) return false;
+    }
+    return true;
+  }
+
+  bool bit(std::uint32_t i) const { return (bits_[i / 64] >> (i % 64)) & 1; }
+  void set_bit(std::uint32_t i) { bits_[i / 64] |= std::uint64_t{1} << (i % 64); }
+  void clear_bit(std::uint32_t i) { bits_[i / 64] &= ~(std::uint64_t{1} << (i % 64)); }
+
+  void remember_longest(const std::vector<Frame>& stack, std::vector<std::uint32_t>* best) const {
+    if (stack.size() <= best->size() && !best->empty()) return;
+    best->clear();
+    for (const Frame& f : stack) best->push_back(entries_[f.entry].op);
+  }
+
+  std::vector<KeyOp> ops_;
+  StateTable* states_;
+  std::vector<std::uint64_t> bits_;
+  std::vector<Entry> entries_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Explanations.
+
+constexpr std::size_t kPrefixTailLines = 12;
+constexpr std::size_t kCandidateLines = 20;
+
+std::string explain(const std::string& key, const std::vector<KeyOp>& ops, std::size_t dropped,
+                    const KeyResult& r, StateTable& states) {
+  std::string out = "key " + key + ": ";
+  if (r.verdict == Verdict::kFailed) {
+    out += "not linearizable";
+  } else {
+    out += "gave up after " + std::to_string(r.states) + " states";
+  }
+  out += " (" + std::to_string(ops.size()) + " ops";
+  if (dropped != 0) out += ", " + std::to_string(dropped) + " failed ones dropped";
+  out += "); the longest linearizable prefix found has " + std::to_string(r.longest_prefix.size()) +
+         " ops\n";
+
+  // Replay the prefix to show the state after each of its last ops.
+  std::vector<bool> placed(ops.size(), false);
+  std::uint32_t state = kNil;
+  const std::size_t tail_from =
+      r.longest_prefix.size() > kPrefixTailLines ? r.longest_prefix.size() - kPrefixTailLines : 0;
+  if (tail_from > 0) out += "  ... " + std::to_string(tail_from) + " earlier ops\n";
+  for (std::size_t i = 0; i < r.longest_prefix.size(); ++i) {
+    const std::uint32_t index = r.longest_prefix[i];
+    const Step s = step(ops[index], state, states);
+    ASSERT(s.legal);
+    state = s.next;
+    placed[index] = true;
+    if (i >= tail_from) {
+      out +=
+          "  " + describe(*ops[index].op) + "   => " + describe_value(states.value(state)) + "\n";
+    }
+  }
+  out += "state after the prefix: " + describe_value(states.value(state)) + "\n";
+
+  // The ops that could be placed next: sent before every remaining completed op returned.
+  std::int64_t frontier = std::numeric_limits<std::int64_t>::max();
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (!placed[i] && !ops[i].unknown) frontier = std::min(frontier, ops[i].op->complete_ns);
+  }
+  std::vector<std::size_t> candidates;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (!placed[i] && ops[i].op->invoke_ns <= frontier) candidates.push_back(i);
+  }
+  out += "ops that could take effect next, with what the model replies from that state:\n";
+  for (std::size_t n = 0; n < candidates.size() && n < kCandidateLines; ++n) {
+    const Op& op = *ops[candidates[n]].op;
+    out += "  " + describe(op) + "   (model: " + expected_reply(op, states.value(state)) + ")\n";
+  }
+  if (candidates.size() > kCandidateLines) {
+    out += "  ... and " + std::to_string(candidates.size() - kCandidateLines) + " more\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+LinearizabilityResult check_linearizable(const History& history, std::uint64_t state_budget) {
+  {
+    std::vector<std::uint64_t> ids;
+    ids.reserve(history.ops.size());
+    for (const Op& op : history.ops) ids.push_back(op.id);
+    std::sort(ids.begin(), ids.end());
+    ASSERT_MSG(std::adjacent_find(ids.begin(), ids.end()) == ids.end(), "op ids must be unique");
+  }
+
+  // Sorted keys, each with its ops in invoke order (ids break ties, so the input order of the
+  // history never matters).
+  std::map<std::string, std::vector<const Op*>> by_key;
+  for (const Op& op : history.ops) by_key[op.key].push_back(&op);
+
+  LinearizabilityResult result;
+  for (auto& [key, key_ops] : by_key) {
+    std::sort(key_ops.begin(), key_ops.end(), [](const Op* a, const Op* b) {
+      return std::tie(a->invoke_ns, a->id) < std::tie(b->invoke_ns, b->id);
+    });
+    StateTable states;
+    std::vector<KeyOp> ops;
+    std::size_t dropped = 0;
+    // The last unknown op seen of each effect: (kind, argument); GETSET and GETDEL have the
+    // effects of SET and DEL once their replies are lost.
+    std::map<std::pair<OpKind, std::string>, std::int32_t> last_twin;
+    for (const Op* op : key_ops) {
+      if (op->outcome == OpOutcome::kFailed) {
+        ++dropped;  // took no effect
+        continue;
+      }
+      KeyOp k;
+      k.op = op;
+      k.unknown = op->outcome == OpOutcome::kUnknown;
+      // An unknown read neither changed anything nor told anything.
+      if (k.unknown && op->kind == OpKind::kGet) continue;
+      if (!k.unknown) ASSERT_LE(op->invoke_ns, op->complete_ns);
+      switch (op->kind) {
+        case OpKind::kSet:
+        case OpKind::kSetNx:
+          k.argument = states.intern(op->argument);
+          break;
+        case OpKind::kGetSet:
+          k.argument = states.intern(op->argument);
+          k.observed = states.intern(op->value);
+          break;
+        case OpKind::kGet:
+        case OpKind::kGetDel:
+          k.observed = states.intern(op->value);
+          break;
+        case OpKind::kIncr:
+          ASSERT_MSG(parse_canonical_int(op->argument, &k.delta),
+                     "INCR increment must be a decimal integer");
+          break;
+        case OpKind::kDel:
+        case OpKind::kAppend:
+          break;
+      }
+      if (k.unknown) {
+        OpKind effect = op->kind;
+        if (effect == OpKind::kGetSet) effect = OpKind::kSet;
+        if (effect == OpKind::kGetDel) effect = OpKind::kDel;
+        const bool has_argument = effect != OpKind::kDel;
+        auto [it, inserted] =
+            last_twin.try_emplace({effect, has_argument ? op->argument : std::string()}, -1);
+        k.previous_twin = it->second;
+        it->second = static_cast<std::int32_t>(ops.size());
+      }
+      ops.push_back(k);
+    }
+
+    KeySearch search(ops, &states);
+    const KeyResult r = search.run(state_budget);
+    result.states_explored += r.states;
+    if (r.verdict == Verdict::kOk) continue;
+    // A failure is reported over an earlier exhausted key; of several exhausted keys, the first.
+    if (r.verdict == Verdict::kExhausted && result.exhausted) continue;
+    result.key = key;
+    result.longest_prefix.clear();
+    for (const std::uint32_t i : r.longest_prefix) result.longest_prefix.push_back(ops[i].op->id);
+    result.explanation = explain(key, ops, dropped, r, states);
+    if (r.verdict == Verdict::kExhausted) {
+      result.exhausted = true;
+      continue;
+    }
+    result.ok = false;
+    break;
+  }
+  return result;
+}
+
+}  // namespace eddy::sim

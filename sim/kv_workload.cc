@@ -1,0 +1,398 @@
+#include "sim/kv_workload.h"
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+
+#include "engine/base/assert.h"
+#include "net/resp/reply_reader.h"
+#include "sim/check/linearizability.h"
+
+namespace eddy::sim {
+
+namespace {
+
+constexpr std::uint32_t kGroupKeys = 4;  // MSET/MGET group: spread over shards by their slots
+constexpr Nanos kTtlSlackNs = 2'000'000;  // ms rounding on both sides of the server clock
+
+std::string encode(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& arg : args) out += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+  return out;
+}
+
+std::string describe_reply(const resp::Reply& reply) {
+  std::ostringstream text;
+  text << reply;
+  return text.str();
+}
+
+}  // namespace
+
+// One request of a pipeline and what to do with its reply.
+struct KvWorkload::Pending {
+  enum class Kind { kSingle, kMset, kMget, kRename, kExists, kTtlSet, kTtlGet, kSetup };
+  Kind kind = Kind::kSingle;
+  std::vector<std::string> args;
+  Op op;                     // kSingle: the history entry being filled in
+  std::size_t ttl_index = 0;  // kTtlGet: which TTL key
+  Nanos invoke_ns = 0;
+};
+
+KvWorkload::KvWorkload(World* world, SimNode* client_node, KvWorkloadConfig config)
+    : world_(world), node_(client_node), config_(config) {}
+
+void KvWorkload::start() {
+  for (std::uint32_t client = 0; client < config_.clients; ++client) {
+    node_->scheduler_of(0).spawn("client-" + std::to_string(client),
+                                 [this, client] { client_main(client); });
+  }
+}
+
+void KvWorkload::record_violation(std::string checker, std::string detail) {
+  world_->trace(node_, 0, "VIOLATION " + checker + ": " + detail);
+  violations_.push_back(Violation{std::move(checker), std::move(detail)});
+}
+
+void KvWorkload::client_main(std::uint32_t client) {
+  Rng rng = world_->rng(World::Stream::kWorkload).split();
+  const std::string tag = "c" + std::to_string(client);
+  std::unique_ptr<Stream> stream;
+  std::string input;
+  std::uint64_t sequence = 0;
+  struct TtlKey {
+    std::string key;
+    std::string value;
+    Nanos set_invoke = 0;
+    Nanos set_complete = 0;
+    Nanos ttl = 0;
+    bool known = false;  // the SET's reply arrived
+  };
+  std::vector<TtlKey> ttl_keys;
+  bool rename_seeded = client != 0;  // client 0 creates the RENAME pair first
+
+  auto next_value = [&](const std::string& key) {
+    return key + "=" + tag + "-" + std::to_string(++sequence);
+  };
+
+  auto make_single = [&]() {
+    Pending p;
+    p.kind = Pending::Kind::kSingle;
+    Op& op = p.op;
+    op.client = client;
+    const bool counter = rng.below(config_.string_keys + config_.counter_keys) >=
+                         config_.string_keys;
+    if (counter) {
+      op.key = "n" + std::to_string(rng.below(config_.counter_keys));
+      switch (rng.below(4)) {
+        case 0: op.kind = OpKind::kGet; break;
+        case 1: op.kind = OpKind::kDel; break;
+        default: op.kind = OpKind::kIncr; op.argument = "1"; break;
+      }
+    } else {
+      op.key = "s" + std::to_string(rng.below(config_.string_keys));
+      switch (rng.below(7)) {
+        case 0: case 1: op.kind = OpKind::kGet; break;
+        case 2: op.kind = OpKind::kSet; op.argument = next_value(op.key); break;
+        case 3: op.kind = OpKind::kAppend; op.argument = "+" + tag + "." + std::to_string(++sequence); break;
+        case 4: op.kind = OpKind::kSetNx; op.argument = next_value(op.key); break;
+        case 5: op.kind = OpKind::kGetSet; op.argument = next_value(op.key); break;
+        default: op.kind = rng.chance(0.5) ? OpKind::kDel : OpKind::kGetDel; break;
+      }
+    }
+    switch (op.kind) {
+      case OpKind::kGet: p.args = {"GET", op.key}; break;
+      case OpKind::kSet: p.args = {"SET", op.key, op.argument}; break;
+      case OpKind::kDel: p.args = {"DEL", op.key}; break;
+      case OpKind::kIncr: p.args = {"INCR", op.key}; break;
+      case OpKind::kAppend: p.args = {"APPEND", op.key, op.argument}; break;
+      case OpKind::kSetNx: p.args = {"SETNX", op.key, op.argument}; break;
+      case OpKind::kGetDel: p.args = {"GETDEL", op.key}; break;
+      case OpKind::kGetSet: p.args = {"GETSET", op.key, op.argument}; break;
+    }
+    return p;
+  };
+
+  auto make_request = [&]() -> Pending {
+    if (!rename_seeded) {
+      Pending p;
+      p.kind = Pending::Kind::kSetup;
+      p.args = {"SET", "rx", "token"};
+      rename_seeded = true;
+      return p;
+    }
+    const double roll = rng.unit();
+    double edge = config_.multi_key_fraction;
+    if (roll < edge) {
+      Pending p;
+      if (rng.chance(0.5)) {
+        p.kind = Pending::Kind::kMset;
+        const std::string value = tag + "-" + std::to_string(++sequence);
+        p.args = {"MSET"};
+        for (std::uint32_t g = 0; g < kGroupKeys; ++g) {
+          p.args.push_back("g" + std::to_string(g));
+          p.args.push_back(value);
+        }
+      } else {
+        p.kind = Pending::Kind::kMget;
+        p.args = {"MGET"};
+        for (std::uint32_t g = 0; g < kGroupKeys; ++g) p.args.push_back("g" + std::to_string(g));
+      }
+      return p;
+    }
+    edge += config_.rename_fraction;
+    if (roll < edge && rename_ready_) {
+      Pending p;
+      if (rng.chance(0.5)) {
+        p.kind = Pending::Kind::kRename;
+        p.args = rng.chance(0.5) ? std::vector<std::string>{"RENAME", "rx", "ry"}
+                                 : std::vector<std::string>{"RENAME", "ry", "rx"};
+      } else {
+        p.kind = Pending::Kind::kExists;
+        p.args = {"EXISTS", "rx", "ry"};
+      }
+      return p;
+    }
+    edge += config_.ttl_fraction;
+    if (roll < edge) {
+      Pending p;
+      std::vector<std::size_t> known;
+      for (std::size_t i = 0; i < ttl_keys.size(); ++i) {
+        if (ttl_keys[i].known) known.push_back(i);
+      }
+      if (!known.empty() && rng.chance(0.7)) {
+        p.kind = Pending::Kind::kTtlGet;
+        p.ttl_index = known[rng.below(known.size())];
+        p.args = {"GET", ttl_keys[p.ttl_index].key};
+      } else {
+        p.kind = Pending::Kind::kTtlSet;
+        TtlKey key;
+        key.key = "t" + tag + "." + std::to_string(++sequence);
+        key.value = next_value(key.key);
+        key.ttl = rng.between(1, 30) * 1'000'000;
+        ttl_keys.push_back(key);
+        p.ttl_index = ttl_keys.size() - 1;
+        p.args = {"SET", key.key, key.value, "PX", std::to_string(key.ttl / 1'000'000)};
+      }
+      return p;
+    }
+    return make_single();
+  };
+
+  // What a reply means for each kind of request; impossible replies are violations at once.
+  auto settle = [&](Pending& p, const resp::Reply& reply) {
+    using K = resp::Reply::Kind;
+    const Nanos now = world_->now();
+    auto unexpected = [&] {
+      std::string sent;
+      for (const auto& arg : p.args) sent += (sent.empty() ? "" : " ") + arg;
+      record_violation("reply", tag + " sent `" + sent.substr(0, 120) + "` and got " +
+                                    describe_reply(reply));
+    };
+    switch (p.kind) {
+      case Pending::Kind::kSingle: {
+        Op& op = p.op;
+        op.complete_ns = now;
+        op.outcome = OpOutcome::kOk;
+        switch (op.kind) {
+          case OpKind::kGet:
+          case OpKind::kGetDel:
+          case OpKind::kGetSet:
+            if (reply.kind == K::kBulk) {
+              op.value = reply.text;
+            } else if (reply.kind != K::kNull) {
+              unexpected();
+            }
+            break;
+          case OpKind::kSet:
+            if (!(reply == resp::Reply::ok())) unexpected();
+            break;
+          case OpKind::kIncr:
+            if (reply.kind == K::kInteger) {
+              op.integer = reply.number;
+            } else if (reply.kind == K::kError &&
+                       reply.text == "ERR value is not an integer or out of range") {
+              op.error = true;
+            } else {
+              unexpected();
+            }
+            break;
+          case OpKind::kDel:
+          case OpKind::kSetNx:
+          case OpKind::kAppend:
+            if (reply.kind == K::kInteger) {
+              op.integer = reply.number;
+            } else {
+              unexpected();
+            }
+            break;
+        }
+        history_.ops.push_back(op);
+        break;
+      }
+      case Pending::Kind::kSetup:
+        if (!(reply == resp::Reply::ok())) unexpected();
+        rename_ready_ = true;
+        break;
+      case Pending::Kind::kMset:
+        if (!(reply == resp::Reply::ok())) unexpected();
+        break;
+      case Pending::Kind::kMget: {
+        if (reply.kind != K::kArray || reply.elements.size() != kGroupKeys) {
+          unexpected();
+          break;
+        }
+        for (const auto& element : reply.elements) {
+          if (!(element == reply.elements[0])) {
+            record_violation("atomicity", tag + " MGET saw part of an MSET: " +
+                                              describe_reply(reply));
+            break;
+          }
+        }
+        break;
+      }
+      case Pending::Kind::kRename:
+        if (!(reply == resp::Reply::ok()) &&
+            !(reply == resp::Reply::error("ERR no such key"))) {
+          unexpected();
+        }
+        break;
+      case Pending::Kind::kExists:
+        if (!(reply == resp::Reply::integer(1))) {
+          record_violation("rename", tag + " EXISTS rx ry = " + describe_reply(reply) +
+                                         " (exactly one must exist)");
+        }
+        break;
+      case Pending::Kind::kTtlSet: {
+        if (!(reply == resp::Reply::ok())) unexpected();
+        TtlKey& key = ttl_keys[p.ttl_index];
+        key.set_invoke = p.invoke_ns;
+        key.set_complete = now;
+        key.known = true;
+        break;
+      }
+      case Pending::Kind::kTtlGet: {
+        const TtlKey& key = ttl_keys[p.ttl_index];
+        if (reply.kind == K::kBulk && reply.text != key.value) unexpected();
+        if (reply.kind != K::kBulk && reply.kind != K::kNull) unexpected();
+        ttl_observations_.push_back(TtlObservation{key.key, key.value, key.set_invoke,
+                                                   key.set_complete, key.ttl, p.invoke_ns, now,
+                                                   reply.kind == K::kBulk});
+        break;
+      }
+    }
+  };
+
+  // The connection broke with these requests unanswered: single-key ones may or may not have
+  // taken effect.
+  auto abandon = [&](std::vector<Pending>& batch, std::size_t from) {
+    for (std::size_t i = from; i < batch.size(); ++i) {
+      Pending& p = batch[i];
+      if (p.kind == Pending::Kind::kSingle) {
+        p.op.outcome = OpOutcome::kUnknown;
+        history_.ops.push_back(p.op);
+      }
+      if (p.kind == Pending::Kind::kSetup) rename_seeded = false;
+    }
+  };
+
+  std::uint32_t done = 0;
+  while (done < config_.operations_per_client) {
+    if (!stream) {
+      std::string error;
+      stream = node_->connect("server", config_.port, &error);
+      input.clear();
+      if (!stream) {
+        node_->sleep_for(1'000'000);
+        continue;
+      }
+    }
+    const std::uint32_t depth = std::min<std::uint32_t>(
+        1 + static_cast<std::uint32_t>(rng.below(config_.pipeline_max)),
+        config_.operations_per_client - done);
+    std::vector<Pending> batch;
+    std::string out;
+    for (std::uint32_t i = 0; i < depth; ++i) {
+      batch.push_back(make_request());
+      out += encode(batch.back().args);
+    }
+    const Nanos invoke = world_->now();
+    for (Pending& p : batch) {
+      p.invoke_ns = invoke;
+      if (p.kind == Pending::Kind::kSingle) {
+        p.op.id = next_op_id_++;
+        p.op.invoke_ns = invoke;
+      }
+    }
+    done += depth;
+    operations_ += depth;
+    if (!stream->write(out)) {
+      abandon(batch, 0);
+      stream.reset();
+      continue;
+    }
+    std::size_t answered = 0;
+    bool broken = false;
+    while (answered < batch.size()) {
+      std::size_t pos = 0;
+      std::optional<resp::Reply> reply;
+      try {
+        reply = resp::parse_reply(input, &pos);
+      } catch (const std::exception& e) {
+        record_violation("protocol", tag + " got malformed reply bytes: " + e.what());
+        broken = true;
+        break;
+      }
+      if (reply) {
+        input.erase(0, pos);
+        settle(batch[answered], *reply);
+        ++answered;
+        continue;
+      }
+      char chunk[4096];
+      const std::size_t n = stream->read(std::span<char>(chunk, sizeof chunk));
+      if (n == 0) {
+        broken = true;
+        break;
+      }
+      input.append(chunk, n);
+    }
+    if (broken) {
+      abandon(batch, answered);
+      stream.reset();
+      continue;
+    }
+    if (config_.think_time_max_ns > 0) {
+      node_->sleep_for(static_cast<Nanos>(rng.below(config_.think_time_max_ns)));
+    }
+  }
+  if (stream) stream->close();
+  ++clients_done_;
+}
+
+std::vector<Violation> KvWorkload::check() const {
+  std::vector<Violation> found = violations_;
+  const LinearizabilityResult result = check_linearizable(history_);
+  if (!result.ok) {
+    found.push_back(Violation{"linearizability", "key " + result.key + "\n" + result.explanation});
+  }
+  for (const TtlObservation& o : ttl_observations_) {
+    // The server set the deadline at some instant in [set_invoke, set_complete] plus the TTL,
+    // and ran the GET at some instant in [get_invoke, get_complete].
+    const Nanos earliest_deadline = o.set_invoke_ns + o.ttl_ns;
+    const Nanos latest_deadline = o.set_complete_ns + o.ttl_ns;
+    if (o.saw_value && o.get_invoke_ns > latest_deadline + kTtlSlackNs) {
+      found.push_back(Violation{
+          "ttl", o.key + " was read " + std::to_string((o.get_invoke_ns - latest_deadline) / 1000) +
+                     " us after it expired"});
+    }
+    if (!o.saw_value && o.get_complete_ns + kTtlSlackNs < earliest_deadline) {
+      found.push_back(Violation{"ttl", o.key + " was gone " +
+                                           std::to_string((earliest_deadline - o.get_complete_ns) / 1000) +
+                                           " us before its deadline"});
+    }
+  }
+  return found;
+}
+
+}  // namespace eddy::sim

@@ -1,0 +1,78 @@
+#pragma once
+// Simulated Redis clients: fibers on a client node that speak RESP to the server node through
+// simulated streams, with random pipelines over a small hot key set so conflicts are common.
+// They record what they saw: a history of single-key operations for the linearizability
+// checker, and the observations the other checkers need (multi-key atomicity, RENAME, TTL).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/check/history.h"
+#include "sim/node.h"
+
+namespace eddy::sim {
+
+struct KvWorkloadConfig {
+  std::uint32_t clients = 6;
+  std::uint32_t operations_per_client = 150;
+  std::uint32_t string_keys = 3;
+  std::uint32_t counter_keys = 2;
+  std::uint32_t pipeline_max = 4;
+  double multi_key_fraction = 0.15;   // MSET/MGET over a key group spread across shards
+  double rename_fraction = 0.05;      // RENAME between two keys on different shards
+  double ttl_fraction = 0.1;          // SET ... PX then later GETs
+  Nanos think_time_max_ns = 200'000;
+  std::uint16_t port = 6379;
+};
+
+// A failure found while the workload ran (an impossible reply), or by a checker afterwards.
+struct Violation {
+  std::string checker;
+  std::string detail;
+};
+
+struct TtlObservation {
+  std::string key;
+  std::string value;
+  Nanos set_invoke_ns;
+  Nanos set_complete_ns;
+  Nanos ttl_ns;
+  Nanos get_invoke_ns;
+  Nanos get_complete_ns;
+  bool saw_value;  // false: nil
+};
+
+class KvWorkload {
+ public:
+  KvWorkload(World* world, SimNode* client_node, KvWorkloadConfig config);
+
+  // Spawns the client fibers (call once, before running the world).
+  void start();
+  bool finished() const { return clients_done_ == config_.clients; }
+
+  // After the run: every checker over what was observed. Returns the violations found.
+  std::vector<Violation> check() const;
+
+  std::uint64_t operations() const { return operations_; }
+  const History& history() const { return history_; }
+  std::vector<Violation>& violations() { return violations_; }
+
+ private:
+  struct Pending;
+  void client_main(std::uint32_t client);
+  void record_violation(std::string checker, std::string detail);
+
+  World* world_;
+  SimNode* node_;
+  KvWorkloadConfig config_;
+  std::uint32_t clients_done_ = 0;
+  bool rename_ready_ = false;  // RENAME/EXISTS start once the pair's first key exists
+  std::uint64_t operations_ = 0;
+  std::uint64_t next_op_id_ = 1;
+  History history_;
+  std::vector<TtlObservation> ttl_observations_;
+  std::vector<Violation> violations_;
+};
+
+}  // namespace eddy::sim

@@ -1,0 +1,155 @@
+#include "sim/node.h"
+
+#include <algorithm>
+
+#include "engine/base/assert.h"
+#include "engine/limits.h"
+#include "sim/stream.h"
+
+namespace eddy::sim {
+
+namespace {
+
+// The simulator has no disk model yet: every call fails, so code that needs a disk cannot
+// pretend to have one.
+class UnavailableDisk final : public Disk {
+ public:
+  FileId open(const std::string&, bool, std::string* error) override {
+    if (error != nullptr) *error = "no disk in this simulation";
+    return -1;
+  }
+  bool append(FileId, std::string_view) override { return false; }
+  bool write_at(FileId, std::uint64_t, std::string_view) override { return false; }
+  bool sync(FileId) override { return false; }
+  std::int64_t read_at(FileId, std::uint64_t, std::span<char>) override { return -1; }
+  std::int64_t size(FileId) override { return -1; }
+  bool truncate(FileId, std::uint64_t) override { return false; }
+  void close(FileId) override {}
+  bool rename(const std::string&, const std::string&) override { return false; }
+  bool remove(const std::string&) override { return false; }
+  std::vector<std::string> list(const std::string&) override { return {}; }
+};
+
+// 2026-01-01T00:00:00Z: the wall clock every simulated node starts near.
+constexpr std::int64_t kEpochUs = 1'767'225'600'000'000LL;
+
+}  // namespace
+
+SimNode::SimNode(World* world, std::string name, std::uint32_t cores)
+    : world_(world), name_(std::move(name)), disk_(std::make_unique<UnavailableDisk>()) {
+  ASSERT_GE(cores, 1u);
+  Rng& clocks = world_->rng(World::Stream::kClocks);
+  const WorldFaults& faults = world_->faults();
+  if (faults.clock_offset_max_ns > 0) {
+    clock_offset_ns_ = clocks.between(-faults.clock_offset_max_ns, faults.clock_offset_max_ns);
+  }
+  if (faults.clock_drift_ppm_max > 0) {
+    clock_drift_ = (clocks.unit() * 2 - 1) * faults.clock_drift_ppm_max * 1e-6;
+  }
+  Rng& scheduler_rng = world_->rng(World::Stream::kScheduler);
+  for (std::uint32_t c = 0; c < cores; ++c) {
+    auto core = std::make_unique<Core>();
+    core->scheduler = std::make_unique<fiber::Scheduler>(limits::fiber_stack_bytes);
+    core->rng = scheduler_rng.split();
+    // Which of several ready fibers on a core runs next is the seed's choice too.
+    Rng* pick = &world_->rng(World::Stream::kScheduler);
+    core->scheduler->set_picker([pick](std::size_t ready) { return pick->below(ready); });
+    cores_.push_back(std::move(core));
+  }
+}
+
+SimNode::~SimNode() = default;
+
+std::size_t SimNode::live_fibers() const {
+  std::size_t live = 0;
+  for (const auto& core : cores_) live += core->scheduler->live_count();
+  return live;
+}
+
+void SimNode::stop() {
+  stopping_ = true;
+  for (std::uint32_t c = 0; c < cores_.size(); ++c) {
+    for (fiber::Fiber* sleeper : cores_[c]->sleeping) cores_[c]->scheduler->wake(sleeper);
+    cores_[c]->sleeping.clear();
+  }
+  for (SimListener* listener : std::vector<SimListener*>(listeners_)) listener->close();
+}
+
+std::uint32_t SimNode::current_core() const {
+  ASSERT_MSG(world_->current_node() == this, "runtime call for a node that is not running");
+  return world_->current_core();
+}
+
+Nanos SimNode::monotonic_now() {
+  // Drift scales elapsed time; it never makes it go back.
+  return world_->now() + static_cast<Nanos>(static_cast<double>(world_->now()) * clock_drift_);
+}
+
+std::int64_t SimNode::unix_now_us() {
+  return kEpochUs + (monotonic_now() + clock_offset_ns_) / 1000;
+}
+
+fiber::Scheduler& SimNode::scheduler() { return *cores_[current_core()]->scheduler; }
+
+Rng& SimNode::rng() { return cores_[current_core()]->rng; }
+
+void SimNode::sleep_for(Nanos duration) {
+  const std::uint32_t core = current_core();
+  fiber::Scheduler& scheduler = *cores_[core]->scheduler;
+  ASSERT(scheduler.in_fiber());
+  fiber::Fiber* self = scheduler.current();
+  const Nanos deadline = world_->now() + std::max<Nanos>(duration, 0);
+  while (world_->now() < deadline && !stopping_) {
+    auto& sleeping = cores_[core]->sleeping;
+    sleeping.push_back(self);
+    world_->schedule(deadline - world_->now(), this, core, [this, core, self] {
+      auto& list = cores_[core]->sleeping;
+      auto it = std::find(list.begin(), list.end(), self);
+      if (it == list.end()) return;  // woken already (shutdown)
+      list.erase(it);
+      cores_[core]->scheduler->wake(self);
+    });
+    scheduler.suspend();
+  }
+}
+
+Nanos SimNode::hop_latency() {
+  const WorldFaults& faults = world_->faults();
+  Rng& rng = world_->rng(World::Stream::kHops);
+  Nanos latency = rng.between(faults.hop_latency_min_ns, faults.hop_latency_max_ns);
+  if (rng.chance(faults.hop_long_tail_probability)) latency += faults.hop_long_tail_ns;
+  return latency;
+}
+
+void SimNode::post(Hop* hop) {
+  const std::uint32_t origin = current_core();
+  ASSERT_NE(hop->target_core, origin);
+  ASSERT_LT(hop->target_core, cores_.size());
+  hop->origin_core = origin;
+  world_->trace(this, origin, "hop -> " + std::to_string(hop->target_core));
+  world_->schedule(hop_latency(), this, hop->target_core, [this, hop] {
+    if (hop->run_at_target()) send_home(hop);
+  });
+}
+
+void SimNode::send_home(Hop* hop) {
+  world_->schedule(hop_latency(), this, hop->origin_core, [this, hop] {
+    world_->trace(this, hop->origin_core, "hop home from " + std::to_string(hop->target_core));
+    hop->run_at_origin();
+  });
+}
+
+std::unique_ptr<Listener> SimNode::listen(const std::string&, std::uint16_t port, std::string*) {
+  auto listener = std::make_unique<SimListener>(this, current_core(), port);
+  listeners_.push_back(listener.get());
+  return listener;
+}
+
+std::unique_ptr<Stream> SimNode::connect(const std::string&, std::uint16_t port,
+                                         std::string* error) {
+  return sim_connect(*world_, this, current_core(), port, error);
+}
+
+Disk& SimNode::disk() { return *disk_; }
+
+}  // namespace eddy::sim

@@ -1,0 +1,66 @@
+#pragma once
+// A simulated node: the Runtime the engine and sessions see inside the simulator. Its cores are
+// fiber schedulers that the World interleaves one fiber at a time; its clocks are virtual time
+// seen through a per-node offset and drift; hops between its cores are World events with
+// seeded latency.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/runtime.h"
+#include "sim/world.h"
+
+namespace eddy::sim {
+
+class SimNode final : public Runtime {
+ public:
+  SimNode(World* world, std::string name, std::uint32_t cores);
+  ~SimNode() override;
+
+  const std::string& name() const { return name_; }
+  World& world() { return *world_; }
+  fiber::Scheduler& scheduler_of(std::uint32_t core) { return *cores_[core]->scheduler; }
+  std::size_t live_fibers() const;
+
+  // Shutdown: stopping() turns true, sleepers wake, listeners close.
+  void stop();
+
+  // Runtime.
+  std::uint32_t core_count() const override { return static_cast<std::uint32_t>(cores_.size()); }
+  std::uint32_t current_core() const override;
+  Nanos monotonic_now() override;
+  std::int64_t unix_now_us() override;
+  fiber::Scheduler& scheduler() override;
+  void sleep_for(Nanos duration) override;
+  Rng& rng() override;
+  void post(Hop* hop) override;
+  void send_home(Hop* hop) override;
+  std::unique_ptr<Listener> listen(const std::string& host, std::uint16_t port,
+                                   std::string* error) override;
+  std::unique_ptr<Stream> connect(const std::string& host, std::uint16_t port,
+                                  std::string* error) override;
+  Disk& disk() override;
+  bool stopping() const override { return stopping_; }
+
+ private:
+  struct Core {
+    std::unique_ptr<fiber::Scheduler> scheduler;
+    Rng rng{0};
+    std::vector<fiber::Fiber*> sleeping;
+  };
+  Nanos hop_latency();
+
+  World* world_;
+  std::string name_;
+  std::vector<std::unique_ptr<Core>> cores_;
+  Nanos clock_offset_ns_ = 0;
+  double clock_drift_ = 0;  // fraction: 1e-6 per ppm
+  bool stopping_ = false;
+  std::unique_ptr<Disk> disk_;
+  std::vector<SimListener*> listeners_;
+  friend class SimListener;
+};
+
+}  // namespace eddy::sim

@@ -1,0 +1,50 @@
+#pragma once
+// A simulation scenario (a TOML file under tests/sim/): the world's faults, the server's shape
+// and the workload. run_scenario() plays one seed of it through the real engine and sessions
+// and returns the verdict of every checker.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/kv_workload.h"
+#include "sim/world.h"
+
+namespace eddy::sim {
+
+struct Scenario {
+  std::string name = "default";
+  std::uint32_t server_cores = 2;
+  std::uint32_t shards = 4;
+  Nanos time_limit_ns = 120 * kNanosPerSecond;  // virtual
+  WorldFaults faults;
+  KvWorkloadConfig workload;
+};
+
+// Reads a scenario file; false with a message for a bad file or an unknown setting.
+bool load_scenario(const std::string& path, Scenario* scenario, std::string* error);
+
+struct RunResult {
+  std::uint64_t seed = 0;
+  std::string scenario;
+  Nanos sim_time_ns = 0;
+  std::uint64_t events = 0;
+  std::uint64_t operations = 0;
+  std::uint64_t trace_hash = 0;
+  std::vector<Violation> violations;
+  std::vector<std::string> trace_tail;  // the last trace lines, for failure reports
+  bool ok() const { return violations.empty(); }
+};
+
+// Plays `seed` of the scenario with the planted bugs in `planted_mask` switched on.
+RunResult run_scenario(const Scenario& scenario, std::uint64_t seed, std::uint32_t planted_mask);
+
+// Planted bugs by name, for --plant and `eddy-sim plants`.
+struct PlantInfo {
+  const char* name;
+  std::uint32_t mask;
+  const char* what;
+};
+const std::vector<PlantInfo>& plant_catalog();
+
+}  // namespace eddy::sim
