@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -93,6 +94,12 @@ class Disk {
   virtual std::vector<std::string> list(const std::string& directory) = 0;
 };
 
+// A datagram from another node of the cluster (replication, gossip).
+struct PeerMessage {
+  std::string from;
+  std::string bytes;
+};
+
 class Runtime {
  public:
   virtual ~Runtime() = default;
@@ -129,6 +136,15 @@ class Runtime {
                                           std::string* error) = 0;
 
   virtual Disk& disk() = 0;
+
+  // Peer messaging between the nodes of a cluster. Datagrams: a message may be delayed,
+  // dropped, duplicated or reordered, and partitions may cut links for a while; the protocol
+  // above (Raft, anti-entropy) must cope.
+  virtual const std::string& node_name() const = 0;
+  // Sends `bytes` to `peer`; false when this runtime knows no such peer.
+  virtual bool send_to_peer(const std::string& peer, std::string bytes) = 0;
+  // From a fiber: waits for the next message to this node; nullopt once stopping.
+  virtual std::optional<PeerMessage> receive_from_peer() = 0;
 
   // True once shutdown has begun (SIGTERM in production): loops should wind down.
   virtual bool stopping() const = 0;

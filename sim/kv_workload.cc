@@ -376,7 +376,8 @@ std::vector<Violation> KvWorkload::check() const {
   if (!result.ok) {
     found.push_back(Violation{"linearizability", "key " + result.key + "\n" + result.explanation});
   }
-  for (const TtlObservation& o : ttl_observations_) {
+  for (const TtlObservation& o : config_.check_ttl ? ttl_observations_
+                                                   : std::vector<TtlObservation>{}) {
     // The server set the deadline at some instant in [set_invoke, set_complete] plus the TTL,
     // and ran the GET at some instant in [get_invoke, get_complete].
     const Nanos earliest_deadline = o.set_invoke_ns + o.ttl_ns;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/base/assert.h"
+#include "engine/base/fault.h"
 #include "engine/limits.h"
 #include "sim/stream.h"
 
@@ -46,6 +47,7 @@ SimNode::SimNode(World* world, std::string name, std::uint32_t cores)
   if (faults.clock_drift_ppm_max > 0) {
     clock_drift_ = (clocks.unit() * 2 - 1) * faults.clock_drift_ppm_max * 1e-6;
   }
+  if (faults.clock_jump_interval_ns > 0) schedule_clock_jump();
   Rng& scheduler_rng = world_->rng(World::Stream::kScheduler);
   for (std::uint32_t c = 0; c < cores; ++c) {
     auto core = std::make_unique<Core>();
@@ -60,6 +62,22 @@ SimNode::SimNode(World* world, std::string name, std::uint32_t cores)
 
 SimNode::~SimNode() = default;
 
+void SimNode::schedule_clock_jump() {
+  const WorldFaults& faults = world_->faults();
+  Rng& clocks = world_->rng(World::Stream::kClocks);
+  const Nanos wait = clocks.between(faults.clock_jump_interval_ns / 2,
+                                    faults.clock_jump_interval_ns * 3 / 2);
+  world_->schedule(wait, this, 0, [this] {
+    if (stopping_) return;
+    const Nanos max = world_->faults().clock_jump_max_ns;
+    const Nanos jump = world_->rng(World::Stream::kClocks).between(-max, max);
+    // Only the wall clock jumps (NTP stepping it); monotonic time never goes back.
+    clock_offset_ns_ += jump;
+    world_->trace(this, 0, "clock jump " + std::to_string(jump / 1000) + "us");
+    schedule_clock_jump();
+  });
+}
+
 std::size_t SimNode::live_fibers() const {
   std::size_t live = 0;
   for (const auto& core : cores_) live += core->scheduler->live_count();
@@ -68,6 +86,8 @@ std::size_t SimNode::live_fibers() const {
 
 void SimNode::stop() {
   stopping_ = true;
+  for (auto& [fiber, core] : inbox_waiters_) cores_[core]->scheduler->wake(fiber);
+  inbox_waiters_.clear();
   for (std::uint32_t c = 0; c < cores_.size(); ++c) {
     for (fiber::Fiber* sleeper : cores_[c]->sleeping) cores_[c]->scheduler->wake(sleeper);
     cores_[c]->sleeping.clear();
@@ -102,13 +122,19 @@ void SimNode::sleep_for(Nanos duration) {
   while (world_->now() < deadline && !stopping_) {
     auto& sleeping = cores_[core]->sleeping;
     sleeping.push_back(self);
-    world_->schedule(deadline - world_->now(), this, core, [this, core, self] {
+    auto wake = [this, core, self] {
       auto& list = cores_[core]->sleeping;
       auto it = std::find(list.begin(), list.end(), self);
-      if (it == list.end()) return;  // woken already (shutdown)
+      if (it == list.end()) return;  // woken already
       list.erase(it);
       cores_[core]->scheduler->wake(self);
-    });
+    };
+    // Fault point: a timer that fires early; the sleeper must notice and sleep on.
+    if (BUGGIFY("timer.spurious")) {
+      world_->schedule(world_->rng(World::Stream::kBuggify).between(0, deadline - world_->now()),
+                       this, core, wake);
+    }
+    world_->schedule(deadline - world_->now(), this, core, wake);
     scheduler.suspend();
   }
 }
@@ -126,6 +152,13 @@ void SimNode::post(Hop* hop) {
   ASSERT_NE(hop->target_core, origin);
   ASSERT_LT(hop->target_core, cores_.size());
   hop->origin_core = origin;
+  // Fault point: the mailbox towards the target is full, so the sender waits its turn, as
+  // the epoll runtime's back-pressure makes it.
+  fiber::Scheduler& scheduler = *cores_[origin]->scheduler;
+  if (scheduler.in_fiber() && BUGGIFY("runtime.mailbox_full")) {
+    const std::uint64_t yields = 1 + world_->rng(World::Stream::kBuggify).below(4);
+    for (std::uint64_t i = 0; i < yields; ++i) scheduler.yield();
+  }
   world_->trace(this, origin, "hop -> " + std::to_string(hop->target_core));
   world_->schedule(hop_latency(), this, hop->target_core, [this, hop] {
     if (hop->run_at_target()) send_home(hop);
@@ -151,5 +184,29 @@ std::unique_ptr<Stream> SimNode::connect(const std::string&, std::uint16_t port,
 }
 
 Disk& SimNode::disk() { return *disk_; }
+
+bool SimNode::send_to_peer(const std::string& peer, std::string bytes) {
+  return world_->network().send(this, peer, std::move(bytes));
+}
+
+std::optional<PeerMessage> SimNode::receive_from_peer() {
+  const std::uint32_t core = current_core();
+  fiber::Scheduler& scheduler = *cores_[core]->scheduler;
+  while (inbox_.empty() && !stopping_) {
+    inbox_waiters_.emplace_back(scheduler.current(), core);
+    scheduler.suspend();
+  }
+  if (inbox_.empty()) return std::nullopt;
+  PeerMessage message = std::move(inbox_.front());
+  inbox_.pop_front();
+  return message;
+}
+
+void SimNode::deliver_peer_message(PeerMessage message) {
+  inbox_.push_back(std::move(message));
+  // Wake every waiter: each re-checks the inbox; those that find it empty wait again.
+  for (auto& [fiber, core] : inbox_waiters_) cores_[core]->scheduler->wake(fiber);
+  inbox_waiters_.clear();
+}
 
 }  // namespace eddy::sim

@@ -5,7 +5,9 @@
 // seeded latency.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,12 @@ class SimNode final : public Runtime {
                                   std::string* error) override;
   Disk& disk() override;
   bool stopping() const override { return stopping_; }
+  const std::string& node_name() const override { return name_; }
+  bool send_to_peer(const std::string& peer, std::string bytes) override;
+  std::optional<PeerMessage> receive_from_peer() override;
+
+  // From the network: a datagram has arrived.
+  void deliver_peer_message(PeerMessage message);
 
  private:
   struct Core {
@@ -51,6 +59,7 @@ class SimNode final : public Runtime {
     std::vector<fiber::Fiber*> sleeping;
   };
   Nanos hop_latency();
+  void schedule_clock_jump();
 
   World* world_;
   std::string name_;
@@ -60,6 +69,8 @@ class SimNode final : public Runtime {
   bool stopping_ = false;
   std::unique_ptr<Disk> disk_;
   std::vector<SimListener*> listeners_;
+  std::deque<PeerMessage> inbox_;
+  std::vector<std::pair<fiber::Fiber*, std::uint32_t>> inbox_waiters_;  // fiber, its core
   friend class SimListener;
 };
 

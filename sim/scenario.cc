@@ -85,7 +85,8 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
                              "stream_short_read_probability", "stream_reset_probability",
                              "stream_buffer_bytes", "scheduling_delay_probability",
                              "scheduling_delay_max_ns", "clock_offset_max_ns",
-                             "clock_drift_ppm_max", "buggify", "buggify_site_probability",
+                             "clock_drift_ppm_max", "clock_jump_interval_ns",
+                             "clock_jump_max_ns", "buggify", "buggify_site_probability",
                              "buggify_fire_probability"})) {
       return false;
     }
@@ -104,6 +105,9 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
     read_number(*faults, "scheduling_delay_max_ns", &f.scheduling_delay_max_ns);
     read_number(*faults, "clock_offset_max_ns", &f.clock_offset_max_ns);
     read_number(*faults, "clock_drift_ppm_max", &f.clock_drift_ppm_max);
+    read_number(*faults, "clock_jump_interval_ns", &f.clock_jump_interval_ns);
+    read_number(*faults, "clock_jump_max_ns", &f.clock_jump_max_ns);
+    if (f.clock_jump_interval_ns > 0) scenario->workload.check_ttl = false;
     read_number(*faults, "buggify_site_probability", &f.buggify_site_probability);
     read_number(*faults, "buggify_fire_probability", &f.buggify_fire_probability);
     if (auto b = (*faults)["buggify"].value<bool>()) f.buggify = *b;

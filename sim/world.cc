@@ -20,6 +20,7 @@ World::World(std::uint64_t seed, WorldFaults faults) : seed_(seed), faults_(faul
     rngs_.push_back(root.split());
   }
   if (faults_.buggify) set_fault_injector(this);
+  network_ = std::make_unique<SimNetwork>(this, NetworkFaults{});
 }
 
 World::~World() {
@@ -30,6 +31,7 @@ World::~World() {
 
 SimNode& World::add_node(std::string name, std::uint32_t cores) {
   nodes_.push_back(std::make_unique<SimNode>(this, std::move(name), cores));
+  network_->add_node(nodes_.back().get());
   return *nodes_.back();
 }
 

@@ -16,6 +16,7 @@
 
 #include "engine/base/fault.h"
 #include "engine/runtime.h"
+#include "sim/network.h"
 
 namespace eddy::sim {
 
@@ -43,6 +44,8 @@ struct WorldFaults {
   // Clocks: per-node wall-clock offset at start, drift in parts per million, and jumps.
   Nanos clock_offset_max_ns = 0;
   double clock_drift_ppm_max = 0;
+  Nanos clock_jump_interval_ns = 0;  // 0: the wall clock never jumps
+  Nanos clock_jump_max_ns = 0;       // a jump moves it up to this far, forward or back
   // BUGGIFY: probability that a site is enabled in this run, and that it then fires.
   double buggify_site_probability = 0.25;
   double buggify_fire_probability = 0.05;
@@ -68,11 +71,18 @@ class World final : public FaultInjector {
 
   // Independent random streams, one per component, so adding draws in one component does not
   // reshuffle the others.
-  enum class Stream : std::uint8_t { kScheduler, kHops, kStreams, kClocks, kBuggify, kWorkload,
-                                     kCount };
+  enum class Stream : std::uint8_t {
+    kScheduler, kHops, kStreams, kClocks, kBuggify, kWorkload, kNetwork, kDisk, kCount
+  };
   Rng& rng(Stream stream) { return rngs_[static_cast<std::size_t>(stream)]; }
 
   SimNode& add_node(std::string name, std::uint32_t cores);
+  // Peer links between the nodes (all nodes added so far and later).
+  SimNetwork& network() { return *network_; }
+  void set_network_faults(NetworkFaults faults) {
+    network_ = std::make_unique<SimNetwork>(this, faults);
+    for (auto& node : nodes_) network_->add_node(node.get());
+  }
   SimNode& node(std::size_t index) { return *nodes_[index]; }
   std::size_t node_count() const { return nodes_.size(); }
 
@@ -134,6 +144,7 @@ class World final : public FaultInjector {
   std::priority_queue<std::unique_ptr<Event>, std::vector<std::unique_ptr<Event>>, EventLater>
       queue_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
+  std::unique_ptr<SimNetwork> network_;
   SimNode* current_node_ = nullptr;
   std::uint32_t current_core_ = 0;
   std::vector<std::pair<std::uint16_t, std::vector<SimListener*>>> listeners_;

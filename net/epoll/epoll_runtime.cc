@@ -519,6 +519,14 @@ std::unique_ptr<Stream> EpollRuntime::connect(const std::string& host, std::uint
   return nullptr;
 }
 
+bool EpollRuntime::send_to_peer(const std::string&, std::string) { return false; }
+
+std::optional<PeerMessage> EpollRuntime::receive_from_peer() {
+  // No peers: nothing will ever arrive; wait until shutdown.
+  while (!stopping()) sleep_for(kNanosPerSecond);
+  return std::nullopt;
+}
+
 void EpollRuntime::stop() {
   stopping_.store(true, std::memory_order_release);
   for (auto& core : cores_) wake_core(*core);

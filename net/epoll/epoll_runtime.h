@@ -51,6 +51,10 @@ class EpollRuntime final : public Runtime {
                                   std::string* error) override;
   Disk& disk() override;
   bool stopping() const override { return stopping_.load(std::memory_order_acquire); }
+  // eddy-server is a single node today: it has no peers (replication comes later).
+  const std::string& node_name() const override { return node_name_; }
+  bool send_to_peer(const std::string& peer, std::string bytes) override;
+  std::optional<PeerMessage> receive_from_peer() override;
 
  private:
   friend struct EpollCore;
@@ -63,6 +67,7 @@ class EpollRuntime final : public Runtime {
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint32_t> cores_idle_{0};
   std::unique_ptr<Disk> disk_;
+  std::string node_name_ = "eddy";
 };
 
 }  // namespace eddy

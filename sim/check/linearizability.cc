@@ -149,24 +149,89 @@ std::string expected_reply(const Op& op, const std::optional<std::string>& value
   UNREACHABLE();
 }
 
+// Unknown ops with interchangeable effects ("twins"), which the search places only in invoke
+// order. Exact twins have the same effect: SET and GETSET of one value (their replies were
+// lost), DEL and GETDEL, INCRs by one amount, APPENDs or SETNXs of one value. Writes of values
+// nobody observed are twins too when swapping the values changes no recorded reply: the value
+// is no substring of any value read on the key (so no read could ever have seen it, alone or
+// appended to), it has a byte that is no digit or '-' (so neither it nor anything it is part of
+// is an integer to INCR), and the two have the same length when some APPEND reply reports a
+// length. Then existence is all the rest of the history can tell of it.
+class TwinClasses {
+ public:
+  using Class = std::tuple<OpKind, bool, std::string>;  // effect, abstracted, value or length
+
+  explicit TwinClasses(const std::vector<const Op*>& key_ops) {
+    for (const Op* op : key_ops) {
+      if (op->outcome != OpOutcome::kOk) continue;
+      const bool reads =
+          op->kind == OpKind::kGet || op->kind == OpKind::kGetDel || op->kind == OpKind::kGetSet;
+      if (reads && op->value.has_value()) read_values_.push_back(&*op->value);
+      if (op->kind == OpKind::kAppend) lengths_seen_ = true;
+    }
+  }
+
+  Class of(const Op& op) const {
+    switch (op.kind) {
+      case OpKind::kDel:
+      case OpKind::kGetDel:
+        return {OpKind::kDel, false, std::string()};
+      case OpKind::kIncr:
+        return {OpKind::kIncr, false, op.argument};
+      case OpKind::kSet:
+      case OpKind::kGetSet:
+        return value_class(OpKind::kSet, op.argument);
+      case OpKind::kSetNx:
+      case OpKind::kAppend:
+        return value_class(op.kind, op.argument);
+      case OpKind::kGet:
+        break;  // unknown reads were dropped
+    }
+    UNREACHABLE();
+  }
+
+ private:
+  Class value_class(OpKind effect, const std::string& value) const {
+    if (!unobservable(value)) return {effect, false, value};
+    return {effect, true, lengths_seen_ ? std::to_string(value.size()) : std::string()};
+  }
+
+  bool unobservable(const std::string& value) const {
+    if (value.find_first_not_of("0123456789-") == std::string::npos) return false;
+    for (const std::string* read : read_values_) {
+      if (read->find(value) != std::string::npos) return false;
+    }
+    return true;
+  }
+
+  std::vector<const std::string*> read_values_;
+  bool lengths_seen_ = false;
+};
+
 // ---------------------------------------------------------------------------------------------
+// The set of linearized ops, as one bitset for the completed ops and one for the unknown ones,
+// each numbered in invoke order. Completed ops are placed nearly in invoke order, so their set
+// is a run of ones, a short ragged window, then zeros; unknown ones stay unplaced at any age and
+// would keep that window open if they shared the numbering.
+struct OpSet {
+  std::vector<std::uint64_t> known;
+  std::vector<std::uint64_t> unknown;
+};
+
 // Lowe's memo: the configurations already explored, each (set of linearized ops, model state,
-// context), the context being the state before the last op placed when that op is an unknown one
-// (see KeySearch::worth_trying). Each is stored canonically and compactly: during a search the
-// linearized set is almost a prefix of the ops in invoke order plus a short ragged window, so the
-// leading all-ones words and the trailing all-zero words are left out. An entry is two header
-// words (state and context; window start word and length) followed by the window.
+// context), the context being the last op placed and the state before it when that op is an
+// unknown one (see KeySearch::worth_trying), else 0. Each is stored canonically and compactly,
+// without the completed ops' leading all-ones words and either set's trailing all-zero words:
+// two header words (state and known window length; known window start, unknown length and
+// whether a context follows), the context if any, the known window, the unknown words.
 
 class ConfigCache {
  public:
-  explicit ConfigCache(std::size_t words) {
-    ASSERT_LE(words, std::numeric_limits<std::uint32_t>::max());
-    slots_.assign(1024, Slot{});
-  }
+  ConfigCache() { slots_.assign(1024, Slot{}); }
 
   // Records the configuration; false if it was already there.
-  bool insert(const std::vector<std::uint64_t>& bits, std::uint32_t state, std::uint32_t context) {
-    encode(bits, state, context);
+  bool insert(const OpSet& placed, std::uint32_t state, std::uint64_t context) {
+    encode(placed, state, context);
     const std::uint64_t hash = hash_of(scratch_.data(), scratch_.size());
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -193,20 +258,33 @@ class ConfigCache {
     std::uint32_t offset_plus_one = 0;  // 0: empty
   };
 
-  void encode(const std::vector<std::uint64_t>& bits, std::uint32_t state, std::uint32_t context) {
+  void encode(const OpSet& placed, std::uint32_t state, std::uint64_t context) {
+    const std::vector<std::uint64_t>& known = placed.known;
     std::size_t lead = 0;
-    while (lead < bits.size() && bits[lead] == ~std::uint64_t{0}) ++lead;
-    std::size_t end = bits.size();
-    while (end > lead && bits[end - 1] == 0) --end;
-    const std::size_t length = end - lead;
+    while (lead < known.size() && known[lead] == ~std::uint64_t{0}) ++lead;
+    std::size_t end = known.size();
+    while (end > lead && known[end - 1] == 0) --end;
+    std::size_t unknown_end = placed.unknown.size();
+    while (unknown_end > 0 && placed.unknown[unknown_end - 1] == 0) --unknown_end;
+    ASSERT_LT(lead, kFieldLimit);
+    ASSERT_LT(unknown_end, kFieldLimit);
     scratch_.clear();
-    scratch_.push_back(std::uint64_t{state} | (std::uint64_t{context} << 32));
-    scratch_.push_back(std::uint64_t{lead} | (std::uint64_t{length} << 32));
-    scratch_.insert(scratch_.end(), bits.begin() + static_cast<std::ptrdiff_t>(lead),
-                    bits.begin() + static_cast<std::ptrdiff_t>(end));
+    scratch_.push_back(std::uint64_t{state} | (std::uint64_t{end - lead} << 32));
+    scratch_.push_back(std::uint64_t{lead} | (std::uint64_t{unknown_end} << 32) |
+                       (context != 0 ? kHasContext : 0));
+    if (context != 0) scratch_.push_back(context);
+    scratch_.insert(scratch_.end(), known.begin() + static_cast<std::ptrdiff_t>(lead),
+                    known.begin() + static_cast<std::ptrdiff_t>(end));
+    scratch_.insert(scratch_.end(), placed.unknown.begin(),
+                    placed.unknown.begin() + static_cast<std::ptrdiff_t>(unknown_end));
   }
 
-  static std::size_t entry_words(const std::uint64_t* entry) { return 2 + (entry[1] >> 32); }
+  static constexpr std::uint64_t kFieldLimit = std::uint64_t{1} << 31;
+  static constexpr std::uint64_t kHasContext = std::uint64_t{1} << 63;
+
+  static std::size_t entry_words(const std::uint64_t* entry) {
+    return 2 + (entry[0] >> 32) + ((entry[1] >> 32) & (kFieldLimit - 1)) + (entry[1] >> 63);
+  }
 
   static std::uint64_t hash_of(const std::uint64_t* words, std::size_t count) {
     return XXH3_64bits(words, count * sizeof(std::uint64_t));
@@ -251,14 +329,18 @@ struct KeyResult {
 
 class KeySearch {
  public:
-  KeySearch(std::vector<KeyOp> ops, StateTable* states)
-      : ops_(std::move(ops)), states_(states), bits_((ops_.size() + 63) / 64, 0) {
+  KeySearch(std::vector<KeyOp> ops, StateTable* states) : ops_(std::move(ops)), states_(states) {
+    std::uint32_t known = 0;
+    std::uint32_t unknown = 0;
+    for (const KeyOp& k : ops_) slot_.push_back(k.unknown ? unknown++ : known++);
+    placed_.known.assign((known + 63) / 64, 0);
+    placed_.unknown.assign((unknown + 63) / 64, 0);
     build_entries();
   }
 
   KeyResult run(std::uint64_t budget) {
     KeyResult result;
-    ConfigCache cache(bits_.size());
+    ConfigCache cache;
     std::uint32_t state = kNil;
     std::size_t known_left = 0;
     for (const KeyOp& k : ops_) known_left += k.unknown ? 0 : 1;
@@ -280,7 +362,9 @@ class KeySearch {
         if (s.legal && worth_trying(k, state, s.next, stack)) {
           set_bit(entry.op);
           // The context of the new configuration: k itself is the last op placed.
-          if (cache.insert(bits_, s.next, k.unknown ? state + 1 : 0)) {
+          const std::uint64_t context =
+              k.unknown ? ((std::uint64_t{entry.op} + 1) << 32) | state : 0;
+          if (cache.insert(placed_, s.next, context)) {
             stack.push_back(Frame{cursor, state});
             state = s.next;
             lift(cursor);
@@ -396,30 +480,45 @@ class KeySearch {
   }
 
   // Unknown ops make the search branch at every point after their invoke, so placements that
-  // cannot matter are skipped: an unknown op is placed only where it changes the state, only
-  // if the op placed right after it needs it (could not have gone the same way without it), and
-  // of unknown ops with identical effects ("twins") in invoke order. Each rule keeps at least
-  // one linearization if any exists: from any linearization, removing an unknown op (allowed:
-  // it may never have happened) that changes nothing or that the next op does not need, and
-  // trading a placed unknown op for an unplaced twin sent earlier (same effect, weaker real-time
-  // constraint), gives another, until all rules hold. The second rule makes what may follow a
-  // configuration depend on the state before its last op, hence the memo's context.
+  // cannot matter are skipped. An unknown op u is placed
+  //   (a) only where it changes the state;
+  //   (b) only in invoke order among twins (TwinClasses);
+  // and the op w placed right after u must need it:
+  //   (c) w could not have been placed instead of u with the same resulting state;
+  //   (d) if w completed, w then u (from the state before u) must not give what u then w gives.
+  // Each rule keeps at least one linearization if any exists. From any linearization, these
+  // steps give another: remove an unknown op breaking (a) or (c) (allowed: it may never have
+  // happened); trade one breaking (b) for its unplaced twin sent earlier (interchangeable
+  // effect, weaker real-time constraint); move one breaking (d) after w (an unknown op may take
+  // effect at any later point). Each step leaves fewer unknown ops placed, or as many sent
+  // earlier, or as many sent as early but placed later, so the steps end, with all rules
+  // holding. (c) and (d) make what may follow a configuration depend on its last op and the
+  // state before it when that op is unknown, hence the memo's context.
   bool worth_trying(const KeyOp& k, std::uint32_t state, std::uint32_t next,
                     const std::vector<Frame>& stack) const {
     if (k.unknown && next == state) return false;
     if (k.unknown && k.previous_twin >= 0 && !bit(static_cast<std::uint32_t>(k.previous_twin))) {
       return false;
     }
-    if (!stack.empty() && ops_[entries_[stack.back().entry].op].unknown) {
-      const Step without = step(k, stack.back().state_before, *states_);
-      if (without.legal && without.next == next) return false;
-    }
+    if (stack.empty()) return true;
+    const KeyOp& last = ops_[entries_[stack.back().entry].op];
+    if (!last.unknown) return true;
+    const Step instead = step(k, stack.back().state_before, *states_);
+    if (!instead.legal) return true;
+    if (instead.next == next) return false;
+    if (!k.unknown && step(last, instead.next, *states_).next == next) return false;
     return true;
   }
 
-  bool bit(std::uint32_t i) const { return (bits_[i / 64] >> (i % 64)) & 1; }
-  void set_bit(std::uint32_t i) { bits_[i / 64] |= std::uint64_t{1} << (i % 64); }
-  void clear_bit(std::uint32_t i) { bits_[i / 64] &= ~(std::uint64_t{1} << (i % 64)); }
+  std::uint64_t& word_of(std::uint32_t op) {
+    return (ops_[op].unknown ? placed_.unknown : placed_.known)[slot_[op] / 64];
+  }
+  bool bit(std::uint32_t op) const {
+    const auto& words = ops_[op].unknown ? placed_.unknown : placed_.known;
+    return (words[slot_[op] / 64] >> (slot_[op] % 64)) & 1;
+  }
+  void set_bit(std::uint32_t op) { word_of(op) |= std::uint64_t{1} << (slot_[op] % 64); }
+  void clear_bit(std::uint32_t op) { word_of(op) &= ~(std::uint64_t{1} << (slot_[op] % 64)); }
 
   void remember_longest(const std::vector<Frame>& stack, std::vector<std::uint32_t>* best) const {
     if (stack.size() <= best->size() && !best->empty()) return;
@@ -429,7 +528,8 @@ class KeySearch {
 
   std::vector<KeyOp> ops_;
   StateTable* states_;
-  std::vector<std::uint64_t> bits_;
+  std::vector<std::uint32_t> slot_;  // each op's number in its bitset of placed_
+  OpSet placed_;
   std::vector<Entry> entries_;
 };
 
@@ -515,9 +615,9 @@ LinearizabilityResult check_linearizable(const History& history, std::uint64_t s
     StateTable states;
     std::vector<KeyOp> ops;
     std::size_t dropped = 0;
-    // The last unknown op seen of each effect: (kind, argument); GETSET and GETDEL have the
-    // effects of SET and DEL once their replies are lost.
-    std::map<std::pair<OpKind, std::string>, std::int32_t> last_twin;
+    const TwinClasses twins(key_ops);
+    // The last unknown op seen of each twin class.
+    std::map<TwinClasses::Class, std::int32_t> last_twin;
     for (const Op* op : key_ops) {
       if (op->outcome == OpOutcome::kFailed) {
         ++dropped;  // took no effect
@@ -551,12 +651,7 @@ LinearizabilityResult check_linearizable(const History& history, std::uint64_t s
           break;
       }
       if (k.unknown) {
-        OpKind effect = op->kind;
-        if (effect == OpKind::kGetSet) effect = OpKind::kSet;
-        if (effect == OpKind::kGetDel) effect = OpKind::kDel;
-        const bool has_argument = effect != OpKind::kDel;
-        auto [it, inserted] =
-            last_twin.try_emplace({effect, has_argument ? op->argument : std::string()}, -1);
+        auto [it, inserted] = last_twin.try_emplace(twins.of(*op), -1);
         k.previous_twin = it->second;
         it->second = static_cast<std::int32_t>(ops.size());
       }

@@ -852,15 +852,16 @@ TEST_CASE("small random histories agree with a brute-force search", "[check]") {
       op.client = static_cast<std::uint32_t>(i);
       op.key = "k";
       op.kind = static_cast<OpKind>(*rc::gen::inRange(0, 8));
-      op.argument = op.kind == OpKind::kIncr ? *rc::gen::element<std::string>("1", "2", "-1")
-                                             : *rc::gen::element<std::string>("a", "1", "xy");
+      op.argument = op.kind == OpKind::kIncr
+                        ? *rc::gen::element<std::string>("1", "2", "-1")
+                        : *rc::gen::element<std::string>("a", "b", "1", "xy", "zz");
       op.invoke_ns = *rc::gen::inRange(0, 60);
       op.complete_ns = op.invoke_ns + *rc::gen::inRange(0, 30);
       // Replies: mostly from a run in id order (so many histories are linearizable), sometimes
       // arbitrary.
       run_on_model(op, truth);
       if (*rc::gen::inRange(0, 4) == 0) {
-        op.value = *rc::gen::element<Value>(std::nullopt, "a", "1", "2", "xy");
+        op.value = *rc::gen::element<Value>(std::nullopt, "a", "b", "1", "2", "xy", "axy");
         op.integer = *rc::gen::inRange(0, 4);
         op.error = *rc::gen::arbitrary<bool>();
       }

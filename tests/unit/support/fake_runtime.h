@@ -93,8 +93,12 @@ class FakeRuntime final : public Runtime {
   }
   Disk& disk() override { return disk_; }
   bool stopping() const override { return stopping_; }
+  const std::string& node_name() const override { return name_; }
+  bool send_to_peer(const std::string&, std::string) override { return false; }
+  std::optional<PeerMessage> receive_from_peer() override { return std::nullopt; }
 
  private:
+  std::string name_ = "fake";
   std::int64_t unix_us_;
   Nanos monotonic_ = 0;
   Rng rng_;
