@@ -1,6 +1,7 @@
 #include "engine/config.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 
 #include "engine/base/assert.h"
@@ -169,8 +170,27 @@ void ServerConfig::set_initial(std::string_view name, std::string value) {
   param->value = std::move(value);
 }
 
+bool ServerConfig::set_all(
+    const std::vector<std::pair<std::string_view, std::string_view>>& settings,
+    std::string* error) {
+  // All or nothing, as Redis 7 does: apply to a copy, keep it only if every setting took.
+  std::lock_guard lock(mutex_);
+  std::vector<Param> saved = params_;
+  for (const auto& [name, value] : settings) {
+    if (!set_locked(name, value, error)) {
+      params_ = std::move(saved);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ServerConfig::set(std::string_view name, std::string_view value, std::string* error) {
   std::lock_guard lock(mutex_);
+  return set_locked(name, value, error);
+}
+
+bool ServerConfig::set_locked(std::string_view name, std::string_view value, std::string* error) {
   Param* param = find(name);
   auto invalid = [&](std::string_view reason) {
     *error = "ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
@@ -186,8 +206,20 @@ bool ServerConfig::set(std::string_view name, std::string_view value, std::strin
       std::string text(value);
       char* end = nullptr;
       long long parsed = std::strtoll(text.c_str(), &end, 10);
-      if (*end != '\0' || parsed < 0) return invalid("argument couldn't be parsed into an integer");
-      param->value = std::to_string(parsed);
+      // Memory units as Redis's memtoull takes them: k/kb/m/mb/g/gb (k = 1000, kb = 1024).
+      const std::string unit = end;
+      long long multiplier = 1;
+      if (iequals(unit, "k")) multiplier = 1000;
+      else if (iequals(unit, "kb")) multiplier = 1024;
+      else if (iequals(unit, "m")) multiplier = 1000 * 1000;
+      else if (iequals(unit, "mb")) multiplier = 1024 * 1024;
+      else if (iequals(unit, "g")) multiplier = 1000LL * 1000 * 1000;
+      else if (iequals(unit, "gb")) multiplier = 1024LL * 1024 * 1024;
+      else if (!unit.empty()) return invalid("argument couldn't be parsed into an integer");
+      if (end == text.c_str() || parsed < 0 || parsed > INT64_MAX / multiplier) {
+        return invalid("argument couldn't be parsed into an integer");
+      }
+      param->value = std::to_string(parsed * multiplier);
       return true;
     }
     case Kind::kBool: {

@@ -20,6 +20,9 @@ class ServerConfig {
   std::string get_one(std::string_view name) const;
   // Returns false with Redis's error text in *error for unknown or invalid settings.
   bool set(std::string_view name, std::string_view value, std::string* error);
+  // CONFIG SET with several pairs: every one applies, or none does.
+  bool set_all(const std::vector<std::pair<std::string_view, std::string_view>>& settings,
+               std::string* error);
   // Start-up values (from flags/TOML); unknown names are a programming error.
   void set_initial(std::string_view name, std::string value);
 
@@ -31,6 +34,7 @@ class ServerConfig {
     Kind kind;
     std::string enum_values;  // space separated, for kEnum
   };
+  bool set_locked(std::string_view name, std::string_view value, std::string* error);
   Param* find(std::string_view name);
   const Param* find(std::string_view name) const;
 

@@ -28,11 +28,16 @@ inline constexpr std::size_t databases = 16;
 inline constexpr std::size_t shards_max = 256;
 inline constexpr std::size_t cluster_slots = 16384;
 inline constexpr std::size_t maxclients_default = 10000;
+inline constexpr std::size_t maxclients_max = 1000000;
+// Hops parked at one shard: each client has at most one batch hop and one transaction step
+// there at a time.
+inline constexpr std::size_t parked_hops_max = 2 * maxclients_max;
 
-// Cross-core messaging: requests one core may have outstanding at another; the ring per core
-// pair holds twice that so completions never find it full.
-inline constexpr std::size_t hops_in_flight_max = 512;
-inline constexpr std::size_t mailbox_ring_entries = 2 * hops_in_flight_max;
+// Cross-core messaging: the ring per ordered core pair. A fiber posting to a full ring yields
+// until there is room. A hop going home to a full ring waits in an intrusive overflow list
+// (no allocation; bounded by the hops that exist, each owned by a waiting fiber). Parked
+// hops occupy no ring slot, so a lock holder's hops always get through.
+inline constexpr std::size_t mailbox_ring_entries = 1024;
 
 // Active expiry: one cycle never holds a shard longer than this.
 inline constexpr std::int64_t expire_cycle_budget_ns = 1'000'000;
@@ -41,7 +46,7 @@ inline constexpr std::int64_t expire_cycle_interval_ms = 100;
 // Fibers.
 inline constexpr std::size_t fiber_stack_bytes = 64 * 1024;
 
-static_assert(mailbox_ring_entries >= 2 * hops_in_flight_max);
+static_assert((mailbox_ring_entries & (mailbox_ring_entries - 1)) == 0);
 static_assert(reply_batch_bytes_max < query_buffer_bytes_max);
 
 }  // namespace eddy::limits

@@ -44,7 +44,9 @@ class Hop {
 
   std::uint32_t origin_core = 0;
   std::uint32_t target_core = 0;
-  Hop* next_parked = nullptr;  // intrusive link for whoever parks the hop at the target
+  // Intrusive link: for the shard that parks the hop, or for the runtime while the hop waits
+  // for room in a mailbox on its way home. Never both at once.
+  Hop* next_parked = nullptr;
 };
 
 // A byte stream (a client connection, a test peer). Calls suspend the calling fiber.
@@ -123,8 +125,9 @@ class Runtime {
   // The current core's random stream. Simulations seed it; production seeds it from the OS.
   virtual Rng& rng() = 0;
 
-  // Cross-core work: see Hop. post() may be called from a fiber or from a core's loop; if the
-  // mailbox towards the target is full, a fiber caller yields until there is room.
+  // Cross-core work: see Hop. post() is called from a fiber; if the mailbox towards the
+  // target is full, the fiber yields until there is room (the target drains its mailboxes on
+  // every turn of its loop, whatever it is waiting for, so room always comes).
   virtual void post(Hop* hop) = 0;
   // From the target core, for a hop whose run_at_target() returned false.
   virtual void send_home(Hop* hop) = 0;

@@ -56,7 +56,7 @@ bool Shard::blocked_by_locks(std::span<const std::string_view> keys, LockMode mo
 
 void Shard::park(Hop* hop) {
   ASSERT(hop->next_parked == nullptr);
-  ASSERT_LE(parked_count_, limits::hops_in_flight_max * limits::shards_max);
+  ASSERT_LT(parked_count_, limits::parked_hops_max);
   if (parked_tail_ == nullptr) {
     parked_head_ = hop;
   } else {

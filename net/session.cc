@@ -43,15 +43,15 @@ Session::~Session() {
 
 bool Session::fill() {
   compact();
-  // Room for at least what the parser still misses, and never a uselessly small read.
+  // Never a uselessly small read. The buffer grows (doubling) only when bytes have actually
+  // filled it, never to a length a client merely announced: a "$536870000" header followed by
+  // nothing must not make the server commit 512 MB.
   constexpr std::size_t kReadBytesMin = 1024;
-  const std::size_t needed =
-      input_end_ + std::max<std::size_t>(parser_.bytes_wanted(), kReadBytesMin);
-  if (needed > input_.size()) {
-    // Grow for a large command, up to the query buffer bound (Redis's
-    // client-query-buffer-limit); the parser has already rejected lengths beyond its limits.
-    if (needed > limits::query_buffer_bytes_max) return false;
-    input_.resize(std::min(std::max(needed, input_.size() * 2), limits::query_buffer_bytes_max));
+  if (input_.size() - input_end_ < kReadBytesMin) {
+    const std::size_t grown = std::max(input_.size() * 2, input_end_ + kReadBytesMin);
+    // Redis's client-query-buffer-limit: one command may not need more than this.
+    if (input_end_ + 1 > limits::query_buffer_bytes_max) return false;
+    input_.resize(std::min(grown, limits::query_buffer_bytes_max));
   }
   std::size_t room = input_.size() - input_end_;
   // Fault point: tiny reads make every command arrive in pieces.

@@ -58,6 +58,8 @@ class KvWorkload {
   std::vector<Violation> check() const;
 
   std::uint64_t operations() const { return operations_; }
+  // After check(): the linearizability search ran out of budget (no verdict either way).
+  bool linearizability_inconclusive() const { return linearizability_inconclusive_; }
   const History& history() const { return history_; }
   std::vector<Violation>& violations() { return violations_; }
 
@@ -71,6 +73,10 @@ class KvWorkload {
   KvWorkloadConfig config_;
   std::uint32_t clients_done_ = 0;
   bool rename_ready_ = false;  // RENAME/EXISTS start once the pair's first key exists
+  // If the SET creating the pair was cut off, it may still run later and make both keys
+  // exist: the RENAME checks are then off for the run, never judged on a false premise.
+  bool rename_setup_lost_ = false;
+  mutable bool linearizability_inconclusive_ = false;
   std::uint64_t operations_ = 0;
   std::uint64_t next_op_id_ = 1;
   History history_;

@@ -5,31 +5,12 @@
 #include "engine/base/assert.h"
 #include "engine/base/fault.h"
 #include "engine/limits.h"
+#include "sim/sim_disk.h"
 #include "sim/stream.h"
 
 namespace eddy::sim {
 
 namespace {
-
-// The simulator has no disk model yet: every call fails, so code that needs a disk cannot
-// pretend to have one.
-class UnavailableDisk final : public Disk {
- public:
-  FileId open(const std::string&, bool, std::string* error) override {
-    if (error != nullptr) *error = "no disk in this simulation";
-    return -1;
-  }
-  bool append(FileId, std::string_view) override { return false; }
-  bool write_at(FileId, std::uint64_t, std::string_view) override { return false; }
-  bool sync(FileId) override { return false; }
-  std::int64_t read_at(FileId, std::uint64_t, std::span<char>) override { return -1; }
-  std::int64_t size(FileId) override { return -1; }
-  bool truncate(FileId, std::uint64_t) override { return false; }
-  void close(FileId) override {}
-  bool rename(const std::string&, const std::string&) override { return false; }
-  bool remove(const std::string&) override { return false; }
-  std::vector<std::string> list(const std::string&) override { return {}; }
-};
 
 // 2026-01-01T00:00:00Z: the wall clock every simulated node starts near.
 constexpr std::int64_t kEpochUs = 1'767'225'600'000'000LL;
@@ -37,7 +18,13 @@ constexpr std::int64_t kEpochUs = 1'767'225'600'000'000LL;
 }  // namespace
 
 SimNode::SimNode(World* world, std::string name, std::uint32_t cores)
-    : world_(world), name_(std::move(name)), disk_(std::make_unique<UnavailableDisk>()) {
+    : world_(world), name_(std::move(name)) {
+  // Disk latency is virtual time the calling fiber waits; outside a fiber an operation is
+  // instant (nothing in the engine touches the disk from a hop handler).
+  disk_ = std::make_unique<SimDisk>(world_->rng(World::Stream::kDisk), world_->faults().disk,
+                                    [this](Nanos latency) {
+                                      if (scheduler().in_fiber()) sleep_for(latency);
+                                    });
   ASSERT_GE(cores, 1u);
   Rng& clocks = world_->rng(World::Stream::kClocks);
   const WorldFaults& faults = world_->faults();
@@ -58,6 +45,7 @@ SimNode::SimNode(World* world, std::string name, std::uint32_t cores)
     core->scheduler->set_picker([pick](std::size_t ready) { return pick->below(ready); });
     cores_.push_back(std::move(core));
   }
+  in_mailbox_.assign(cores, std::vector<std::size_t>(cores, 0));
 }
 
 SimNode::~SimNode() = default;
@@ -159,8 +147,26 @@ void SimNode::post(Hop* hop) {
     const std::uint64_t yields = 1 + world_->rng(World::Stream::kBuggify).below(4);
     for (std::uint64_t i = 0; i < yields; ++i) scheduler.yield();
   }
-  world_->trace(this, origin, "hop -> " + std::to_string(hop->target_core));
-  world_->schedule(hop_latency(), this, hop->target_core, [this, hop] {
+  const std::uint32_t target = hop->target_core;
+  while (in_mailbox_[origin][target] >= world_->faults().mailbox_entries) {
+    // Wait for the target to take a hop (a yield would spin: in the simulator nothing else
+    // moves time while a fiber is ready).
+    ASSERT(scheduler.in_fiber());
+    mailbox_waiters_.push_back({origin, target, scheduler.current()});
+    scheduler.suspend();
+  }
+  ++in_mailbox_[origin][target];
+  world_->trace(this, origin, "hop -> " + std::to_string(target));
+  world_->schedule(hop_latency(), this, target, [this, hop, origin, target] {
+    --in_mailbox_[origin][target];
+    for (auto it = mailbox_waiters_.begin(); it != mailbox_waiters_.end();) {
+      if (it->origin == origin && it->target == target) {
+        cores_[origin]->scheduler->wake(it->fiber);
+        it = mailbox_waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     if (hop->run_at_target()) send_home(hop);
   });
 }
@@ -184,6 +190,8 @@ std::unique_ptr<Stream> SimNode::connect(const std::string&, std::uint16_t port,
 }
 
 Disk& SimNode::disk() { return *disk_; }
+
+SimDisk& SimNode::sim_disk() { return *disk_; }
 
 bool SimNode::send_to_peer(const std::string& peer, std::string bytes) {
   return world_->network().send(this, peer, std::move(bytes));

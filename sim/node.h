@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/runtime.h"
+#include "sim/sim_disk.h"
 #include "sim/world.h"
 
 namespace eddy::sim {
@@ -44,6 +45,8 @@ class SimNode final : public Runtime {
   std::unique_ptr<Stream> connect(const std::string& host, std::uint16_t port,
                                   std::string* error) override;
   Disk& disk() override;
+  // The node's disk with its fault model (crash() drops unsynced writes, tears the last).
+  SimDisk& sim_disk();
   bool stopping() const override { return stopping_; }
   const std::string& node_name() const override { return name_; }
   bool send_to_peer(const std::string& peer, std::string bytes) override;
@@ -64,10 +67,17 @@ class SimNode final : public Runtime {
   World* world_;
   std::string name_;
   std::vector<std::unique_ptr<Core>> cores_;
+  std::vector<std::vector<std::size_t>> in_mailbox_;  // [origin][target]: posted, not yet taken
+  struct MailboxWaiter {
+    std::uint32_t origin;
+    std::uint32_t target;
+    fiber::Fiber* fiber;
+  };
+  std::vector<MailboxWaiter> mailbox_waiters_;
   Nanos clock_offset_ns_ = 0;
   double clock_drift_ = 0;  // fraction: 1e-6 per ppm
   bool stopping_ = false;
-  std::unique_ptr<Disk> disk_;
+  std::unique_ptr<SimDisk> disk_;
   std::vector<SimListener*> listeners_;
   std::deque<PeerMessage> inbox_;
   std::vector<std::pair<fiber::Fiber*, std::uint32_t>> inbox_waiters_;  // fiber, its core

@@ -78,7 +78,7 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
   }
   if (const toml::table* faults = root["faults"].as_table()) {
     WorldFaults& f = scenario->faults;
-    if (!check_keys(faults, {"hop_latency_min_ns", "hop_latency_max_ns",
+    if (!check_keys(faults, {"mailbox_entries", "hop_latency_min_ns", "hop_latency_max_ns",
                              "hop_long_tail_probability", "hop_long_tail_ns",
                              "stream_latency_min_ns", "stream_latency_max_ns",
                              "stream_split_probability", "stream_pieces_max",
@@ -88,6 +88,11 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
                              "clock_drift_ppm_max", "clock_jump_interval_ns",
                              "clock_jump_max_ns", "buggify", "buggify_site_probability",
                              "buggify_fire_probability"})) {
+      return false;
+    }
+    read_number(*faults, "mailbox_entries", &f.mailbox_entries);
+    if (f.mailbox_entries < 1) {
+      *error = path + ": mailbox_entries must be >= 1";
       return false;
     }
     read_number(*faults, "hop_latency_min_ns", &f.hop_latency_min_ns);
@@ -167,7 +172,10 @@ RunResult run_scenario(const Scenario& scenario, std::uint64_t seed, std::uint32
       const bool finished =
           world.run_until(scenario.time_limit_ns, [&] { return workload.finished(); }) &&
           workload.finished();
-      if (!finished) {
+      if (world.livelocked()) {
+        workload.violations().push_back(
+            Violation{"liveness", "livelock: fibers kept running without time moving"});
+      } else if (!finished) {
         workload.violations().push_back(
             Violation{"liveness", "clients did not finish within the time limit"});
       }
@@ -184,6 +192,7 @@ RunResult run_scenario(const Scenario& scenario, std::uint64_t seed, std::uint32
                             " fibers still running 10 s (virtual) after shutdown"});
       }
       result.violations = workload.check();
+      result.linearizability_inconclusive = workload.linearizability_inconclusive();
       result.operations = workload.operations();
       world.trace(nullptr, 0, "ops=" + std::to_string(result.operations) + " violations=" +
                                   std::to_string(result.violations.size()));

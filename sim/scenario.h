@@ -31,6 +31,7 @@ struct RunResult {
   std::uint64_t events = 0;
   std::uint64_t operations = 0;
   std::uint64_t trace_hash = 0;
+  bool linearizability_inconclusive = false;
   std::vector<Violation> violations;
   std::vector<std::string> trace_tail;  // the last trace lines, for failure reports
   bool ok() const { return violations.empty(); }

@@ -74,8 +74,17 @@ bool World::run_until(Nanos until) {
 }
 
 bool World::run_until(Nanos until, const std::function<bool()>& done) {
+  // Fibers that keep each other ready without time ever moving are a livelock: the run is
+  // stopped and reported instead of spinning forever.
+  constexpr std::uint64_t kFiberRunsWithoutEventMax = 10'000'000;
+  std::uint64_t runs_without_event = 0;
   for (;;) {
     if (done()) return true;
+    if (runs_without_event > kFiberRunsWithoutEventMax) {
+      livelocked_ = true;
+      trace(nullptr, 0, "livelock: fibers ran 10M times without time moving");
+      return false;
+    }
     // Everything runnable at this instant runs before time moves, in a seeded order;
     // sometimes time moves first (a core that was slow to get to its fibers).
     bool delay_first = false;
@@ -83,13 +92,22 @@ bool World::run_until(Nanos until, const std::function<bool()>& done) {
         rng(Stream::kScheduler).chance(faults_.scheduling_delay_probability)) {
       delay_first = queue_.top()->time <= now_ + faults_.scheduling_delay_max_ns;
     }
-    if (!delay_first && run_one_fiber()) continue;
+    if (!delay_first && run_one_fiber()) {
+      ++runs_without_event;
+      continue;
+    }
     if (queue_.empty()) {
-      if (run_one_fiber()) continue;
+      if (run_one_fiber()) {
+        ++runs_without_event;
+        continue;
+      }
       return false;
     }
     if (queue_.top()->time > until) {
-      if (run_one_fiber()) continue;
+      if (run_one_fiber()) {
+        ++runs_without_event;
+        continue;
+      }
       now_ = std::max(now_, until);
       return true;
     }
@@ -98,6 +116,7 @@ bool World::run_until(Nanos until, const std::function<bool()>& done) {
     std::unique_ptr<Event> event =
         std::move(const_cast<std::unique_ptr<Event>&>(queue_.top()));
     queue_.pop();
+    runs_without_event = 0;
     ASSERT_GE(event->time, now_);
     now_ = event->time;
     ++events_;

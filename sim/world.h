@@ -17,6 +17,7 @@
 #include "engine/base/fault.h"
 #include "engine/runtime.h"
 #include "sim/network.h"
+#include "sim/sim_disk.h"
 
 namespace eddy::sim {
 
@@ -25,7 +26,9 @@ class SimListener;
 
 // Knobs of the world's faults; a scenario sets them, the seed decides each occurrence.
 struct WorldFaults {
-  // Cross-core hops inside a node.
+  // Cross-core hops inside a node. A mailbox holds this many hops not yet taken by their
+  // target; a sender to a full one yields, as in the epoll runtime (small values exercise it).
+  std::size_t mailbox_entries = 1024;
   Nanos hop_latency_min_ns = 500;
   Nanos hop_latency_max_ns = 20'000;
   double hop_long_tail_probability = 0.01;
@@ -47,6 +50,7 @@ struct WorldFaults {
   Nanos clock_jump_interval_ns = 0;  // 0: the wall clock never jumps
   Nanos clock_jump_max_ns = 0;       // a jump moves it up to this far, forward or back
   // BUGGIFY: probability that a site is enabled in this run, and that it then fires.
+  SimDiskFaults disk;  // every node's disk
   double buggify_site_probability = 0.25;
   double buggify_fire_probability = 0.05;
   bool buggify = true;
@@ -99,6 +103,7 @@ class World final : public FaultInjector {
   void trace(SimNode* node, std::uint32_t core, std::string_view text);
   std::uint64_t trace_hash() const { return trace_hash_; }
   const std::deque<TraceLine>& recent_trace() const { return recent_; }
+  bool livelocked() const { return livelocked_; }
 
   // The node and core whose work is running now (set around every fiber and event).
   SimNode* current_node() const { return current_node_; }
@@ -149,6 +154,7 @@ class World final : public FaultInjector {
   std::uint32_t current_core_ = 0;
   std::vector<std::pair<std::uint16_t, std::vector<SimListener*>>> listeners_;
   std::uint64_t last_id_ = 0;
+  bool livelocked_ = false;
   std::uint64_t trace_hash_ = 0;
   std::deque<TraceLine> recent_;
   // BUGGIFY decisions per site name, in first-seen order (a vector, never a hash map).

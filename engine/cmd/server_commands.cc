@@ -473,12 +473,14 @@ void config_command(SessionContext& ctx) {
     }
   } else if (equals_ignore_case(sub, "SET")) {
     if (ctx.args.size() < 4 || ctx.args.size() % 2 != 0) return wrong_arity(ctx, "config|set");
+    std::vector<std::pair<std::string_view, std::string_view>> settings;
     for (std::size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
-      std::string error;
-      if (!ctx.engine.config().set(ctx.args[i], ctx.args[i + 1], &error)) {
-        ctx.reply.error(error);
-        return;
-      }
+      settings.emplace_back(ctx.args[i], ctx.args[i + 1]);
+    }
+    std::string error;
+    if (!ctx.engine.config().set_all(settings, &error)) {
+      ctx.reply.error(error);
+      return;
     }
     ctx.reply.ok();
   } else if (equals_ignore_case(sub, "RESETSTAT")) {
@@ -526,13 +528,13 @@ bool flush_mode_ok(SessionContext& ctx) {
 void flushdb_command(SessionContext& ctx) {
   if (!flush_mode_ok(ctx)) return;
   const int db = ctx.client.db;
-  ctx.coordinator.run_on_all([&](Shard& shard) { shard.db(db).clear(); });
+  ctx.coordinator.run_on_all_unlocked([&](Shard& shard) { shard.db(db).clear(); });
   ctx.reply.ok();
 }
 
 void flushall_command(SessionContext& ctx) {
   if (!flush_mode_ok(ctx)) return;
-  ctx.coordinator.run_on_all([&](Shard& shard) {
+  ctx.coordinator.run_on_all_unlocked([&](Shard& shard) {
     for (std::size_t i = 0; i < shard.db_count(); ++i) shard.db(i).clear();
   });
   ctx.reply.ok();
@@ -558,7 +560,7 @@ void swapdb_command(SessionContext& ctx) {
     return;
   }
   if (a != b) {
-    ctx.coordinator.run_on_all([&](Shard& shard) {
+    ctx.coordinator.run_on_all_unlocked([&](Shard& shard) {
       shard.db(static_cast<std::size_t>(a)).swap(shard.db(static_cast<std::size_t>(b)));
     });
   }

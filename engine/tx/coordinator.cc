@@ -24,6 +24,14 @@ bool StepHop::run_at_target() {
       ASSERT(step != nullptr);
       (*step)(*shard);
       return true;
+    case Kind::kRunUnlocked:
+      ASSERT(step != nullptr);
+      if (!shard->locks().empty()) {
+        shard->park(this);
+        return false;
+      }
+      (*step)(*shard);
+      return true;
     case Kind::kUnlock: {
       if (step != nullptr) (*step)(*shard);
       for (std::uint64_t hash : lock_hashes) shard->locks().unlock(hash, mode);
@@ -77,13 +85,19 @@ void Coordinator::run_on(std::uint32_t shard, FunctionRef<void(Shard&)> fn) {
   wait_group.wait();
 }
 
-void Coordinator::run_on_all(FunctionRef<void(Shard&)> fn) {
+void Coordinator::run_on_all(FunctionRef<void(Shard&)> fn) { run_on_all_kind(fn, false); }
+
+void Coordinator::run_on_all_unlocked(FunctionRef<void(Shard&)> fn) {
+  run_on_all_kind(fn, true);
+}
+
+void Coordinator::run_on_all_kind(FunctionRef<void(Shard&)> fn, bool unlocked_only) {
   const std::uint32_t count = engine_->shard_count();
   fiber::WaitGroup wait_group(&engine_->runtime().scheduler());
   std::vector<StepHop> hops(count);
   wait_group.add(count);
   for (std::uint32_t i = 0; i < count; ++i) {
-    hops[i].kind = StepHop::Kind::kRun;
+    hops[i].kind = unlocked_only ? StepHop::Kind::kRunUnlocked : StepHop::Kind::kRun;
     hops[i].shard = &engine_->shard(i);
     hops[i].step = &fn;
     hops[i].wait_group = &wait_group;
@@ -117,7 +131,9 @@ void Coordinator::run_on_all_cores(FunctionRef<void(std::uint32_t core)> fn) {
 Coordinator::Transaction::Transaction(Coordinator* coordinator, Args args,
                                       std::span<const std::uint32_t> key_indexes,
                                       LockMode mode)
-    : coordinator_(coordinator), mode_(mode) {
+    : coordinator_(coordinator),
+      mode_(mode),
+      now_ms_(coordinator->engine().runtime().unix_now_ms()) {
   Engine& engine = coordinator_->engine();
   for (std::uint32_t index : key_indexes) {
     ASSERT_LT(index, args.size());

@@ -25,7 +25,7 @@ namespace eddy {
 // One hop of a coordinator: lock keys, run a step, or unlock, on one shard.
 class StepHop final : public Hop {
  public:
-  enum class Kind : std::uint8_t { kLock, kRun, kUnlock };
+  enum class Kind : std::uint8_t { kLock, kRun, kRunUnlocked, kUnlock };
 
   bool run_at_target() override;
   void run_at_origin() override { wait_group->done(); }
@@ -50,6 +50,9 @@ class Coordinator {
   void run_on(std::uint32_t shard, FunctionRef<void(Shard&)> fn);
   // Runs fn on every shard in parallel and waits for all.
   void run_on_all(FunctionRef<void(Shard&)> fn);
+  // The same, but on each shard only when no transaction holds locks there (whole-keyspace
+  // writes such as FLUSHALL and SWAPDB must not pull keys from under a transaction).
+  void run_on_all_unlocked(FunctionRef<void(Shard&)> fn);
   // Runs fn on the home core of each core in parallel (fn gets the core index), e.g. to visit
   // per-core client registries.
   void run_on_all_cores(FunctionRef<void(std::uint32_t core)> fn);
@@ -78,12 +81,17 @@ class Coordinator {
     void unlock_all();
 
     const std::vector<Group>& groups() const { return groups_; }
+    // The transaction's clock: read once when it starts and used by every step on every
+    // shard, so a key seen alive by one step cannot expire before the next (lazy expiry
+    // follows the time it is given).
+    std::int64_t now_ms() const { return now_ms_; }
     // The group that holds key argument `arg_index`.
     std::size_t group_of(std::uint32_t arg_index) const;
 
    private:
     Coordinator* coordinator_;
     LockMode mode_;
+    std::int64_t now_ms_;
     std::vector<Group> groups_;
     bool locked_ = false;
   };
@@ -92,6 +100,7 @@ class Coordinator {
   friend class Transaction;
   // Sends hop (already filled in) to its shard's core, or runs it inline when local.
   void dispatch(StepHop* hop);
+  void run_on_all_kind(FunctionRef<void(Shard&)> fn, bool unlocked_only);
 
   Engine* engine_;
 };

@@ -48,7 +48,7 @@ void mset_multi(SessionContext& ctx) {
   }
   tx.lock_all();
   tx.unlock_all([&](Shard& shard, const Group& group) {
-    keyparts::mset(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+    keyparts::mset(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
   });
   ctx.reply.ok();
 }
@@ -61,7 +61,7 @@ void msetnx_multi(SessionContext& ctx) {
   std::vector<std::size_t> existing(tx.groups().size(), 0);
   tx.lock_all([&](Shard& shard, const Group& group) {
     existing[static_cast<std::size_t>(&group - tx.groups().data())] =
-        keyparts::count_existing(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+        keyparts::count_existing(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
   });
   std::size_t total = 0;
   for (std::size_t n : existing) total += n;
@@ -71,7 +71,7 @@ void msetnx_multi(SessionContext& ctx) {
     return;
   }
   tx.unlock_all([&](Shard& shard, const Group& group) {
-    keyparts::mset(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+    keyparts::mset(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
   });
   ctx.reply.integer(1);
 }
@@ -84,7 +84,7 @@ void mget_multi(SessionContext& ctx) {
   std::vector<std::optional<std::string>> values(ctx.args.size());
   tx.lock_all([&](Shard& shard, const Group& group) {
     std::vector<std::optional<std::string>> part(group.key_indexes.size());
-    keyparts::mget(shard.db(db), ctx.args, group.key_indexes, shard.now_ms(), part);
+    keyparts::mget(shard.db(db), ctx.args, group.key_indexes, tx.now_ms(), part);
     for (std::size_t j = 0; j < part.size(); ++j) {
       values[group.key_indexes[j]] = std::move(part[j]);
     }
@@ -108,7 +108,7 @@ void del_multi(SessionContext& ctx) {
   tx.lock_all();
   tx.unlock_all([&](Shard& shard, const Group& group) {
     deleted[static_cast<std::size_t>(&group - tx.groups().data())] =
-        keyparts::del(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+        keyparts::del(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
   });
   std::size_t total = 0;
   for (std::size_t n : deleted) total += n;
@@ -122,7 +122,7 @@ void exists_multi(SessionContext& ctx) {
   std::vector<std::size_t> found(tx.groups().size(), 0);
   tx.lock_all([&](Shard& shard, const Group& group) {
     found[static_cast<std::size_t>(&group - tx.groups().data())] =
-        keyparts::count_existing(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+        keyparts::count_existing(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
   });
   tx.unlock_all();
   std::size_t total = 0;
@@ -143,9 +143,9 @@ void rename_multi_impl(SessionContext& ctx, bool only_if_absent) {
   bool target_exists = false;
   tx.lock_all([&](Shard& shard, const Group& group) {
     if (&group == &tx.groups()[source_group]) {
-      source_exists = keyparts::exists(shard.db(db), ctx.args[1], shard.now_ms());
+      source_exists = keyparts::exists(shard.db(db), ctx.args[1], tx.now_ms());
     } else {
-      target_exists = keyparts::exists(shard.db(db), ctx.args[2], shard.now_ms());
+      target_exists = keyparts::exists(shard.db(db), ctx.args[2], tx.now_ms());
     }
   });
   if (!source_exists) {
@@ -160,12 +160,13 @@ void rename_multi_impl(SessionContext& ctx, bool only_if_absent) {
   }
   std::optional<keyparts::MovedValue> moved;
   tx.run(source_group, [&](Shard& shard, const Group&) {
-    moved = keyparts::take(shard.db(db), ctx.args[1], shard.now_ms());
+    moved = keyparts::take(shard.db(db), ctx.args[1], tx.now_ms());
   });
-  // The source was locked since it was seen to exist, so it is still there.
+  // The source is locked since it was seen, every step reads the transaction's one clock, and
+  // FLUSHDB/FLUSHALL/SWAPDB wait for locks, so it is still there.
   ASSERT(moved.has_value());
   tx.run(target_group, [&](Shard& shard, const Group&) {
-    keyparts::put(shard.db(db), ctx.args[2], std::move(*moved), shard.now_ms());
+    keyparts::put(shard.db(db), ctx.args[2], std::move(*moved), tx.now_ms());
   });
   tx.unlock_all();
   if (only_if_absent) {

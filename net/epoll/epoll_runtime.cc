@@ -112,7 +112,7 @@ struct EpollCore {
         index(core_index),
         scheduler(limits::fiber_stack_bytes),
         rng(os_random_seed()),
-        outstanding(cores, 0) {
+        overflow(cores) {
     for (std::uint32_t i = 0; i < cores; ++i) {
       inbound.push_back(std::make_unique<SpscRing<Hop*>>(limits::mailbox_ring_entries));
     }
@@ -147,7 +147,13 @@ struct EpollCore {
   fiber::Scheduler scheduler;
   Rng rng;
   std::vector<std::unique_ptr<SpscRing<Hop*>>> inbound;  // by source core
-  std::vector<std::size_t> outstanding;                  // requests in flight, by target core
+  // Hops going home to a core whose ring was full, by target core, oldest first (intrusive
+  // through Hop::next_parked: no allocation).
+  struct Overflow {
+    Hop* head = nullptr;
+    Hop* tail = nullptr;
+  };
+  std::vector<Overflow> overflow;
   std::priority_queue<Sleeper, std::vector<Sleeper>, std::greater<>> sleepers;
   std::uint64_t sleeper_sequence = 0;
   std::vector<EpollStream*> streams;  // open streams, for shutdown
@@ -392,8 +398,15 @@ Disk& EpollRuntime::disk() { return *disk_; }
 void EpollRuntime::sleep_for(Nanos duration) {
   EpollCore& core = this_core();
   ASSERT(core.scheduler.in_fiber());
+  if (stopping()) {
+    // No timer once shutdown began (the sweep of sleepers is over): let others run instead.
+    core.scheduler.yield();
+    return;
+  }
   const Nanos deadline = monotonic_nanos() + std::max<Nanos>(duration, 0);
   core.sleepers.push({deadline, core.sleeper_sequence++, core.scheduler.current()});
+  // The entry stays until its deadline passes or shutdown sweeps it; the fiber waits for it
+  // either way, so a timer never wakes a fiber that has moved on.
   while (monotonic_nanos() < deadline && !stopping()) core.scheduler.suspend();
 }
 
@@ -402,12 +415,9 @@ void EpollRuntime::wake_core(EpollCore& core) {
   [[maybe_unused]] ssize_t n = ::write(core.wake_fd, &one, sizeof one);
 }
 
-void EpollRuntime::push_to(std::uint32_t from, std::uint32_t to, Hop* hop) {
+bool EpollRuntime::push_to(std::uint32_t from, std::uint32_t to, Hop* hop) {
   EpollCore& target = *cores_[to];
-  const bool pushed = target.inbound[from]->push(hop);
-  // Requests are limited to hops_in_flight_max per core pair and the ring holds twice that,
-  // so neither a request nor a completion can find it full.
-  ASSERT_MSG(pushed, "mailbox ring full: the in-flight bound is broken");
+  if (!target.inbound[from]->push(hop)) return false;
   // The push (a seq_cst store) and this seq_cst load pair with core_main's seq_cst
   // "sleeping" store and ring check: in their single total order, either the target sees the
   // hop before it sleeps, or we see it sleeping and wake it.
@@ -415,6 +425,7 @@ void EpollRuntime::push_to(std::uint32_t from, std::uint32_t to, Hop* hop) {
       target.sleeping.exchange(false, std::memory_order_acq_rel)) {
     wake_core(target);
   }
+  return true;
 }
 
 void EpollRuntime::post(Hop* hop) {
@@ -422,13 +433,12 @@ void EpollRuntime::post(Hop* hop) {
   ASSERT_NE(hop->target_core, core.index);
   ASSERT_LT(hop->target_core, cores_.size());
   hop->origin_core = core.index;
-  while (core.outstanding[hop->target_core] >= limits::hops_in_flight_max) {
-    // Back-pressure: this fiber waits until some of this core's hops come home.
+  // Back-pressure: a full ring means the target has not drained it yet; it drains on every
+  // turn of its loop whatever else it waits for, so yielding until there is room always ends.
+  while (!push_to(core.index, hop->target_core, hop)) {
     ASSERT(core.scheduler.in_fiber());
     core.scheduler.yield();
   }
-  ++core.outstanding[hop->target_core];
-  push_to(core.index, hop->target_core, hop);
 }
 
 void EpollRuntime::send_home(Hop* hop) {
@@ -438,7 +448,37 @@ void EpollRuntime::send_home(Hop* hop) {
     hop->run_at_origin();
     return;
   }
-  push_to(core.index, hop->origin_core, hop);
+  send_home_from(core, hop);
+}
+
+void EpollRuntime::send_home_from(EpollCore& core, Hop* hop) {
+  // Keep order behind hops already waiting; otherwise try the ring, and wait if it is full.
+  EpollCore::Overflow& waiting = core.overflow[hop->origin_core];
+  if (waiting.head == nullptr && push_to(core.index, hop->origin_core, hop)) return;
+  ASSERT(hop->next_parked == nullptr);
+  if (waiting.tail == nullptr) {
+    waiting.head = hop;
+  } else {
+    waiting.tail->next_parked = hop;
+  }
+  waiting.tail = hop;
+}
+
+void EpollRuntime::flush_overflow(EpollCore& core) {
+  for (std::uint32_t to = 0; to < core.overflow.size(); ++to) {
+    EpollCore::Overflow& waiting = core.overflow[to];
+    while (waiting.head != nullptr) {
+      Hop* hop = waiting.head;
+      Hop* next = hop->next_parked;
+      hop->next_parked = nullptr;
+      if (!push_to(core.index, to, hop)) {
+        hop->next_parked = next;
+        break;
+      }
+      waiting.head = next;
+      if (next == nullptr) waiting.tail = nullptr;
+    }
+  }
 }
 
 std::unique_ptr<Listener> EpollRuntime::listen(const std::string& host, std::uint16_t port,
@@ -561,17 +601,17 @@ void EpollRuntime::core_main(EpollCore& core, const std::function<void(std::uint
     return true;
   };
   for (;;) {
-    // 1. Mail from other cores: requests to run here, and our own hops coming home.
+    // 1. Mail from other cores: requests to run here, and our own hops coming home. Hops
+    //    waiting for room to go home go first, so they keep their order.
+    flush_overflow(core);
     for (auto& ring : core.inbound) {
       Hop* hop = nullptr;
       while (ring->pop(&hop)) {
         if (hop->origin_core == me) {
-          ASSERT_GT(core.outstanding[hop->target_core], 0u);
-          --core.outstanding[hop->target_core];
           hop->run_at_origin();
         } else {
           ASSERT_EQ(hop->target_core, me);
-          if (hop->run_at_target()) push_to(me, hop->origin_core, hop);
+          if (hop->run_at_target()) send_home_from(core, hop);
         }
       }
     }
@@ -605,15 +645,19 @@ void EpollRuntime::core_main(EpollCore& core, const std::function<void(std::uint
         core.counted_idle = true;
         cores_idle_.fetch_add(1, std::memory_order_acq_rel);
       }
+      bool overflow_empty = true;
+      for (const auto& waiting : core.overflow) overflow_empty &= waiting.head == nullptr;
       if (core.counted_idle && cores_idle_.load(std::memory_order_acquire) == cores_.size() &&
-          rings_empty()) {
+          rings_empty() && overflow_empty) {
         break;
       }
     }
 
     // 5. Wait for I/O, mail or the next timer; never sleep with work pending.
     int timeout_ms = 0;
-    if (!core.scheduler.has_ready() && rings_empty()) {
+    bool overflow_waiting = false;
+    for (const auto& waiting : core.overflow) overflow_waiting |= waiting.head != nullptr;
+    if (!core.scheduler.has_ready() && rings_empty() && !overflow_waiting) {
       timeout_ms = -1;
       if (!core.sleepers.empty()) {
         const Nanos wait = core.sleepers.top().deadline - monotonic_nanos();

@@ -59,7 +59,10 @@ class EpollRuntime final : public Runtime {
  private:
   friend struct EpollCore;
   void core_main(EpollCore& core, const std::function<void(std::uint32_t)>& on_start);
-  void push_to(std::uint32_t from, std::uint32_t to, Hop* hop);
+  // False when the ring is full.
+  bool push_to(std::uint32_t from, std::uint32_t to, Hop* hop);
+  void send_home_from(EpollCore& core, Hop* hop);
+  void flush_overflow(EpollCore& core);
   void wake_core(EpollCore& core);
 
   Options options_;

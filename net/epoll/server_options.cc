@@ -3,6 +3,8 @@
 #include <charconv>
 #include <toml++/toml.h>
 
+#include "engine/limits.h"
+
 namespace eddy {
 
 namespace {
@@ -35,7 +37,7 @@ bool apply(const std::string& name, const std::string& value, ServerOptions* opt
   } else if (name == "shards") {
     if (!parse_number<std::uint32_t>(value, 1, 256, &options->shards)) return bad("1..256");
   } else if (name == "maxclients") {
-    if (!parse_number<std::size_t>(value, 1, 1000000, &options->maxclients)) {
+    if (!parse_number<std::size_t>(value, 1, limits::maxclients_max, &options->maxclients)) {
       return bad("1..1000000");
     }
   } else if (name == "dir") {

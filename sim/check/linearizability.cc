@@ -548,7 +548,10 @@ std::string explain(const std::string& key, const std::vector<KeyOp>& ops, std::
     out += "gave up after " + std::to_string(r.states) + " states";
   }
   out += " (" + std::to_string(ops.size()) + " ops";
-  if (dropped != 0) out += ", " + std::to_string(dropped) + " failed ones dropped";
+  if (dropped != 0) {
+    out +=
+        ", not counting " + std::to_string(dropped) + (dropped == 1 ? " failed op" : " failed ops");
+  }
   out += "); the longest linearizable prefix found has " + std::to_string(r.longest_prefix.size()) +
          " ops\n";
 

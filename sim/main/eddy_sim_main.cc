@@ -58,6 +58,7 @@ std::string result_line(const RunResult& r, bool deterministic_checked, bool det
                      " sim_time=" + std::to_string(r.sim_time_ns / 1'000'000) + "ms" +
                      " events=" + std::to_string(r.events) +
                      " ops=" + std::to_string(r.operations) + " hash=" + hash;
+  if (r.linearizability_inconclusive) line += " linearizability=inconclusive";
   if (deterministic_checked) line += std::string(" deterministic=") + (deterministic ? "yes" : "NO");
   const bool pass = r.ok() && (!deterministic_checked || deterministic);
   line += std::string(" verdict=") + (pass ? "pass" : "FAIL");
