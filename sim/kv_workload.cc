@@ -31,7 +31,9 @@ std::string describe_reply(const resp::Reply& reply) {
 
 // One request of a pipeline and what to do with its reply.
 struct KvWorkload::Pending {
-  enum class Kind { kSingle, kMset, kMget, kRename, kExists, kTtlSet, kTtlGet, kSetup };
+  enum class Kind {
+    kSingle, kMset, kMsetNx, kMget, kRename, kExists, kTtlSet, kTtlGet, kTtlPttl, kSetup
+  };
   Kind kind = Kind::kSingle;
   std::vector<std::string> args;
   Op op;                     // kSingle: the history entry being filled in
@@ -125,10 +127,14 @@ void KvWorkload::client_main(std::uint32_t client) {
     double edge = config_.multi_key_fraction;
     if (roll < edge) {
       Pending p;
-      if (rng.chance(0.5)) {
-        p.kind = Pending::Kind::kMset;
+      const double multi_roll = rng.unit();
+      if (multi_roll < 0.5) {
+        // MSET, or now and then MSETNX (all or nothing: it sets every key only if none exist,
+        // so after the group's first write it answers 0 and changes nothing).
+        const bool nx = multi_roll < 0.1;
+        p.kind = nx ? Pending::Kind::kMsetNx : Pending::Kind::kMset;
         const std::string value = tag + "-" + std::to_string(++sequence);
-        p.args = {"MSET"};
+        p.args = {nx ? "MSETNX" : "MSET"};
         for (std::uint32_t g = 0; g < kGroupKeys; ++g) {
           p.args.push_back("g" + std::to_string(g));
           p.args.push_back(value);
@@ -161,9 +167,14 @@ void KvWorkload::client_main(std::uint32_t client) {
         if (ttl_keys[i].known) known.push_back(i);
       }
       if (!known.empty() && rng.chance(0.7)) {
-        p.kind = Pending::Kind::kTtlGet;
         p.ttl_index = known[rng.below(known.size())];
-        p.args = {"GET", ttl_keys[p.ttl_index].key};
+        if (rng.chance(0.3)) {
+          p.kind = Pending::Kind::kTtlPttl;
+          p.args = {"PTTL", ttl_keys[p.ttl_index].key};
+        } else {
+          p.kind = Pending::Kind::kTtlGet;
+          p.args = {"GET", ttl_keys[p.ttl_index].key};
+        }
       } else {
         p.kind = Pending::Kind::kTtlSet;
         TtlKey key;
@@ -237,6 +248,11 @@ void KvWorkload::client_main(std::uint32_t client) {
       case Pending::Kind::kMset:
         if (!(reply == resp::Reply::ok())) unexpected();
         break;
+      case Pending::Kind::kMsetNx:
+        if (!(reply == resp::Reply::integer(0)) && !(reply == resp::Reply::integer(1))) {
+          unexpected();
+        }
+        break;
       case Pending::Kind::kMget: {
         if (reply.kind != K::kArray || reply.elements.size() != kGroupKeys) {
           unexpected();
@@ -269,6 +285,18 @@ void KvWorkload::client_main(std::uint32_t client) {
         key.set_invoke = p.invoke_ns;
         key.set_complete = now;
         key.known = true;
+        break;
+      }
+      case Pending::Kind::kTtlPttl: {
+        // The key was set with a TTL and nothing clears it: -2 (gone) or 0..ttl ms left.
+        const TtlKey& key = ttl_keys[p.ttl_index];
+        const std::int64_t ttl_ms = key.ttl / 1'000'000;
+        // (A wall clock that jumps back legitimately stretches what is left, as in Redis.)
+        if (reply.kind != K::kInteger || reply.number == -1 || reply.number < -2 ||
+            (config_.check_ttl && reply.number > ttl_ms)) {
+          record_violation("ttl", tag + " PTTL " + key.key + " = " + describe_reply(reply) +
+                                      " for a key set with PX " + std::to_string(ttl_ms));
+        }
         break;
       }
       case Pending::Kind::kTtlGet: {
@@ -368,6 +396,59 @@ void KvWorkload::client_main(std::uint32_t client) {
   }
   if (stream) stream->close();
   ++clients_done_;
+}
+
+void KvWorkload::start_audit() {
+  node_->scheduler_of(0).spawn("auditor", [this] { audit_main(); });
+}
+
+// After every client has finished: read every hot key once more. The reads join the history,
+// so the linearizability check also proves the final state is one the model can reach.
+void KvWorkload::audit_main() {
+  std::vector<std::string> keys;
+  for (std::uint32_t i = 0; i < config_.string_keys; ++i) keys.push_back("s" + std::to_string(i));
+  for (std::uint32_t i = 0; i < config_.counter_keys; ++i) keys.push_back("n" + std::to_string(i));
+  for (int attempt = 0; attempt < 10 && !audited_; ++attempt) {
+    std::string error;
+    std::unique_ptr<Stream> stream = node_->connect("server", config_.port, &error);
+    if (!stream) {
+      node_->sleep_for(1'000'000);
+      continue;
+    }
+    std::string out;
+    for (const auto& key : keys) out += "*2\r\n$3\r\nGET\r\n$" + std::to_string(key.size()) + "\r\n" + key + "\r\n";
+    const Nanos invoke = world_->now();
+    if (!stream->write(out)) continue;
+    std::string input;
+    std::vector<Op> reads;
+    bool broken = false;
+    while (reads.size() < keys.size() && !broken) {
+      std::size_t pos = 0;
+      std::optional<resp::Reply> reply = resp::parse_reply(input, &pos);
+      if (!reply) {
+        char chunk[4096];
+        const std::size_t n = stream->read(std::span<char>(chunk, sizeof chunk));
+        if (n == 0) broken = true;
+        input.append(chunk, n);
+        continue;
+      }
+      input.erase(0, pos);
+      Op op;
+      op.id = next_op_id_++;
+      op.client = config_.clients;  // the auditor
+      op.kind = OpKind::kGet;
+      op.key = keys[reads.size()];
+      op.invoke_ns = invoke;
+      op.complete_ns = world_->now();
+      if (reply->kind == resp::Reply::Kind::kBulk) op.value = reply->text;
+      reads.push_back(op);
+    }
+    stream->close();
+    if (broken) continue;  // try again on a new connection
+    for (auto& op : reads) history_.ops.push_back(std::move(op));
+    audited_ = true;
+  }
+  audit_done_ = true;
 }
 
 std::vector<Violation> KvWorkload::check() const {

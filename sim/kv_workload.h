@@ -53,6 +53,9 @@ class KvWorkload {
   // Spawns the client fibers (call once, before running the world).
   void start();
   bool finished() const { return clients_done_ == config_.clients; }
+  // After finished(): one more client reads every hot key (the final state joins the history).
+  void start_audit();
+  bool audit_done() const { return audit_done_; }
 
   // After the run: every checker over what was observed. Returns the violations found.
   std::vector<Violation> check() const;
@@ -66,6 +69,7 @@ class KvWorkload {
  private:
   struct Pending;
   void client_main(std::uint32_t client);
+  void audit_main();
   void record_violation(std::string checker, std::string detail);
 
   World* world_;
@@ -77,6 +81,8 @@ class KvWorkload {
   // exist: the RENAME checks are then off for the run, never judged on a false premise.
   bool rename_setup_lost_ = false;
   mutable bool linearizability_inconclusive_ = false;
+  bool audited_ = false;
+  bool audit_done_ = false;
   std::uint64_t operations_ = 0;
   std::uint64_t next_op_id_ = 1;
   History history_;

@@ -132,6 +132,8 @@ Nanos SimNode::hop_latency() {
   Rng& rng = world_->rng(World::Stream::kHops);
   Nanos latency = rng.between(faults.hop_latency_min_ns, faults.hop_latency_max_ns);
   if (rng.chance(faults.hop_long_tail_probability)) latency += faults.hop_long_tail_ns;
+  // Fault point: a slow shard (its core busy elsewhere) takes its mail late.
+  if (BUGGIFY("shard.slow")) latency += world_->rng(World::Stream::kBuggify).between(1, 5) * 1'000'000;
   return latency;
 }
 

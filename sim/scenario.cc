@@ -179,6 +179,14 @@ RunResult run_scenario(const Scenario& scenario, std::uint64_t seed, std::uint32
         workload.violations().push_back(
             Violation{"liveness", "clients did not finish within the time limit"});
       }
+      if (finished) {
+        workload.start_audit();
+        world.run_until(world.now() + 10 * kNanosPerSecond, [&] { return workload.audit_done(); });
+        if (!workload.audit_done()) {
+          workload.violations().push_back(
+              Violation{"liveness", "the final reads did not complete within 10 s"});
+        }
+      }
       // Liveness phase: stop everything; every fiber must wind down. (A fiber still parked
       // after a failed run is never resumed again; its memory is left, not unwound.)
       server.stop();
