@@ -307,3 +307,38 @@ TEST_CASE("stop() ends the runtime with clients still connected", "[runtime][ser
   server->stop();  // must return: the idle session ends, every core drains
   REQUIRE(idle.closed_by_peer());
 }
+
+TEST_CASE("cross-shard RENAME survives concurrent FLUSHALL and expiring sources",
+          "[runtime][server]") {
+  // A locked RENAME source once vanished under FLUSHALL or lazy expiry between the check and
+  // the move, and the server asserted.
+  TestServer server(2);
+  std::string source = "b";
+  std::string target;
+  for (int i = 0; target.empty(); ++i) {
+    std::string candidate = "t" + std::to_string(i);
+    if ((key_slot(candidate) < 8192) != (key_slot(source) < 8192)) target = candidate;
+  }
+  std::atomic<int> bad_replies{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      BlockingClient client(server.port());
+      for (int i = 0; i < 300; ++i) {
+        client.call({"SET", source, "v", "PX", "1"});
+        Reply reply = client.call({"RENAME", source, target});
+        if (!(reply == Reply::ok()) && !(reply == Reply::error("ERR no such key"))) bad_replies++;
+      }
+    });
+    threads.emplace_back([&] {
+      BlockingClient client(server.port());
+      for (int i = 0; i < 300; ++i) {
+        if (!(client.call({"FLUSHALL"}) == Reply::ok())) bad_replies++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  REQUIRE(bad_replies.load() == 0);
+  BlockingClient client(server.port());
+  REQUIRE(client.call({"PING"}) == Reply::simple("PONG"));
+}
