@@ -81,6 +81,35 @@ const CommandSpec* CommandTable::find(std::string_view name) const {
   }
 }
 
+CommandSpec keyed_spec(std::string_view group, std::string_view name, int arity,
+                       std::uint32_t flags, int first_key, int last_key, int key_step,
+                       CommandHandler handler, std::string_view summary, std::string_view since,
+                       std::string_view acl_categories) {
+  CommandSpec spec{};
+  spec.name = name;
+  spec.arity = arity;
+  spec.flags = flags;
+  spec.first_key = first_key;
+  spec.last_key = last_key;
+  spec.key_step = key_step;
+  spec.route = CommandRoute::kKeys;
+  spec.handler = handler;
+  spec.group = group;
+  spec.summary = summary;
+  spec.since = since;
+  spec.acl_categories = acl_categories;
+  return spec;
+}
+
+TerminatedCopy::TerminatedCopy(std::string_view text) {
+  if (text.size() < kStackBytes) {
+    std::memcpy(stack_, text.data(), text.size());
+    stack_[text.size()] = '\0';
+  } else {
+    heap_.assign(text);
+  }
+}
+
 CommandSpec* CommandTable::find_mutable(std::string_view name) {
   // Only start-up code attaches handlers; specs_ is not resized afterwards.
   return const_cast<CommandSpec*>(find(name));
@@ -117,18 +146,8 @@ bool parse_double_arg(std::string_view text, double* out, ReplyBuilder& reply) {
     return false;
   }
   // strtod needs a terminated string; arguments are views into the request buffer.
-  constexpr std::size_t kStackBytes = 128;
-  char stack_buffer[kStackBytes];
-  std::string heap_buffer;
-  const char* terminated;
-  if (text.size() < kStackBytes) {
-    std::memcpy(stack_buffer, text.data(), text.size());
-    stack_buffer[text.size()] = '\0';
-    terminated = stack_buffer;
-  } else {
-    heap_buffer.assign(text);
-    terminated = heap_buffer.c_str();
-  }
+  const TerminatedCopy copy(text);
+  const char* terminated = copy.c_str();
   char* end = nullptr;
   errno = 0;
   const double value = std::strtod(terminated, &end);

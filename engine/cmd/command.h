@@ -87,6 +87,25 @@ struct CommandSpec {
   }
 };
 
+// A kKeys command's spec (the fields every family fills the same way).
+CommandSpec keyed_spec(std::string_view group, std::string_view name, int arity,
+                       std::uint32_t flags, int first_key, int last_key, int key_step,
+                       CommandHandler handler, std::string_view summary, std::string_view since,
+                       std::string_view acl_categories);
+
+// A NUL-terminated copy of an argument for the C number parsers (arguments are views into the
+// request buffer): on the stack when short, on the heap otherwise.
+class TerminatedCopy {
+ public:
+  explicit TerminatedCopy(std::string_view text);
+  const char* c_str() const { return heap_.empty() ? stack_ : heap_.c_str(); }
+
+ private:
+  static constexpr std::size_t kStackBytes = 128;
+  char stack_[kStackBytes];
+  std::string heap_;
+};
+
 // Appends the indexes of the key arguments of `args` (per the spec's first/last/step) to
 // `out`. Commands with variable key positions are handled by their spec's numbers.
 void key_indexes(const CommandSpec& spec, Args args, std::vector<std::uint32_t>& out);

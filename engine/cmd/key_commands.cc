@@ -298,20 +298,8 @@ void move_command(CommandContext& ctx) {
 CommandSpec key_spec(std::string_view name, int arity, std::uint32_t flags, int first_key,
                      int last_key, int key_step, CommandHandler handler, std::string_view summary,
                      std::string_view since, std::string_view acl_categories) {
-  CommandSpec spec{};
-  spec.name = name;
-  spec.arity = arity;
-  spec.flags = flags;
-  spec.first_key = first_key;
-  spec.last_key = last_key;
-  spec.key_step = key_step;
-  spec.route = CommandRoute::kKeys;
-  spec.handler = handler;
-  spec.group = "generic";
-  spec.summary = summary;
-  spec.since = since;
-  spec.acl_categories = acl_categories;
-  return spec;
+  return keyed_spec("generic", name, arity, flags, first_key, last_key, key_step, handler,
+                    summary, since, acl_categories);
 }
 
 }  // namespace

@@ -430,18 +430,8 @@ bool parse_long_double(std::string_view text, long double* out) {
   constexpr std::size_t kLongDoubleCharsMax = 5 * 1024;
   if (text.empty() || text.size() >= kLongDoubleCharsMax) return false;
   if (std::isspace(static_cast<unsigned char>(text.front())) != 0) return false;
-  constexpr std::size_t kStackBytes = 128;
-  char stack_buffer[kStackBytes];
-  std::string heap_buffer;
-  const char* terminated;
-  if (text.size() < kStackBytes) {
-    std::memcpy(stack_buffer, text.data(), text.size());
-    stack_buffer[text.size()] = '\0';
-    terminated = stack_buffer;
-  } else {
-    heap_buffer.assign(text);
-    terminated = heap_buffer.c_str();
-  }
+  const TerminatedCopy copy(text);
+  const char* terminated = copy.c_str();
   char* end = nullptr;
   errno = 0;
   const long double value = std::strtold(terminated, &end);
@@ -627,20 +617,8 @@ CommandSpec string_spec(std::string_view name, int arity, std::uint32_t flags, i
                         int last_key, int key_step, CommandHandler handler,
                         std::string_view summary, std::string_view since,
                         std::string_view acl_categories) {
-  CommandSpec spec{};
-  spec.name = name;
-  spec.arity = arity;
-  spec.flags = flags;
-  spec.first_key = first_key;
-  spec.last_key = last_key;
-  spec.key_step = key_step;
-  spec.route = CommandRoute::kKeys;
-  spec.handler = handler;
-  spec.group = "string";
-  spec.summary = summary;
-  spec.since = since;
-  spec.acl_categories = acl_categories;
-  return spec;
+  return keyed_spec("string", name, arity, flags, first_key, last_key, key_step, handler, summary,
+                    since, acl_categories);
 }
 
 }  // namespace
