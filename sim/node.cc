@@ -77,7 +77,7 @@ void SimNode::stop() {
   for (auto& [fiber, core] : inbox_waiters_) cores_[core]->scheduler->wake(fiber);
   inbox_waiters_.clear();
   for (std::uint32_t c = 0; c < cores_.size(); ++c) {
-    for (fiber::Fiber* sleeper : cores_[c]->sleeping) cores_[c]->scheduler->wake(sleeper);
+    for (auto& [sleeper, token] : cores_[c]->sleeping) cores_[c]->scheduler->wake(sleeper);
     cores_[c]->sleeping.clear();
   }
   for (SimListener* listener : std::vector<SimListener*>(listeners_)) listener->close();
@@ -106,14 +106,21 @@ void SimNode::sleep_for(Nanos duration) {
   fiber::Scheduler& scheduler = *cores_[core]->scheduler;
   ASSERT(scheduler.in_fiber());
   fiber::Fiber* self = scheduler.current();
+  if (stopping_) {
+    // As in the epoll runtime: no timers once stopping, but never return without letting
+    // others run, so a loop around sleep_for cannot spin forever inside one fiber.
+    scheduler.yield();
+    return;
+  }
   const Nanos deadline = world_->now() + std::max<Nanos>(duration, 0);
   while (world_->now() < deadline && !stopping_) {
     auto& sleeping = cores_[core]->sleeping;
-    sleeping.push_back(self);
-    auto wake = [this, core, self] {
+    const std::uint64_t token = ++sleep_token_;
+    sleeping.emplace_back(self, token);
+    auto wake = [this, core, self, token] {
       auto& list = cores_[core]->sleeping;
-      auto it = std::find(list.begin(), list.end(), self);
-      if (it == list.end()) return;  // woken already
+      auto it = std::find(list.begin(), list.end(), std::make_pair(self, token));
+      if (it == list.end()) return;  // this sleep is over already
       list.erase(it);
       cores_[core]->scheduler->wake(self);
     };

@@ -59,7 +59,9 @@ class SimNode final : public Runtime {
   struct Core {
     std::unique_ptr<fiber::Scheduler> scheduler;
     Rng rng{0};
-    std::vector<fiber::Fiber*> sleeping;
+    // Sleeping fibers with the token of their current sleep: a timer event wakes only the
+    // sleep it was made for, never a later one of the same fiber.
+    std::vector<std::pair<fiber::Fiber*, std::uint64_t>> sleeping;
   };
   Nanos hop_latency();
   void schedule_clock_jump();
@@ -74,6 +76,7 @@ class SimNode final : public Runtime {
     fiber::Fiber* fiber;
   };
   std::vector<MailboxWaiter> mailbox_waiters_;
+  std::uint64_t sleep_token_ = 0;
   Nanos clock_offset_ns_ = 0;
   double clock_drift_ = 0;  // fraction: 1e-6 per ppm
   bool stopping_ = false;

@@ -34,7 +34,7 @@ struct PingCluster {
   void start(Nanos until) {
     for (SimNode* node : nodes) {
       node->scheduler_of(0).spawn("sender", [this, node, until] {
-        while (world.now() < until) {
+        while (world.now() < until && !node->stopping()) {
           for (SimNode* peer : nodes) {
             if (peer != node) REQUIRE(node->send_to_peer(peer->name(), "ping"));
           }
