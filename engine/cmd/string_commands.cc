@@ -165,16 +165,24 @@ void reply_value(ReplyBuilder& reply, const kv::Entry& entry) {
   reply.bulk(entry.value.view(scratch));
 }
 
-void get_command(CommandContext& ctx) {
-  const kv::Entry* entry = lookup_read(ctx, ctx.args[1]);
+// The string at key for a read, or nullptr after answering: nil when absent, WRONGTYPE when
+// it holds another type.
+kv::Entry* read_string_or_reply(CommandContext& ctx, std::string_view key) {
+  kv::Entry* entry = lookup_read(ctx, key);
   if (entry == nullptr) {
     ctx.reply.null();
-    return;
+    return nullptr;
   }
   if (!is_string(*entry)) {
     ctx.reply.error(errors::kWrongType);
-    return;
+    return nullptr;
   }
+  return entry;
+}
+
+void get_command(CommandContext& ctx) {
+  const kv::Entry* entry = read_string_or_reply(ctx, ctx.args[1]);
+  if (entry == nullptr) return;
   // Straight from the entry into the output bytes: the only copy is the reply itself.
   reply_value(ctx.reply, *entry);
 }
@@ -274,15 +282,8 @@ void getset_command(CommandContext& ctx) {
 }
 
 void getdel_command(CommandContext& ctx) {
-  kv::Entry* entry = lookup_read(ctx, ctx.args[1]);
-  if (entry == nullptr) {
-    ctx.reply.null();
-    return;
-  }
-  if (!is_string(*entry)) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  kv::Entry* entry = read_string_or_reply(ctx, ctx.args[1]);
+  if (entry == nullptr) return;
   reply_value(ctx.reply, *entry);
   ctx.db.erase(entry);
 }
@@ -292,15 +293,8 @@ void getex_command(CommandContext& ctx) {
   if (!parse_extended_options(ctx.args, 2, OptionsOf::kGetex, &options, ctx.reply)) return;
   // Redis looks the key up before validating the expire amount: a missing key answers nil
   // even when the amount is bad.
-  kv::Entry* entry = lookup_read(ctx, ctx.args[1]);
-  if (entry == nullptr) {
-    ctx.reply.null();
-    return;
-  }
-  if (!is_string(*entry)) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  kv::Entry* entry = read_string_or_reply(ctx, ctx.args[1]);
+  if (entry == nullptr) return;
   std::int64_t deadline = 0;
   const bool expire = (options.flags & kExpireFlags) != 0;
   if (expire && !expire_deadline(options.expire_arg, options.flags, ctx.now_ms, "getex", &deadline,

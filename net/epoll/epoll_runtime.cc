@@ -481,20 +481,27 @@ void EpollRuntime::flush_overflow(EpollCore& core) {
   }
 }
 
+namespace {
+// A non-blocking TCP socket for host:port (resolved into *address); -1 with *error set.
+int open_tcp_socket(const std::string& host, std::uint16_t port, sockaddr_storage* address,
+                    socklen_t* length, std::string* error) {
+  if (!resolve(host, port, address, length)) {
+    *error = "cannot parse address '" + host + "'";
+    return -1;
+  }
+  const int fd = ::socket(address->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) *error = std::string("socket: ") + std::strerror(errno);
+  return fd;
+}
+}  // namespace
+
 std::unique_ptr<Listener> EpollRuntime::listen(const std::string& host, std::uint16_t port,
                                                std::string* error) {
   EpollCore& core = this_core();
   sockaddr_storage address{};
   socklen_t length = 0;
-  if (!resolve(host, port, &address, &length)) {
-    *error = "cannot parse bind address '" + host + "'";
-    return nullptr;
-  }
-  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + std::strerror(errno);
-    return nullptr;
-  }
+  const int fd = open_tcp_socket(host, port, &address, &length, error);
+  if (fd < 0) return nullptr;
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   // One listener per core on the same port: the kernel spreads connections across cores.
@@ -523,15 +530,8 @@ std::unique_ptr<Stream> EpollRuntime::connect(const std::string& host, std::uint
   EpollCore& core = this_core();
   sockaddr_storage address{};
   socklen_t length = 0;
-  if (!resolve(host, port, &address, &length)) {
-    *error = "cannot parse address '" + host + "'";
-    return nullptr;
-  }
-  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + std::strerror(errno);
-    return nullptr;
-  }
+  const int fd = open_tcp_socket(host, port, &address, &length, error);
+  if (fd < 0) return nullptr;
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 &&
