@@ -81,6 +81,8 @@ std::string describe(const Op& op) {
   out += "] ";
   if (op.kind == OpKind::kIncr && op.argument != "1") {
     out += "INCRBY ";
+  } else if (op.kind == OpKind::kSet && op.expected.has_value()) {
+    out += "CAS ";
   } else {
     out += op_kind_name(op.kind);
     out += ' ';
@@ -88,6 +90,7 @@ std::string describe(const Op& op) {
   std::string key;
   append_escaped(key, op.key);
   out += key;
+  if (op.kind == OpKind::kSet && op.expected.has_value()) out += " " + quoted(*op.expected);
   switch (op.kind) {
     case OpKind::kSet:
     case OpKind::kAppend:

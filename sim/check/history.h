@@ -29,6 +29,12 @@ struct Op {
   std::string key;
   // SET/APPEND/SETNX/GETSET: the value. INCR: the increment as decimal text ("1").
   std::string argument;
+  // Compare-and-set (Maelstrom lin-kv's `cas`): a kSet with `expected` present writes `argument`
+  // only if the key's current value equals *expected (nil equals nothing), else leaves the key
+  // alone. A kOk CAS succeeded, so it found *expected; a CAS that was refused is kFailed (it took
+  // no effect); a kUnknown one may have taken effect or not. CAS is a kSet variant rather than an
+  // OpKind of its own so that switches over OpKind elsewhere stay exhaustive.
+  std::optional<std::string> expected;
   OpOutcome outcome = OpOutcome::kOk;
   // Observed result (for kOk):
   //   GET/GETDEL/GETSET: the value, or nullopt for nil.
@@ -36,7 +42,7 @@ struct Op {
   //   INCR: the new value in `integer`, or `error` = true for "ERR value is not an integer or out
   //         of range" (the model gives the same verdict for a result that would overflow).
   //   APPEND: the new length in `integer`.
-  //   SET: nothing.
+  //   SET (and CAS): nothing.
   std::optional<std::string> value;
   std::int64_t integer = 0;
   bool error = false;
@@ -49,6 +55,7 @@ struct History {
 std::string_view op_kind_name(OpKind kind);
 
 // One line, e.g. `c3 #17 [1000,2000] SET k "v" -> OK`. An unknown op shows `[1000,?] ... -> ?`.
+// A compare-and-set shows as `CAS k "from" "to"`.
 // Long values are shortened to their head and tail so a line stays readable.
 std::string describe(const Op& op);
 

@@ -68,6 +68,8 @@ struct KeyOp {
   std::int32_t previous_twin = -1;
   std::int64_t delta = 0;         // INCR
   std::uint32_t argument = kNil;  // SET/SETNX/GETSET: the value written, interned
+  bool cas = false;               // a SET with Op::expected: compare-and-set
+  std::uint32_t expected = kNil;  // CAS: the value it must find, interned (never kNil)
   std::uint32_t observed = kNil;  // GET/GETDEL/GETSET with kOk: the value read, interned
 };
 
@@ -85,7 +87,11 @@ Step step(const KeyOp& k, std::uint32_t state, StateTable& states) {
     case OpKind::kGet:
       return {any || state == k.observed, state};
     case OpKind::kSet:
-      return {true, k.argument};
+      if (!k.cas) return {true, k.argument};
+      // A completed CAS found what it expected; an unknown one that would not find it is a
+      // refused CAS: no effect.
+      if (state == k.expected) return {true, k.argument};
+      return {any, state};
     case OpKind::kDel:
       return {any || op.integer == (state == kNil ? 0 : 1), kNil};
     case OpKind::kGetDel:
@@ -127,6 +133,7 @@ std::string expected_reply(const Op& op, const std::optional<std::string>& value
     case OpKind::kGetSet:
       return describe_value(value);
     case OpKind::kSet:
+      if (op.expected.has_value() && value != op.expected) return "refused (value differs)";
       return "OK";
     case OpKind::kDel:
       return value ? "1" : "0";
@@ -156,13 +163,20 @@ std::string expected_reply(const Op& op, const std::optional<std::string>& value
 // is no substring of any value read on the key (so no read could ever have seen it, alone or
 // appended to), it has a byte that is no digit or '-' (so neither it nor anything it is part of
 // is an integer to INCR), and the two have the same length when some APPEND reply reports a
-// length. Then existence is all the rest of the history can tell of it.
+// length. Then existence is all the rest of the history can tell of it. A compare-and-set
+// (SET with `expected`) is a twin only of CASes with the same expected and written values, and
+// every value some CAS expects counts as observed (whether a CAS applies tells the value apart).
 class TwinClasses {
  public:
-  using Class = std::tuple<OpKind, bool, std::string>;  // effect, abstracted, value or length
+  // effect, abstracted, value or length, the expected value of a CAS
+  using Class = std::tuple<OpKind, bool, std::string, std::optional<std::string>>;
 
   explicit TwinClasses(const std::vector<const Op*>& key_ops) {
     for (const Op* op : key_ops) {
+      if (op->kind == OpKind::kSet && op->expected.has_value() &&
+          op->outcome != OpOutcome::kFailed) {
+        read_values_.push_back(&*op->expected);
+      }
       if (op->outcome != OpOutcome::kOk) continue;
       const bool reads =
           op->kind == OpKind::kGet || op->kind == OpKind::kGetDel || op->kind == OpKind::kGetSet;
@@ -175,10 +189,12 @@ class TwinClasses {
     switch (op.kind) {
       case OpKind::kDel:
       case OpKind::kGetDel:
-        return {OpKind::kDel, false, std::string()};
+        return {OpKind::kDel, false, std::string(), std::nullopt};
       case OpKind::kIncr:
-        return {OpKind::kIncr, false, op.argument};
+        return {OpKind::kIncr, false, op.argument, std::nullopt};
       case OpKind::kSet:
+        if (op.expected.has_value()) return {OpKind::kSet, false, op.argument, op.expected};
+        return value_class(OpKind::kSet, op.argument);
       case OpKind::kGetSet:
         return value_class(OpKind::kSet, op.argument);
       case OpKind::kSetNx:
@@ -192,8 +208,9 @@ class TwinClasses {
 
  private:
   Class value_class(OpKind effect, const std::string& value) const {
-    if (!unobservable(value)) return {effect, false, value};
-    return {effect, true, lengths_seen_ ? std::to_string(value.size()) : std::string()};
+    if (!unobservable(value)) return {effect, false, value, std::nullopt};
+    return {effect, true, lengths_seen_ ? std::to_string(value.size()) : std::string(),
+            std::nullopt};
   }
 
   bool unobservable(const std::string& value) const {
@@ -634,6 +651,12 @@ LinearizabilityResult check_linearizable(const History& history, std::uint64_t s
       if (!k.unknown) ASSERT_LE(op->invoke_ns, op->complete_ns);
       switch (op->kind) {
         case OpKind::kSet:
+          k.argument = states.intern(op->argument);
+          if (op->expected.has_value()) {
+            k.cas = true;
+            k.expected = states.intern(*op->expected);
+          }
+          break;
         case OpKind::kSetNx:
           k.argument = states.intern(op->argument);
           break;

@@ -5,7 +5,9 @@
 // Porcupine uses: P-compositionality) by the Wing & Gong search with Lowe's memoisation: a
 // depth-first search over "which pending operation takes effect next", pruned by a cache of the
 // configurations already explored, each being (set of linearized ops, model state). The model
-// of a key is nil or a string with Redis's semantics for each OpKind.
+// of a key is nil or a string with Redis's semantics for each OpKind, plus compare-and-set (a
+// SET with Op::expected, as Maelstrom's lin-kv `cas`: applies only where the value equals the
+// expected one; nil equals nothing).
 //
 // Real time: A must be linearized before B when A's reply arrived before B was sent
 // (A.complete_ns < B.invoke_ns; equal times count as concurrent). Failed ops took no effect
