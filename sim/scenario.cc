@@ -12,17 +12,24 @@ namespace eddy::sim {
 const std::vector<PlantInfo>& plant_catalog() {
   static const std::vector<PlantInfo> catalog = {
       {"mset-not-atomic", static_cast<std::uint32_t>(PlantedBug::kMsetNotAtomic),
-       "cross-shard MSET applied shard by shard without locks"},
+       "cross-shard MSET applied shard by shard without locks", "kv"},
       {"cross-shard-reply-mixup", static_cast<std::uint32_t>(PlantedBug::kCrossShardReplyMixup),
-       "replies from two shards delivered to each other's waiters"},
+       "replies from two shards delivered to each other's waiters", "kv"},
       {"stale-expiry-clock", static_cast<std::uint32_t>(PlantedBug::kStaleExpiryClock),
-       "a shard batch checks expiry against a clock it never refreshed"},
+       "a shard batch checks expiry against a clock it never refreshed", "kv"},
       {"pipeline-reorder", static_cast<std::uint32_t>(PlantedBug::kPipelineReorder),
-       "the last two replies of a cross-shard pipeline swapped"},
+       "the last two replies of a cross-shard pipeline swapped", "kv"},
       {"partial-read-parser", static_cast<std::uint32_t>(PlantedBug::kPartialReadParser),
-       "the parser forgets arguments when a command arrives in pieces"},
+       "the parser forgets arguments when a command arrives in pieces", "kv"},
   };
-  return catalog;
+  static const std::vector<PlantInfo> with_node_plants = [] {
+    std::vector<PlantInfo> all = catalog;
+    for (const auto& plant : maelstrom::node_plant_catalog()) {
+      all.push_back({plant.name, plant.mask, plant.description, plant.workload});
+    }
+    return all;
+  }();
+  return with_node_plants;
 }
 
 namespace {
@@ -49,7 +56,8 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
     return false;
   }
   // Unknown keys are errors: a typo must not silently run a different scenario.
-  const std::vector<std::string> top_keys = {"name", "server", "faults", "workload"};
+  const std::vector<std::string> top_keys = {"name",     "server",    "faults",
+                                             "workload", "maelstrom", "network"};
   for (const auto& [key, node] : root) {
     if (std::find(top_keys.begin(), top_keys.end(), std::string(key.str())) == top_keys.end()) {
       *error = path + ": unknown section or key '" + std::string(key.str()) + "'";
@@ -78,16 +86,33 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
   }
   if (const toml::table* faults = root["faults"].as_table()) {
     WorldFaults& f = scenario->faults;
-    if (!check_keys(faults, {"mailbox_entries", "hop_latency_min_ns", "hop_latency_max_ns",
-                             "hop_long_tail_probability", "hop_long_tail_ns",
-                             "stream_latency_min_ns", "stream_latency_max_ns",
-                             "stream_split_probability", "stream_pieces_max",
-                             "stream_short_read_probability", "stream_reset_probability",
-                             "stream_buffer_bytes", "scheduling_delay_probability",
-                             "scheduling_delay_max_ns", "clock_offset_max_ns",
-                             "clock_drift_ppm_max", "clock_jump_interval_ns",
-                             "clock_jump_max_ns", "buggify", "buggify_site_probability",
-                             "buggify_fire_probability"})) {
+    if (!check_keys(faults, {"mailbox_entries",
+                             "hop_latency_min_ns",
+                             "hop_latency_max_ns",
+                             "hop_long_tail_probability",
+                             "hop_long_tail_ns",
+                             "stream_latency_min_ns",
+                             "stream_latency_max_ns",
+                             "stream_split_probability",
+                             "stream_pieces_max",
+                             "stream_short_read_probability",
+                             "stream_reset_probability",
+                             "stream_buffer_bytes",
+                             "scheduling_delay_probability",
+                             "scheduling_delay_max_ns",
+                             "clock_offset_max_ns",
+                             "clock_drift_ppm_max",
+                             "clock_jump_interval_ns",
+                             "clock_jump_max_ns",
+                             "buggify",
+                             "buggify_site_probability",
+                             "buggify_fire_probability",
+                             "disk_torn_write_probability",
+                             "disk_short_read_probability",
+                             "disk_write_error_probability",
+                             "disk_read_error_probability",
+                             "disk_latency_min_ns",
+                             "disk_latency_max_ns"})) {
       return false;
     }
     read_number(*faults, "mailbox_entries", &f.mailbox_entries);
@@ -116,6 +141,16 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
     read_number(*faults, "buggify_site_probability", &f.buggify_site_probability);
     read_number(*faults, "buggify_fire_probability", &f.buggify_fire_probability);
     if (auto b = (*faults)["buggify"].value<bool>()) f.buggify = *b;
+    read_number(*faults, "disk_torn_write_probability", &f.disk.torn_write_probability);
+    read_number(*faults, "disk_short_read_probability", &f.disk.short_read_probability);
+    read_number(*faults, "disk_write_error_probability", &f.disk.write_error_probability);
+    read_number(*faults, "disk_read_error_probability", &f.disk.read_error_probability);
+    read_number(*faults, "disk_latency_min_ns", &f.disk.latency_min_ns);
+    read_number(*faults, "disk_latency_max_ns", &f.disk.latency_max_ns);
+    if (f.disk.latency_min_ns > f.disk.latency_max_ns) {
+      *error = path + ": disk_latency_min_ns must not exceed disk_latency_max_ns";
+      return false;
+    }
   }
   if (const toml::table* workload = root["workload"].as_table()) {
     KvWorkloadConfig& w = scenario->workload;
@@ -134,6 +169,85 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
     read_number(*workload, "ttl_fraction", &w.ttl_fraction);
     read_number(*workload, "think_time_max_ns", &w.think_time_max_ns);
   }
+  if (const toml::table* network = root["network"].as_table()) {
+    NetworkFaults& n = scenario->network;
+    if (!check_keys(network, {"latency_min_ns", "latency_max_ns", "long_tail_probability",
+                              "long_tail_ns", "loss_probability", "duplicate_probability",
+                              "partition_interval_min_ms", "partition_interval_max_ms",
+                              "partition_duration_min_ms", "partition_duration_max_ms"})) {
+      return false;
+    }
+    read_number(*network, "latency_min_ns", &n.latency_min_ns);
+    read_number(*network, "latency_max_ns", &n.latency_max_ns);
+    read_number(*network, "long_tail_probability", &n.long_tail_probability);
+    read_number(*network, "long_tail_ns", &n.long_tail_ns);
+    read_number(*network, "loss_probability", &n.loss_probability);
+    read_number(*network, "duplicate_probability", &n.duplicate_probability);
+    double ms = 0;
+    if (read_number(*network, "partition_interval_min_ms", &ms)) {
+      n.partition_interval_min_ns = static_cast<Nanos>(ms * kNanosPerMilli);
+    }
+    if (read_number(*network, "partition_interval_max_ms", &ms)) {
+      n.partition_interval_max_ns = static_cast<Nanos>(ms * kNanosPerMilli);
+    }
+    if (read_number(*network, "partition_duration_min_ms", &ms)) {
+      n.partition_duration_min_ns = static_cast<Nanos>(ms * kNanosPerMilli);
+    }
+    if (read_number(*network, "partition_duration_max_ms", &ms)) {
+      n.partition_duration_max_ns = static_cast<Nanos>(ms * kNanosPerMilli);
+    }
+    if (n.latency_min_ns > n.latency_max_ns ||
+        n.partition_interval_min_ns > n.partition_interval_max_ns ||
+        n.partition_duration_min_ns > n.partition_duration_max_ns) {
+      *error = path + ": [network] minimums must not exceed maximums";
+      return false;
+    }
+  }
+  if (const toml::table* maelstrom = root["maelstrom"].as_table()) {
+    Scenario::Maelstrom m;
+    if (!check_keys(maelstrom, {"workload", "nodes", "concurrency", "rate", "duration_s",
+                                "recovery_s", "key_count", "crash_interval_ms", "downtime_min_ms",
+                                "downtime_max_ms", "nemesis", "persist"})) {
+      return false;
+    }
+    if (auto w = (*maelstrom)["workload"].value<std::string>()) m.workload.workload = *w;
+    const std::vector<std::string> workloads = {"echo",      "lin-kv",     "g-set",
+                                                "g-counter", "pn-counter", "broadcast"};
+    if (std::find(workloads.begin(), workloads.end(), m.workload.workload) == workloads.end()) {
+      *error = path + ": unknown maelstrom workload '" + m.workload.workload + "'";
+      return false;
+    }
+    read_number(*maelstrom, "nodes", &m.cluster.nodes);
+    read_number(*maelstrom, "concurrency", &m.workload.concurrency);
+    read_number(*maelstrom, "rate", &m.workload.rate);
+    read_number(*maelstrom, "key_count", &m.workload.key_count);
+    double value = 0;
+    if (read_number(*maelstrom, "duration_s", &value)) {
+      m.workload.duration_ns = static_cast<Nanos>(value * kNanosPerSecond);
+    }
+    if (read_number(*maelstrom, "recovery_s", &value)) {
+      m.workload.recovery_ns = static_cast<Nanos>(value * kNanosPerSecond);
+    }
+    if (read_number(*maelstrom, "crash_interval_ms", &value)) {
+      m.workload.crash_interval_ns = static_cast<Nanos>(value * kNanosPerMilli);
+    }
+    if (read_number(*maelstrom, "downtime_min_ms", &value)) {
+      m.workload.downtime_min_ns = static_cast<Nanos>(value * kNanosPerMilli);
+    }
+    if (read_number(*maelstrom, "downtime_max_ms", &value)) {
+      m.workload.downtime_max_ns = static_cast<Nanos>(value * kNanosPerMilli);
+    }
+    if (auto b = (*maelstrom)["nemesis"].value<bool>()) m.workload.nemesis = *b;
+    if (auto b = (*maelstrom)["persist"].value<bool>()) m.cluster.node.persist = *b;
+    if (m.cluster.nodes < 1 || m.cluster.nodes > 64 || m.workload.concurrency < 1 ||
+        m.workload.rate <= 0 || m.workload.key_count < 1 ||
+        m.workload.downtime_min_ns > m.workload.downtime_max_ns) {
+      *error = path + ": [maelstrom] needs nodes 1..64, concurrency >= 1, rate > 0, " +
+               "key_count >= 1 and downtime_min_ms <= downtime_max_ms";
+      return false;
+    }
+    scenario->maelstrom = m;
+  }
   if (scenario->server_cores < 1 || scenario->shards < 1 || scenario->shards > 256 ||
       scenario->workload.clients < 1 || scenario->workload.pipeline_max < 1 ||
       scenario->workload.string_keys < 1 || scenario->workload.counter_keys < 1) {
@@ -143,8 +257,76 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
   return true;
 }
 
+namespace {
+
+// A Maelstrom scenario: a cluster of Maelstrom nodes on simulated processes, clients playing
+// the workload, then heal, recovery and final reads; every fiber must wind down at the end.
+void run_maelstrom_scenario(const Scenario& scenario, std::uint64_t seed, RunResult* result) {
+  const Scenario::Maelstrom& m = *scenario.maelstrom;
+  World world(seed, scenario.faults);
+  world.set_network_faults(scenario.network);
+  SimNode& clients = world.add_node("clients", 1);
+  MaelstromWorkload* workload_ptr = nullptr;
+  MaelstromCluster cluster(&world, &clients, m.cluster,
+                           [&workload_ptr](std::string line) { workload_ptr->deliver(line); });
+  MaelstromWorkload workload(&world, &clients, &cluster, m.workload);
+  workload_ptr = &workload;
+  // Node logs join the trace (and its hash) instead of cluttering stderr.
+  std::function<void(std::string_view)> log_to_trace = [&world](std::string_view text) {
+    world.trace(world.current_node(), world.current_core(), text);
+  };
+  maelstrom::set_log_sink(&log_to_trace);
+  cluster.start();
+  workload.start();
+  std::vector<Violation> violations;
+  const bool finished = world.run_until(scenario.time_limit_ns, [&] {
+    return workload.finished();
+  }) && workload.finished();
+  if (world.livelocked()) {
+    violations.push_back({"liveness", "livelock: fibers kept running without time moving"});
+  } else if (!finished) {
+    violations.push_back({"liveness", "clients did not finish within the time limit"});
+  }
+  cluster.stop();
+  clients.stop();
+  auto live = [&] {
+    std::size_t fibers = clients.live_fibers();
+    for (std::size_t i = 0; i < cluster.size(); ++i) fibers += cluster.sim_node(i).live_fibers();
+    return fibers;
+  };
+  world.run_until(world.now() + 10 * kNanosPerSecond, [&] { return live() == 0; });
+  if (live() != 0) {
+    violations.push_back({"liveness", std::to_string(live()) +
+                                          " fibers still running 10 s (virtual) after shutdown"});
+  }
+  for (Violation& v : workload.check()) violations.push_back(std::move(v));
+  result->violations = std::move(violations);
+  result->linearizability_inconclusive = workload.linearizability_inconclusive();
+  result->operations = workload.operations();
+  world.trace(nullptr, 0,
+              "ops=" + std::to_string(result->operations) +
+                  " peer_messages=" + std::to_string(cluster.peer_messages()) +
+                  " crashes=" + std::to_string(cluster.crashes()) +
+                  " violations=" + std::to_string(result->violations.size()));
+  result->sim_time_ns = world.now();
+  result->events = world.events();
+  result->trace_hash = world.trace_hash();
+  for (const auto& line : world.recent_trace()) result->trace_tail.push_back(line.text);
+  maelstrom::set_log_sink(nullptr);
+}
+
+}  // namespace
+
 RunResult run_scenario(const Scenario& scenario, std::uint64_t seed, std::uint32_t planted_mask) {
   set_planted_bugs(planted_mask);
+  if (scenario.maelstrom) {
+    RunResult result;
+    result.seed = seed;
+    result.scenario = scenario.name;
+    run_maelstrom_scenario(scenario, seed, &result);
+    set_planted_bugs(0);
+    return result;
+  }
   RunResult result;
   result.seed = seed;
   result.scenario = scenario.name;
@@ -169,9 +351,9 @@ RunResult run_scenario(const Scenario& scenario, std::uint64_t seed, std::uint32
       workload.start();
 
       // Safety phase: the workload runs against every fault.
-      const bool finished =
-          world.run_until(scenario.time_limit_ns, [&] { return workload.finished(); }) &&
-          workload.finished();
+      const bool finished = world.run_until(scenario.time_limit_ns, [&] {
+        return workload.finished();
+      }) && workload.finished();
       if (world.livelocked()) {
         workload.violations().push_back(
             Violation{"liveness", "livelock: fibers kept running without time moving"});
@@ -195,15 +377,16 @@ RunResult run_scenario(const Scenario& scenario, std::uint64_t seed, std::uint32
       world.run_until(drain_until,
                       [&] { return server.live_fibers() == 0 && clients.live_fibers() == 0; });
       if (server.live_fibers() != 0 || clients.live_fibers() != 0) {
-        workload.violations().push_back(Violation{
-            "liveness", std::to_string(server.live_fibers() + clients.live_fibers()) +
-                            " fibers still running 10 s (virtual) after shutdown"});
+        workload.violations().push_back(
+            Violation{"liveness", std::to_string(server.live_fibers() + clients.live_fibers()) +
+                                      " fibers still running 10 s (virtual) after shutdown"});
       }
       result.violations = workload.check();
       result.linearizability_inconclusive = workload.linearizability_inconclusive();
       result.operations = workload.operations();
-      world.trace(nullptr, 0, "ops=" + std::to_string(result.operations) + " violations=" +
-                                  std::to_string(result.violations.size()));
+      world.trace(nullptr, 0,
+                  "ops=" + std::to_string(result.operations) +
+                      " violations=" + std::to_string(result.violations.size()));
       result.sim_time_ns = world.now();
       result.events = world.events();
       result.trace_hash = world.trace_hash();

@@ -4,10 +4,13 @@
 // and returns the verdict of every checker.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/kv_workload.h"
+#include "sim/maelstrom_workload.h"
+#include "sim/network.h"
 #include "sim/world.h"
 
 namespace eddy::sim {
@@ -19,6 +22,14 @@ struct Scenario {
   Nanos time_limit_ns = 120 * kNanosPerSecond;  // virtual
   WorldFaults faults;
   KvWorkloadConfig workload;
+  // A scenario with a [maelstrom] section plays a Maelstrom workload against a cluster of
+  // Maelstrom nodes instead of the Redis workload against one server.
+  struct Maelstrom {
+    MaelstromWorkloadConfig workload;
+    MaelstromClusterConfig cluster;
+  };
+  std::optional<Maelstrom> maelstrom;
+  NetworkFaults network;  // peer links ([network])
 };
 
 // Reads a scenario file; false with a message for a bad file or an unknown setting.
@@ -45,6 +56,8 @@ struct PlantInfo {
   const char* name;
   std::uint32_t mask;
   const char* what;
+  // The workload that exposes it: "kv" (the Redis workload) or a Maelstrom workload name.
+  const char* workload;
 };
 const std::vector<PlantInfo>& plant_catalog();
 

@@ -21,7 +21,8 @@ class FaultInjector {
 };
 
 namespace detail {
-// Set only by the simulator, which runs on one thread; production never writes them.
+// Set only by the simulator (one thread) or by eddy-maelstrom's --plant before it starts;
+// eddy-server never writes them.
 inline FaultInjector* g_fault_injector = nullptr;
 inline std::uint32_t g_planted_bugs = 0;
 }  // namespace detail
@@ -35,6 +36,10 @@ enum class PlantedBug : std::uint32_t {
   kStaleExpiryClock = 1u << 2,      // a shard batch checks expiry with a clock never refreshed
   kPipelineReorder = 1u << 3,       // the last two replies of a stitched batch swapped
   kPartialReadParser = 1u << 4,     // the parser forgets progress when a bulk is split
+  // Maelstrom node plants, for proving the runner's and the simulator's checkers.
+  kLinKvLocalRead = 1u << 5,          // every node serves lin-kv from its own copy
+  kCounterDropsIncrements = 1u << 6,  // some counter adds are acknowledged, never applied
+  kSetForgetsAfterPartition = 1u << 7,  // a set forgets what peers taught it after a silence
 };
 
 inline void set_planted_bugs(std::uint32_t mask) { detail::g_planted_bugs = mask; }
