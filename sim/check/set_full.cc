@@ -1,6 +1,7 @@
 #include "sim/check/set_full.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <numeric>
 #include <tuple>
@@ -22,18 +23,21 @@ std::string element_list(const std::vector<SetElementDetail>& details) {
   return out;
 }
 
+// Milliseconds with three decimals: reads in one final round start microseconds apart.
+std::string ms_text(std::int64_t ns) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.3f ms", static_cast<double>(ns) / kNsPerMs);
+  return buffer;
+}
+
 std::string detail_line(const SetElementDetail& d) {
-  std::string out = "  " + std::to_string(d.element) + ": known at " +
-                    std::to_string(d.known_ns / kNsPerMs) + " ms";
+  std::string out = "  " + std::to_string(d.element) + ": known at " + ms_text(d.known_ns);
   if (d.last_present_ns >= 0) {
-    out += ", last seen by a read invoked at " + std::to_string(d.last_present_ns / kNsPerMs) +
-           " ms";
+    out += ", last seen by a read invoked at " + ms_text(d.last_present_ns);
   } else {
     out += ", never seen";
   }
-  if (d.last_absent_ns >= 0) {
-    out += ", missed by a read invoked at " + std::to_string(d.last_absent_ns / kNsPerMs) + " ms";
-  }
+  if (d.last_absent_ns >= 0) out += ", missed by a read invoked at " + ms_text(d.last_absent_ns);
   return out + "\n";
 }
 

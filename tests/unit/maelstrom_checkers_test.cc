@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/check/counter_bounds.h"
@@ -485,4 +487,218 @@ TEST_CASE("counter: a dropped increment shows in the final reads", "[maelstrom-c
   const auto r = check_counter_bounds(adds, {final_read(5), final_read(8)});
   CHECK_FALSE(r.ok);
   CHECK(r.explanation.find("outside the acceptable set: 5") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// eddy-maelstrom-runner's pieces that follow Maelstrom/Jepsen to the letter: topologies,
+// partition grudges, how replies become completions, the lin-kv generator.
+
+#include "maelstrom/runner/options.h"
+#include "maelstrom/runner/partition.h"
+#include "maelstrom/runner/topology.h"
+#include "maelstrom/runner/workload.h"
+
+namespace {
+
+namespace mr = eddy::maelstrom::runner;
+using Neighbours = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+std::vector<std::string> node_names(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back("n" + std::to_string(i));
+  return out;
+}
+
+std::size_t dropped_by(const mr::Grudge& g, std::size_t receiver) {
+  std::size_t count = 0;
+  for (std::size_t s = 0; s < g.drops.size(); ++s) count += g.dropping(receiver, s) ? 1 : 0;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("runner: topologies as Maelstrom computes them", "[maelstrom-runner]") {
+  CHECK(mr::make_topology("grid", node_names(5)) ==
+        Neighbours{{"n0", {"n3", "n1"}},
+                   {"n1", {"n4", "n2", "n0"}},
+                   {"n2", {"n1"}},
+                   {"n3", {"n0", "n4"}},
+                   {"n4", {"n1", "n3"}}});
+  CHECK(mr::make_topology("line", node_names(3)) ==
+        Neighbours{{"n0", {"n1"}}, {"n1", {"n0", "n2"}}, {"n2", {"n1"}}});
+  CHECK(mr::make_topology("line", node_names(1)).empty());
+  CHECK(mr::make_topology("total", node_names(3)) ==
+        Neighbours{{"n0", {"n1", "n2"}}, {"n1", {"n0", "n2"}}, {"n2", {"n0", "n1"}}});
+  CHECK(mr::make_topology("tree2", node_names(7)) ==
+        Neighbours{{"n0", {"n1", "n2"}},
+                   {"n1", {"n0", "n3", "n4"}},
+                   {"n2", {"n0", "n5", "n6"}},
+                   {"n3", {"n1"}},
+                   {"n4", {"n1"}},
+                   {"n5", {"n2"}},
+                   {"n6", {"n2"}}});
+  CHECK(mr::make_topology("tree3", node_names(5)) ==
+        Neighbours{{"n0", {"n1", "n2", "n3"}},
+                   {"n1", {"n0", "n4"}},
+                   {"n2", {"n0"}},
+                   {"n3", {"n0"}},
+                   {"n4", {"n1"}}});
+  const Neighbours tree4 = mr::make_topology("tree4", node_names(25));
+  REQUIRE(tree4.size() == 25);
+  CHECK(tree4[0].second == std::vector<std::string>{"n1", "n2", "n3", "n4"});
+  CHECK(tree4[1].second == std::vector<std::string>{"n0", "n5", "n6", "n7", "n8"});
+  CHECK(tree4[24].second == std::vector<std::string>{"n5"});
+}
+
+TEST_CASE("runner: partition grudges", "[maelstrom-runner]") {
+  eddy::Rng rng(42);
+  for (int round = 0; round < 20; ++round) {
+    SECTION("one isolates exactly one node") {
+      const mr::Grudge g = mr::make_grudge(mr::PartitionKind::kOne, 5, rng);
+      int isolated = 0;
+      for (std::size_t a = 0; a < 5; ++a) isolated += dropped_by(g, a) == 4 ? 1 : 0;
+      CHECK(isolated == 1);
+    }
+    SECTION("majority cuts 2 from 3, both ways") {
+      const mr::Grudge g = mr::make_grudge(mr::PartitionKind::kMajority, 5, rng);
+      int minority = 0;
+      for (std::size_t a = 0; a < 5; ++a) {
+        minority += dropped_by(g, a) == 3 ? 1 : 0;
+        for (std::size_t b = 0; b < 5; ++b) CHECK(g.dropping(a, b) == g.dropping(b, a));
+      }
+      CHECK(minority == 2);
+    }
+    SECTION("minority-third is a no-op up to 3 nodes and splits 2 of 7") {
+      CHECK(mr::make_grudge(mr::PartitionKind::kMinorityThird, 3, rng).empty());
+      const mr::Grudge g = mr::make_grudge(mr::PartitionKind::kMinorityThird, 7, rng);
+      int minority = 0;
+      for (std::size_t a = 0; a < 7; ++a) minority += dropped_by(g, a) == 5 ? 1 : 0;
+      CHECK(minority == 2);
+    }
+    SECTION("majorities-ring: 5 nodes, an exact symmetric ring") {
+      const mr::Grudge g = mr::make_grudge(mr::PartitionKind::kMajoritiesRing, 5, rng);
+      std::set<std::vector<bool>> seen;
+      for (std::size_t a = 0; a < 5; ++a) {
+        CHECK(dropped_by(g, a) == 2);
+        CHECK_FALSE(g.dropping(a, a));
+        for (std::size_t b = 0; b < 5; ++b) CHECK(g.dropping(a, b) == g.dropping(b, a));
+        seen.insert(g.drops[a]);
+      }
+      CHECK(seen.size() == 5);  // no two nodes see the same majority
+    }
+    SECTION("majorities-ring: 3 nodes, one-way cuts") {
+      const mr::Grudge g = mr::make_grudge(mr::PartitionKind::kMajoritiesRing, 3, rng);
+      for (std::size_t a = 0; a < 3; ++a) {
+        CHECK(dropped_by(g, a) == 1);
+        for (std::size_t b = 0; b < 3; ++b) {
+          if (g.dropping(a, b)) CHECK_FALSE(g.dropping(b, a));
+        }
+      }
+    }
+    SECTION("majorities-ring: 7 nodes, everyone keeps a majority") {
+      const mr::Grudge g = mr::make_grudge(mr::PartitionKind::kMajoritiesRing, 7, rng);
+      for (std::size_t a = 0; a < 7; ++a) {
+        CHECK(7 - dropped_by(g, a) >= 4);
+        CHECK_FALSE(g.dropping(a, a));
+        for (std::size_t b = 0; b < 7; ++b) CHECK(g.dropping(a, b) == g.dropping(b, a));
+      }
+    }
+  }
+}
+
+TEST_CASE("runner: replies become ok, fail or info as Maelstrom's clients decide",
+          "[maelstrom-runner]") {
+  using nlohmann::json;
+  using mr::EventType;
+  using mr::Workload;
+  mr::OpRequest cas;
+  cas.f = "cas";
+  cas.value = json::array({0, json::array({1, 2})});
+  cas.body = {{"type", "cas"}, {"key", 0}, {"from", 1}, {"to", 2}};
+  mr::OpRequest read;
+  read.f = "read";
+  read.value = json::array({0, nullptr});
+  read.body = {{"type", "read"}, {"key", 0}};
+
+  const json ok = {{"type", "cas_ok"}, {"in_reply_to", 3}};
+  CHECK(mr::interpret_reply(Workload::kLinKv, cas, ok).type == EventType::kOk);
+  const json ok_with_msg_id = {{"type", "cas_ok"}, {"in_reply_to", 3}, {"msg_id", 9}};
+  CHECK(mr::interpret_reply(Workload::kLinKv, cas, ok_with_msg_id).type == EventType::kOk);
+  const json extra_key = {{"type", "cas_ok"}, {"in_reply_to", 3}, {"note", "hi"}};
+  const mr::Outcome malformed = mr::interpret_reply(Workload::kLinKv, cas, extra_key);
+  CHECK(malformed.type == EventType::kInfo);
+  CHECK(malformed.malformed);
+  auto error = [](int code) {
+    return json{{"type", "error"}, {"in_reply_to", 3}, {"code", code}, {"text", "x"}};
+  };
+  CHECK(mr::interpret_reply(Workload::kLinKv, cas, error(22)).type == EventType::kFail);
+  CHECK(mr::interpret_reply(Workload::kLinKv, cas, error(20)).type == EventType::kFail);
+  CHECK(mr::interpret_reply(Workload::kLinKv, cas, error(11)).type == EventType::kFail);
+  CHECK(mr::interpret_reply(Workload::kLinKv, cas, error(0)).type == EventType::kInfo);
+  CHECK(mr::interpret_reply(Workload::kLinKv, cas, error(13)).type == EventType::kInfo);
+  CHECK(mr::interpret_reply(Workload::kLinKv, cas, error(1000)).type == EventType::kInfo);
+  CHECK(mr::interpret_timeout(Workload::kLinKv, cas).type == EventType::kInfo);
+  // Reads fail on any error or timeout.
+  CHECK(mr::interpret_reply(Workload::kLinKv, read, error(13)).type == EventType::kFail);
+  CHECK(mr::interpret_timeout(Workload::kLinKv, read).type == EventType::kFail);
+  const mr::Outcome value =
+      mr::interpret_reply(Workload::kLinKv, read, {{"type", "read_ok"}, {"in_reply_to", 3}, {"value", 4}});
+  CHECK(value.type == EventType::kOk);
+  CHECK(value.value == json::array({0, 4}));
+
+  // g-set and the counters make every error and timeout info, even a definite one.
+  mr::OpRequest add;
+  add.f = "add";
+  add.value = 7;
+  add.body = {{"type", "add"}, {"element", 7}};
+  CHECK(mr::interpret_reply(Workload::kGSet, add, error(11)).type == EventType::kInfo);
+  CHECK(mr::interpret_timeout(Workload::kGSet, add).type == EventType::kInfo);
+  mr::OpRequest set_read;
+  set_read.f = "read";
+  set_read.body = {{"type", "read"}};
+  CHECK(mr::interpret_reply(Workload::kGSet, set_read, error(11)).type == EventType::kInfo);
+  CHECK(mr::interpret_reply(Workload::kGSet, set_read,
+                            {{"type", "read_ok"}, {"in_reply_to", 1}, {"value", {1, 2}}})
+            .type == EventType::kOk);
+  CHECK(mr::interpret_reply(Workload::kGSet, set_read,
+                            {{"type", "read_ok"}, {"in_reply_to", 1}, {"elements", {1, 2}}})
+            .malformed);
+  CHECK(mr::interpret_reply(Workload::kGCounter, set_read,
+                            {{"type", "read_ok"}, {"in_reply_to", 1}, {"value", 1.5}})
+            .malformed);
+  // broadcast reads are read-only: they fail.
+  CHECK(mr::interpret_reply(Workload::kBroadcast, set_read, error(13)).type == EventType::kFail);
+  CHECK(mr::interpret_reply(Workload::kBroadcast, set_read,
+                            {{"type", "read_ok"}, {"in_reply_to", 1}, {"messages", {3}}})
+            .value == json::array({3}));
+
+  CHECK_FALSE(mr::client_reusable(Workload::kGSet));
+  CHECK_FALSE(mr::client_reusable(Workload::kBroadcast));
+  CHECK(mr::client_reusable(Workload::kLinKv));
+}
+
+TEST_CASE("runner: the lin-kv generator's key groups", "[maelstrom-runner]") {
+  mr::Options options;
+  options.workload = mr::Workload::kLinKv;
+  options.node_count = 3;
+  options.concurrency = 12;  // two groups of 6: threads 0-2 and 6-8 read
+  mr::OpGenerator generator(options, eddy::Rng(7));
+  for (int thread = 0; thread < 12; ++thread) {
+    const mr::OpRequest op = generator.next(thread, static_cast<std::uint32_t>(thread));
+    CHECK(op.value[0] == (thread < 6 ? 0 : 1));
+    if (thread % 6 < 3) {
+      CHECK(op.f == "read");
+    } else {
+      CHECK((op.f == "write" || op.f == "cas"));
+      if (op.f == "cas") {
+        CHECK(op.value[1][0] >= 0);
+        CHECK(op.value[1][1] <= 4);
+      }
+    }
+  }
+  // Group 0 has seen processes 0..5; 14 more new ones make 20, the 21st takes the next key.
+  for (std::uint32_t p = 12; p < 26; ++p) CHECK(generator.next(0, p).value[0] == 0);
+  CHECK(generator.next(0, 12).value[0] == 0);  // a process already seen stays on the key
+  CHECK(generator.next(0, 26).value[0] == 2);
+  CHECK(generator.next(6, 6).value[0] == 1);
 }
