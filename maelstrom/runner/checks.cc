@@ -124,10 +124,15 @@ CheckResult check_lin_kv(const HistoryLog& history) {
                {"null_reads", null_reads},
                {"states_explored", lin.states_explored},
                {"linearizable", lin.ok && !lin.exhausted}};
+  // The checker speaks Redis: GET/SET/CAS are read/write/cas, `cN` is process N, `#i` the
+  // invoke's :index in history.txt, [a,b] its invoke and completion times in ns.
+  const std::string legend =
+      "(GET/SET/CAS = read/write/cas; cN = process N; #i = :index of the invoke; [invoke ns, "
+      "completion ns])\n";
   if (!lin.ok) {
     r.verdict = Verdict::kInvalid;
     r.reason = "key " + lin.key + " is not linearizable";
-    r.explanation = lin.explanation;
+    r.explanation = legend + lin.explanation;
     r.details["failing_key"] = lin.key;
     r.details["explanation"] = lin.explanation;
     return r;
@@ -135,7 +140,7 @@ CheckResult check_lin_kv(const HistoryLog& history) {
   if (lin.exhausted) {
     r.verdict = Verdict::kUnknown;
     r.reason = "the linearizability search gave up on key " + lin.key;
-    r.explanation = lin.explanation;
+    r.explanation = legend + lin.explanation;
     return r;
   }
   r.verdict = Verdict::kValid;
