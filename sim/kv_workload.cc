@@ -12,8 +12,33 @@ namespace eddy::sim {
 
 namespace {
 
-constexpr std::uint32_t kGroupKeys = 4;  // MSET/MGET group: spread over shards by their slots
+constexpr std::uint32_t kGroupKeys = 4;   // MSET/MGET group: spread over shards by their slots
 constexpr Nanos kTtlSlackNs = 2'000'000;  // ms rounding on both sides of the server clock
+
+// EXPIRE on the hot keys: about 1 to 12 days, so a TTL never runs out within a run (virtual time
+// limits are minutes) and the linearizability model need not know when the server ran a command.
+constexpr std::int64_t kHotTtlMinMs = 100'000'000;
+constexpr std::int64_t kHotTtlMaxMs = 1'000'000'000;
+
+// How far the server's wall clock may have moved between two commands of a run that lasted
+// `elapsed` of virtual time: drift scales elapsed time by at most clock_drift_ppm_max, and a jump
+// of at most clock_jump_max_ns either way comes at most once per half jump interval (the
+// shortest wait between two). The offset is constant, so it moves nothing.
+WallClockBounds wall_clock_bounds(const WorldFaults& faults, Nanos elapsed) {
+  Nanos jumps_ns = 0;
+  if (faults.clock_jump_interval_ns > 0) {
+    const Nanos shortest_wait = std::max<Nanos>(1, faults.clock_jump_interval_ns / 2);
+    jumps_ns = (elapsed / shortest_wait + 1) * faults.clock_jump_max_ns;
+  }
+  const double drift = std::max(0.0, faults.clock_drift_ppm_max) * 1e-6;
+  WallClockBounds bounds;
+  // A 1 ms margin each way: the server reads its clock in whole ms.
+  bounds.back_ms = jumps_ns > 0 ? jumps_ns / 1'000'000 + 1 : 0;
+  bounds.advance_ms =
+      static_cast<std::int64_t>(static_cast<double>(elapsed) * (1 + drift)) / 1'000'000 +
+      jumps_ns / 1'000'000 + 1;
+  return bounds;
+}
 
 std::string encode(const std::vector<std::string>& args) {
   std::string out = "*" + std::to_string(args.size()) + "\r\n";
@@ -32,11 +57,20 @@ std::string describe_reply(const resp::Reply& reply) {
 // One request of a pipeline and what to do with its reply.
 struct KvWorkload::Pending {
   enum class Kind {
-    kSingle, kMset, kMsetNx, kMget, kRename, kExists, kTtlSet, kTtlGet, kTtlPttl, kSetup
+    kSingle,
+    kMset,
+    kMsetNx,
+    kMget,
+    kRename,
+    kExists,
+    kTtlSet,
+    kTtlGet,
+    kTtlPttl,
+    kSetup
   };
   Kind kind = Kind::kSingle;
   std::vector<std::string> args;
-  Op op;                     // kSingle: the history entry being filled in
+  Op op;                      // kSingle: the history entry being filled in
   std::size_t ttl_index = 0;  // kTtlGet: which TTL key
   Nanos invoke_ns = 0;
 };
@@ -77,40 +111,113 @@ void KvWorkload::client_main(std::uint32_t client) {
     return key + "=" + tag + "-" + std::to_string(++sequence);
   };
 
+  // Now and then, instead of the key's usual ops: EXPIRE or PEXPIRE (a long TTL, or rarely one
+  // of zero or less, which deletes the key), TTL or PTTL, PERSIST.
+  auto expiry_op = [&](Op& op) {
+    if (config_.expire_fraction <= 0 || !rng.chance(config_.expire_fraction)) return false;
+    const std::uint64_t roll = rng.below(10);
+    if (roll < 4) {
+      op.kind = OpKind::kExpire;
+      op.milliseconds = rng.chance(0.3);
+      std::int64_t ms = -static_cast<std::int64_t>(rng.below(3)) * 1000;
+      if (!rng.chance(0.05)) ms = rng.between(kHotTtlMinMs, kHotTtlMaxMs);
+      op.argument = std::to_string(op.milliseconds ? ms : ms / 1000);
+    } else if (roll < 8) {
+      op.kind = OpKind::kTtl;
+      op.milliseconds = rng.chance(0.3);
+    } else {
+      op.kind = OpKind::kPersist;
+    }
+    return true;
+  };
+
   auto make_single = [&]() {
     Pending p;
     p.kind = Pending::Kind::kSingle;
     Op& op = p.op;
     op.client = client;
-    const bool counter = rng.below(config_.string_keys + config_.counter_keys) >=
-                         config_.string_keys;
+    const bool counter =
+        rng.below(config_.string_keys + config_.counter_keys) >= config_.string_keys;
     if (counter) {
       op.key = "n" + std::to_string(rng.below(config_.counter_keys));
-      switch (rng.below(4)) {
-        case 0: op.kind = OpKind::kGet; break;
-        case 1: op.kind = OpKind::kDel; break;
-        default: op.kind = OpKind::kIncr; op.argument = "1"; break;
+      if (!expiry_op(op)) {
+        switch (rng.below(4)) {
+          case 0:
+            op.kind = OpKind::kGet;
+            break;
+          case 1:
+            op.kind = OpKind::kDel;
+            break;
+          default:
+            op.kind = OpKind::kIncr;
+            op.argument = "1";
+            break;
+        }
       }
     } else {
       op.key = "s" + std::to_string(rng.below(config_.string_keys));
-      switch (rng.below(7)) {
-        case 0: case 1: op.kind = OpKind::kGet; break;
-        case 2: op.kind = OpKind::kSet; op.argument = next_value(op.key); break;
-        case 3: op.kind = OpKind::kAppend; op.argument = "+" + tag + "." + std::to_string(++sequence); break;
-        case 4: op.kind = OpKind::kSetNx; op.argument = next_value(op.key); break;
-        case 5: op.kind = OpKind::kGetSet; op.argument = next_value(op.key); break;
-        default: op.kind = rng.chance(0.5) ? OpKind::kDel : OpKind::kGetDel; break;
+      if (!expiry_op(op)) {
+        switch (rng.below(7)) {
+          case 0:
+          case 1:
+            op.kind = OpKind::kGet;
+            break;
+          case 2:
+            op.kind = OpKind::kSet;
+            op.argument = next_value(op.key);
+            break;
+          case 3:
+            op.kind = OpKind::kAppend;
+            op.argument = "+" + tag + "." + std::to_string(++sequence);
+            break;
+          case 4:
+            op.kind = OpKind::kSetNx;
+            op.argument = next_value(op.key);
+            break;
+          case 5:
+            op.kind = OpKind::kGetSet;
+            op.argument = next_value(op.key);
+            break;
+          default:
+            op.kind = rng.chance(0.5) ? OpKind::kDel : OpKind::kGetDel;
+            break;
+        }
       }
     }
     switch (op.kind) {
-      case OpKind::kGet: p.args = {"GET", op.key}; break;
-      case OpKind::kSet: p.args = {"SET", op.key, op.argument}; break;
-      case OpKind::kDel: p.args = {"DEL", op.key}; break;
-      case OpKind::kIncr: p.args = {"INCR", op.key}; break;
-      case OpKind::kAppend: p.args = {"APPEND", op.key, op.argument}; break;
-      case OpKind::kSetNx: p.args = {"SETNX", op.key, op.argument}; break;
-      case OpKind::kGetDel: p.args = {"GETDEL", op.key}; break;
-      case OpKind::kGetSet: p.args = {"GETSET", op.key, op.argument}; break;
+      case OpKind::kGet:
+        p.args = {"GET", op.key};
+        break;
+      case OpKind::kSet:
+        p.args = {"SET", op.key, op.argument};
+        break;
+      case OpKind::kDel:
+        p.args = {"DEL", op.key};
+        break;
+      case OpKind::kIncr:
+        p.args = {"INCR", op.key};
+        break;
+      case OpKind::kAppend:
+        p.args = {"APPEND", op.key, op.argument};
+        break;
+      case OpKind::kSetNx:
+        p.args = {"SETNX", op.key, op.argument};
+        break;
+      case OpKind::kGetDel:
+        p.args = {"GETDEL", op.key};
+        break;
+      case OpKind::kGetSet:
+        p.args = {"GETSET", op.key, op.argument};
+        break;
+      case OpKind::kExpire:
+        p.args = {op.milliseconds ? "PEXPIRE" : "EXPIRE", op.key, op.argument};
+        break;
+      case OpKind::kTtl:
+        p.args = {op.milliseconds ? "PTTL" : "TTL", op.key};
+        break;
+      case OpKind::kPersist:
+        p.args = {"PERSIST", op.key};
+        break;
     }
     return p;
   };
@@ -197,8 +304,8 @@ void KvWorkload::client_main(std::uint32_t client) {
     auto unexpected = [&] {
       std::string sent;
       for (const auto& arg : p.args) sent += (sent.empty() ? "" : " ") + arg;
-      record_violation("reply", tag + " sent `" + sent.substr(0, 120) + "` and got " +
-                                    describe_reply(reply));
+      record_violation(
+          "reply", tag + " sent `" + sent.substr(0, 120) + "` and got " + describe_reply(reply));
     };
     switch (p.kind) {
       case Pending::Kind::kSingle: {
@@ -231,7 +338,16 @@ void KvWorkload::client_main(std::uint32_t client) {
           case OpKind::kDel:
           case OpKind::kSetNx:
           case OpKind::kAppend:
+          case OpKind::kTtl:
             if (reply.kind == K::kInteger) {
+              op.integer = reply.number;
+            } else {
+              unexpected();
+            }
+            break;
+          case OpKind::kExpire:
+          case OpKind::kPersist:
+            if (reply == resp::Reply::integer(0) || reply == resp::Reply::integer(1)) {
               op.integer = reply.number;
             } else {
               unexpected();
@@ -260,16 +376,15 @@ void KvWorkload::client_main(std::uint32_t client) {
         }
         for (const auto& element : reply.elements) {
           if (!(element == reply.elements[0])) {
-            record_violation("atomicity", tag + " MGET saw part of an MSET: " +
-                                              describe_reply(reply));
+            record_violation("atomicity",
+                             tag + " MGET saw part of an MSET: " + describe_reply(reply));
             break;
           }
         }
         break;
       }
       case Pending::Kind::kRename:
-        if (!(reply == resp::Reply::ok()) &&
-            !(reply == resp::Reply::error("ERR no such key"))) {
+        if (!(reply == resp::Reply::ok()) && !(reply == resp::Reply::error("ERR no such key"))) {
           unexpected();
         }
         break;
@@ -335,9 +450,9 @@ void KvWorkload::client_main(std::uint32_t client) {
         continue;
       }
     }
-    const std::uint32_t depth = std::min<std::uint32_t>(
-        1 + static_cast<std::uint32_t>(rng.below(config_.pipeline_max)),
-        config_.operations_per_client - done);
+    const std::uint32_t depth =
+        std::min<std::uint32_t>(1 + static_cast<std::uint32_t>(rng.below(config_.pipeline_max)),
+                                config_.operations_per_client - done);
     std::vector<Pending> batch;
     std::string out;
     for (std::uint32_t i = 0; i < depth; ++i) {
@@ -402,12 +517,27 @@ void KvWorkload::start_audit() {
   node_->scheduler_of(0).spawn("auditor", [this] { audit_main(); });
 }
 
-// After every client has finished: read every hot key once more. The reads join the history,
-// so the linearizability check also proves the final state is one the model can reach.
+// After every client has finished: read every hot key once more (and its TTL, when the clients
+// used EXPIRE). The reads join the history, so the linearizability check also proves the final
+// state is one the model can reach.
 void KvWorkload::audit_main() {
+  std::vector<std::string> hot_keys;
+  for (std::uint32_t i = 0; i < config_.string_keys; ++i) {
+    hot_keys.push_back("s" + std::to_string(i));
+  }
+  for (std::uint32_t i = 0; i < config_.counter_keys; ++i) {
+    hot_keys.push_back("n" + std::to_string(i));
+  }
   std::vector<std::string> keys;
-  for (std::uint32_t i = 0; i < config_.string_keys; ++i) keys.push_back("s" + std::to_string(i));
-  for (std::uint32_t i = 0; i < config_.counter_keys; ++i) keys.push_back("n" + std::to_string(i));
+  std::vector<OpKind> kinds;
+  for (const std::string& key : hot_keys) {
+    keys.push_back(key);
+    kinds.push_back(OpKind::kGet);
+    if (config_.expire_fraction > 0) {
+      keys.push_back(key);
+      kinds.push_back(OpKind::kTtl);
+    }
+  }
   for (int attempt = 0; attempt < 10 && !audited_; ++attempt) {
     std::string error;
     std::unique_ptr<Stream> stream = node_->connect("server", config_.port, &error);
@@ -416,7 +546,9 @@ void KvWorkload::audit_main() {
       continue;
     }
     std::string out;
-    for (const auto& key : keys) out += "*2\r\n$3\r\nGET\r\n$" + std::to_string(key.size()) + "\r\n" + key + "\r\n";
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      out += encode({kinds[i] == OpKind::kGet ? "GET" : "PTTL", keys[i]});
+    }
     const Nanos invoke = world_->now();
     if (!stream->write(out)) continue;
     std::string input;
@@ -436,11 +568,21 @@ void KvWorkload::audit_main() {
       Op op;
       op.id = next_op_id_++;
       op.client = config_.clients;  // the auditor
-      op.kind = OpKind::kGet;
+      op.kind = kinds[reads.size()];
       op.key = keys[reads.size()];
       op.invoke_ns = invoke;
       op.complete_ns = world_->now();
-      if (reply->kind == resp::Reply::Kind::kBulk) op.value = reply->text;
+      if (op.kind == OpKind::kTtl) {
+        op.milliseconds = true;
+        if (reply->kind == resp::Reply::Kind::kInteger) {
+          op.integer = reply->number;
+        } else {
+          record_violation("reply",
+                           "auditor sent `PTTL " + op.key + "` and got " + describe_reply(*reply));
+        }
+      } else if (reply->kind == resp::Reply::Kind::kBulk) {
+        op.value = reply->text;
+      }
       reads.push_back(op);
     }
     stream->close();
@@ -453,11 +595,18 @@ void KvWorkload::audit_main() {
 
 std::vector<Violation> KvWorkload::check() const {
   std::vector<Violation> found = violations_;
-  const LinearizabilityResult result = check_linearizable(history_);
+  // The hot keys' TTL replies are judged against how far the server's clock may have moved.
+  History judged = history_;
+  judged.wall_clock = wall_clock_bounds(world_->faults(), world_->now());
+  if (judged.wall_clock.advance_ms >= kHotTtlMinMs) {
+    // Not a verdict on the server: the model assumes no hot key's TTL runs out.
+    found.push_back(Violation{"workload", "the run outlasted the hot keys' TTLs; shorten it"});
+  }
+  const LinearizabilityResult result = check_linearizable(judged);
   if (!result.ok) found.push_back(Violation{"linearizability", result.explanation});
   linearizability_inconclusive_ = result.ok && result.exhausted;
-  for (const TtlObservation& o : config_.check_ttl ? ttl_observations_
-                                                   : std::vector<TtlObservation>{}) {
+  for (const TtlObservation& o :
+       config_.check_ttl ? ttl_observations_ : std::vector<TtlObservation>{}) {
     // The server set the deadline at some instant in [set_invoke, set_complete] plus the TTL,
     // and ran the GET at some instant in [get_invoke, get_complete].
     const Nanos earliest_deadline = o.set_invoke_ns + o.ttl_ns;
@@ -468,9 +617,10 @@ std::vector<Violation> KvWorkload::check() const {
                      " us after it expired"});
     }
     if (!o.saw_value && o.get_complete_ns + kTtlSlackNs < earliest_deadline) {
-      found.push_back(Violation{"ttl", o.key + " was gone " +
-                                           std::to_string((earliest_deadline - o.get_complete_ns) / 1000) +
-                                           " us before its deadline"});
+      found.push_back(
+          Violation{"ttl", o.key + " was gone " +
+                               std::to_string((earliest_deadline - o.get_complete_ns) / 1000) +
+                               " us before its deadline"});
     }
   }
   return found;

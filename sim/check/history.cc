@@ -66,6 +66,12 @@ std::string_view op_kind_name(OpKind kind) {
       return "GETDEL";
     case OpKind::kGetSet:
       return "GETSET";
+    case OpKind::kExpire:
+      return "EXPIRE";
+    case OpKind::kTtl:
+      return "TTL";
+    case OpKind::kPersist:
+      return "PERSIST";
   }
   return "?";
 }
@@ -83,6 +89,10 @@ std::string describe(const Op& op) {
     out += "INCRBY ";
   } else if (op.kind == OpKind::kSet && op.expected.has_value()) {
     out += "CAS ";
+  } else if ((op.kind == OpKind::kExpire || op.kind == OpKind::kTtl) && op.milliseconds) {
+    out += 'P';
+    out += op_kind_name(op.kind);
+    out += ' ';
   } else {
     out += op_kind_name(op.kind);
     out += ' ';
@@ -101,9 +111,17 @@ std::string describe(const Op& op) {
     case OpKind::kIncr:
       if (op.argument != "1") out += " " + op.argument;
       break;
+    case OpKind::kExpire: {
+      std::string amount;
+      append_escaped(amount, op.argument);
+      out += " " + amount;
+      break;
+    }
     case OpKind::kGet:
     case OpKind::kDel:
     case OpKind::kGetDel:
+    case OpKind::kTtl:
+    case OpKind::kPersist:
       break;
   }
   out += " -> ";
@@ -127,6 +145,9 @@ std::string describe(const Op& op) {
     case OpKind::kDel:
     case OpKind::kAppend:
     case OpKind::kSetNx:
+    case OpKind::kExpire:
+    case OpKind::kTtl:
+    case OpKind::kPersist:
       return out + std::to_string(op.integer);
   }
   return out;

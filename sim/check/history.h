@@ -5,6 +5,7 @@
 // one key.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,19 @@
 
 namespace eddy::sim {
 
-enum class OpKind : std::uint8_t { kGet, kSet, kDel, kIncr, kAppend, kSetNx, kGetDel, kGetSet };
+enum class OpKind : std::uint8_t {
+  kGet,
+  kSet,
+  kDel,
+  kIncr,
+  kAppend,
+  kSetNx,
+  kGetDel,
+  kGetSet,
+  kExpire,   // EXPIRE, or PEXPIRE with Op::milliseconds
+  kTtl,      // TTL, or PTTL with Op::milliseconds
+  kPersist,  // PERSIST
+};
 
 enum class OpOutcome : std::uint8_t {
   kOk,       // the client got a reply: the op took effect exactly once, with the recorded result
@@ -27,8 +40,11 @@ struct Op {
   std::int64_t complete_ns = 0;  // virtual time the reply arrived; ignored when outcome is kUnknown
   OpKind kind = OpKind::kGet;
   std::string key;
-  // SET/APPEND/SETNX/GETSET: the value. INCR: the increment as decimal text ("1").
+  // SET/APPEND/SETNX/GETSET: the value. INCR: the increment as decimal text ("1"). EXPIRE: the
+  // duration as decimal text, in seconds (milliseconds for PEXPIRE); zero or less deletes the key.
   std::string argument;
+  // EXPIRE/TTL: the PEXPIRE/PTTL form, whose duration and reply are in milliseconds.
+  bool milliseconds = false;
   // Compare-and-set (Maelstrom lin-kv's `cas`): a kSet with `expected` present writes `argument`
   // only if the key's current value equals *expected (nil equals nothing), else leaves the key
   // alone. A kOk CAS succeeded, so it found *expected; a CAS that was refused is kFailed (it took
@@ -42,20 +58,37 @@ struct Op {
   //   INCR: the new value in `integer`, or `error` = true for "ERR value is not an integer or out
   //         of range" (the model gives the same verdict for a result that would overflow).
   //   APPEND: the new length in `integer`.
-  //   SET (and CAS): nothing.
+  //   EXPIRE/PERSIST: 0/1 in `integer`.
+  //   TTL: the reply in `integer`: -2 (no key), -1 (no TTL), else the time left (s, or ms for
+  //   PTTL). SET (and CAS): nothing.
   std::optional<std::string> value;
   std::int64_t integer = 0;
   bool error = false;
 };
 
+// What is known of the server's wall clock, which Redis expiry runs on, over the history: it may
+// differ from the clients' (virtual) time by an offset, drift, and jumps. TTL replies are judged
+// with it: a key whose last EXPIRE gave it a duration of B ms has between B - advance_ms and
+// B + back_ms left, at least 0. The model assumes no TTL runs out within the history (the
+// simulator's hot keys get TTLs far longer than any run), so it never expires a key by itself.
+struct WallClockBounds {
+  // The most the clock may have gone back between two commands of the history (0: it never
+  // goes back, as with offset and drift alone).
+  std::int64_t back_ms = 0;
+  // The most it may have gone forward between two commands of the history (unbounded: a TTL
+  // reply is only bounded below by 0).
+  std::int64_t advance_ms = std::numeric_limits<std::int64_t>::max();
+};
+
 struct History {
   std::vector<Op> ops;
+  WallClockBounds wall_clock;
 };
 
 std::string_view op_kind_name(OpKind kind);
 
 // One line, e.g. `c3 #17 [1000,2000] SET k "v" -> OK`. An unknown op shows `[1000,?] ... -> ?`.
-// A compare-and-set shows as `CAS k "from" "to"`.
+// A compare-and-set shows as `CAS k "from" "to"`; the millisecond forms as PEXPIRE and PTTL.
 // Long values are shortened to their head and tail so a line stays readable.
 std::string describe(const Op& op);
 

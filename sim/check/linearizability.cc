@@ -19,23 +19,32 @@ namespace eddy::sim {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// The model of one key: nil or a string. States are interned so the search and its cache carry
-// a 32-bit id; equal strings get equal ids, so comparing a read's result is an id comparison.
+// The model of one key: nil, or a string with an optional TTL bound, the duration (ms) the last
+// EXPIRE that applied gave it (SET and GETSET clear it, INCR, APPEND and a refused SETNX keep
+// it, PERSIST removes it). States are interned so the search and its cache carry a 32-bit id
+// that covers the TTL too; equal states get equal ids. A state without TTL is a "plain" one, and
+// every state knows the id of the plain one with its value, so comparing a read's result is an
+// id comparison.
 
 constexpr std::uint32_t kNil = 0;
+constexpr std::int64_t kNoTtl = -1;
 
 class StateTable {
  public:
-  StateTable() { values_.emplace_back(std::nullopt); }
+  explicit StateTable(WallClockBounds clock) : clock_(clock) {
+    values_.emplace_back(std::nullopt);
+    infos_.push_back(Info{kNil, kNoTtl});
+  }
 
+  // The plain state with this value.
   std::uint32_t intern(std::string text) {
     // Lookups only, never iterated: ids follow first appearance, which the deterministic search
     // fixes.
     const auto [it, inserted] = ids_.try_emplace(std::move(text), 0);
     if (inserted) {
-      ASSERT_LT(values_.size(), std::numeric_limits<std::uint32_t>::max());
-      it->second = static_cast<std::uint32_t>(values_.size());
+      it->second = next_id();
       values_.emplace_back(it->first);
+      infos_.push_back(Info{it->second, kNoTtl});
     }
     return it->second;
   }
@@ -43,12 +52,78 @@ class StateTable {
     return value.has_value() ? intern(*value) : kNil;
   }
 
-  const std::optional<std::string>& value(std::uint32_t id) const { return values_[id]; }
+  // The state with the value of `state` (not nil) and TTL bound `ttl_ms` (or none: kNoTtl).
+  std::uint32_t with_ttl(std::uint32_t state, std::int64_t ttl_ms) {
+    ASSERT_NE(state, kNil);
+    const std::uint32_t plain = infos_[state].plain;
+    if (ttl_ms == kNoTtl) return plain;
+    const auto [it, inserted] = ttl_ids_.try_emplace(TtlKey{plain, ttl_ms}, 0);
+    if (inserted) {
+      it->second = next_id();
+      values_.emplace_back(std::nullopt);  // unused: the value is the plain state's
+      infos_.push_back(Info{plain, ttl_ms});
+    }
+    return it->second;
+  }
+
+  const std::optional<std::string>& value(std::uint32_t id) const {
+    return values_[infos_[id].plain];
+  }
+  std::uint32_t plain(std::uint32_t id) const { return infos_[id].plain; }
+  std::int64_t ttl_ms(std::uint32_t id) const { return infos_[id].ttl_ms; }
+  const WallClockBounds& clock() const { return clock_; }
 
  private:
-  std::vector<std::optional<std::string>> values_;
+  struct Info {
+    std::uint32_t plain;  // the state with the same value and no TTL (itself if it has none)
+    std::int64_t ttl_ms;  // kNoTtl: none
+  };
+  struct TtlKey {
+    std::uint32_t plain;
+    std::int64_t ttl_ms;
+    bool operator==(const TtlKey&) const = default;
+  };
+  struct TtlKeyHash {
+    std::size_t operator()(const TtlKey& k) const {
+      return std::hash<std::uint64_t>()((std::uint64_t{k.plain} << 32) ^
+                                        static_cast<std::uint64_t>(k.ttl_ms));
+    }
+  };
+
+  std::uint32_t next_id() const {
+    ASSERT_LT(infos_.size(), std::numeric_limits<std::uint32_t>::max());
+    return static_cast<std::uint32_t>(infos_.size());
+  }
+
+  WallClockBounds clock_;
+  std::vector<std::optional<std::string>> values_;  // by id; only plain states' are used
+  std::vector<Info> infos_;                         // by id
   std::unordered_map<std::string, std::uint32_t> ids_;
+  std::unordered_map<TtlKey, std::uint32_t, TtlKeyHash> ttl_ids_;
 };
+
+// Redis's TTL rounding of the milliseconds left: (ms + 500) / 1000, without overflow.
+std::int64_t seconds_rounded(std::int64_t ms) {
+  return ms / 1000 + (ms % 1000 + 500) / 1000;
+}
+
+// The replies TTL (or PTTL) may give for a key whose TTL bound is `ttl_ms`: the time left is
+// within the bound, stretched or shrunk by how far the server's wall clock may have moved, and
+// never below 0.
+struct TtlRange {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+};
+
+TtlRange ttl_range(std::int64_t ttl_ms, bool milliseconds, const WallClockBounds& clock) {
+  std::int64_t high = 0;
+  if (__builtin_add_overflow(ttl_ms, clock.back_ms, &high)) {
+    high = std::numeric_limits<std::int64_t>::max();
+  }
+  const std::int64_t low = ttl_ms > clock.advance_ms ? ttl_ms - clock.advance_ms : 0;
+  if (milliseconds) return {low, high};
+  return {seconds_rounded(low), seconds_rounded(high)};
+}
 
 // Redis's string2ll: exactly the canonical decimal form of an int64 ("-0", "01", "+1", " 1" are
 // not integers to INCR).
@@ -60,6 +135,16 @@ bool parse_canonical_int(std::string_view text, std::int64_t* out) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
+// An EXPIRE's duration in milliseconds.
+std::int64_t expire_ms(const Op& op) {
+  std::int64_t amount = 0;
+  ASSERT_MSG(parse_canonical_int(op.argument, &amount), "EXPIRE duration must be an integer");
+  if (op.milliseconds) return amount;
+  std::int64_t ms = 0;
+  ASSERT_MSG(!__builtin_mul_overflow(amount, 1000, &ms), "EXPIRE duration out of range");
+  return ms;
+}
+
 // One op of a key's sub-history, prepared for the search.
 struct KeyOp {
   const Op* op = nullptr;
@@ -67,11 +152,21 @@ struct KeyOp {
   // Unknown ops: the previous unknown op (in invoke order) with the same effect, or -1.
   std::int32_t previous_twin = -1;
   std::int64_t delta = 0;         // INCR
+  std::int64_t expire_ms = 0;     // EXPIRE: the duration in ms (zero or less: delete)
   std::uint32_t argument = kNil;  // SET/SETNX/GETSET: the value written, interned
   bool cas = false;               // a SET with Op::expected: compare-and-set
   std::uint32_t expected = kNil;  // CAS: the value it must find, interned (never kNil)
   std::uint32_t observed = kNil;  // GET/GETDEL/GETSET with kOk: the value read, interned
 };
+
+// Whether a TTL reply fits the model state.
+bool ttl_reply_fits(const Op& op, std::uint32_t state, const StateTable& states) {
+  if (state == kNil) return op.integer == -2;
+  const std::int64_t ttl_ms = states.ttl_ms(state);
+  if (ttl_ms == kNoTtl) return op.integer == -1;
+  const TtlRange range = ttl_range(ttl_ms, op.milliseconds, states.clock());
+  return range.low <= op.integer && op.integer <= range.high;
+}
 
 struct Step {
   bool legal = false;  // the recorded result is what the model gives from this state
@@ -83,21 +178,24 @@ struct Step {
 Step step(const KeyOp& k, std::uint32_t state, StateTable& states) {
   const Op& op = *k.op;
   const bool any = k.unknown;
+  // Reads compare the value only, whatever the TTL.
+  const std::uint32_t plain = states.plain(state);
   switch (op.kind) {
     case OpKind::kGet:
-      return {any || state == k.observed, state};
+      return {any || plain == k.observed, state};
     case OpKind::kSet:
+      // SET (and CAS, which lin-kv runs on keys that never have one) clears the TTL.
       if (!k.cas) return {true, k.argument};
       // A completed CAS found what it expected; an unknown one that would not find it is a
       // refused CAS: no effect.
-      if (state == k.expected) return {true, k.argument};
+      if (plain == k.expected) return {true, k.argument};
       return {any, state};
     case OpKind::kDel:
       return {any || op.integer == (state == kNil ? 0 : 1), kNil};
     case OpKind::kGetDel:
-      return {any || state == k.observed, kNil};
+      return {any || plain == k.observed, kNil};
     case OpKind::kGetSet:
-      return {any || state == k.observed, k.argument};
+      return {any || plain == k.observed, k.argument};
     case OpKind::kSetNx:
       if (state == kNil) return {any || op.integer == 1, k.argument};
       return {any || op.integer == 0, state};
@@ -107,7 +205,8 @@ Step step(const KeyOp& k, std::uint32_t state, StateTable& states) {
       if (!any && op.integer != static_cast<std::int64_t>(length)) return {false, state};
       std::string appended = current ? *current : std::string();
       appended += op.argument;
-      return {true, states.intern(std::move(appended))};
+      const std::uint32_t next = states.intern(std::move(appended));
+      return {true, state == kNil ? next : states.with_ttl(next, states.ttl_ms(state))};
     }
     case OpKind::kIncr: {
       const std::optional<std::string>& current = states.value(state);
@@ -119,14 +218,35 @@ Step step(const KeyOp& k, std::uint32_t state, StateTable& states) {
         return {any || op.error, state};
       }
       if (!any && (op.error || op.integer != sum)) return {false, state};
-      return {true, states.intern(std::to_string(sum))};
+      const std::uint32_t next = states.intern(std::to_string(sum));
+      return {true, state == kNil ? next : states.with_ttl(next, states.ttl_ms(state))};
     }
+    case OpKind::kExpire:
+      if (state == kNil) return {any || op.integer == 0, kNil};
+      // A deadline already past deletes the key (Redis's checkAlreadyExpired).
+      if (k.expire_ms <= 0) return {any || op.integer == 1, kNil};
+      return {any || op.integer == 1, states.with_ttl(state, k.expire_ms)};
+    case OpKind::kTtl:
+      return {any || ttl_reply_fits(op, state, states), state};
+    case OpKind::kPersist:
+      if (state == kNil || states.ttl_ms(state) == kNoTtl) return {any || op.integer == 0, state};
+      return {any || op.integer == 1, plain};
   }
   UNREACHABLE();
 }
 
-// What the model would have replied to `op` in state `value`, for explanations.
-std::string expected_reply(const Op& op, const std::optional<std::string>& value) {
+// A model state as explanations show it: the value, and the TTL bound if any.
+std::string describe_state(std::uint32_t state, const StateTable& states) {
+  std::string out = describe_value(states.value(state));
+  if (state != kNil && states.ttl_ms(state) != kNoTtl) {
+    out += " (TTL " + std::to_string(states.ttl_ms(state)) + " ms)";
+  }
+  return out;
+}
+
+// What the model would have replied to `op` in `state`, for explanations.
+std::string expected_reply(const Op& op, std::uint32_t state, const StateTable& states) {
+  const std::optional<std::string>& value = states.value(state);
   switch (op.kind) {
     case OpKind::kGet:
     case OpKind::kGetDel:
@@ -152,13 +272,24 @@ std::string expected_reply(const Op& op, const std::optional<std::string>& value
       }
       return std::to_string(sum);
     }
+    case OpKind::kExpire:
+      return value ? "1" : "0";
+    case OpKind::kTtl: {
+      if (!value) return "-2";
+      if (states.ttl_ms(state) == kNoTtl) return "-1";
+      const TtlRange range = ttl_range(states.ttl_ms(state), op.milliseconds, states.clock());
+      return std::to_string(range.low) + ".." + std::to_string(range.high);
+    }
+    case OpKind::kPersist:
+      return value && states.ttl_ms(state) != kNoTtl ? "1" : "0";
   }
   UNREACHABLE();
 }
 
 // Unknown ops with interchangeable effects ("twins"), which the search places only in invoke
 // order. Exact twins have the same effect: SET and GETSET of one value (their replies were
-// lost), DEL and GETDEL, INCRs by one amount, APPENDs or SETNXs of one value. Writes of values
+// lost), DEL and GETDEL (and an EXPIRE that deletes), INCRs by one amount, APPENDs or SETNXs of
+// one value, EXPIREs of one duration, PERSISTs. Writes of values
 // nobody observed are twins too when swapping the values changes no recorded reply: the value
 // is no substring of any value read on the key (so no read could ever have seen it, alone or
 // appended to), it has a byte that is no digit or '-' (so neither it nor anything it is part of
@@ -190,6 +321,13 @@ class TwinClasses {
       case OpKind::kDel:
       case OpKind::kGetDel:
         return {OpKind::kDel, false, std::string(), std::nullopt};
+      case OpKind::kExpire: {
+        const std::int64_t ms = expire_ms(op);
+        if (ms <= 0) return {OpKind::kDel, false, std::string(), std::nullopt};
+        return {OpKind::kExpire, false, std::to_string(ms), std::nullopt};
+      }
+      case OpKind::kPersist:
+        return {OpKind::kPersist, false, std::string(), std::nullopt};
       case OpKind::kIncr:
         return {OpKind::kIncr, false, op.argument, std::nullopt};
       case OpKind::kSet:
@@ -201,6 +339,7 @@ class TwinClasses {
       case OpKind::kAppend:
         return value_class(op.kind, op.argument);
       case OpKind::kGet:
+      case OpKind::kTtl:
         break;  // unknown reads were dropped
     }
     UNREACHABLE();
@@ -585,11 +724,10 @@ std::string explain(const std::string& key, const std::vector<KeyOp>& ops, std::
     state = s.next;
     placed[index] = true;
     if (i >= tail_from) {
-      out +=
-          "  " + describe(*ops[index].op) + "   => " + describe_value(states.value(state)) + "\n";
+      out += "  " + describe(*ops[index].op) + "   => " + describe_state(state, states) + "\n";
     }
   }
-  out += "state after the prefix: " + describe_value(states.value(state)) + "\n";
+  out += "state after the prefix: " + describe_state(state, states) + "\n";
 
   // The ops that could be placed next: sent before every remaining completed op returned.
   std::int64_t frontier = std::numeric_limits<std::int64_t>::max();
@@ -603,7 +741,7 @@ std::string explain(const std::string& key, const std::vector<KeyOp>& ops, std::
   out += "ops that could take effect next, with what the model replies from that state:\n";
   for (std::size_t n = 0; n < candidates.size() && n < kCandidateLines; ++n) {
     const Op& op = *ops[candidates[n]].op;
-    out += "  " + describe(op) + "   (model: " + expected_reply(op, states.value(state)) + ")\n";
+    out += "  " + describe(op) + "   (model: " + expected_reply(op, state, states) + ")\n";
   }
   if (candidates.size() > kCandidateLines) {
     out += "  ... and " + std::to_string(candidates.size() - kCandidateLines) + " more\n";
@@ -632,7 +770,7 @@ LinearizabilityResult check_linearizable(const History& history, std::uint64_t s
     std::sort(key_ops.begin(), key_ops.end(), [](const Op* a, const Op* b) {
       return std::tie(a->invoke_ns, a->id) < std::tie(b->invoke_ns, b->id);
     });
-    StateTable states;
+    StateTable states(history.wall_clock);
     std::vector<KeyOp> ops;
     std::size_t dropped = 0;
     const TwinClasses twins(key_ops);
@@ -647,7 +785,7 @@ LinearizabilityResult check_linearizable(const History& history, std::uint64_t s
       k.op = op;
       k.unknown = op->outcome == OpOutcome::kUnknown;
       // An unknown read neither changed anything nor told anything.
-      if (k.unknown && op->kind == OpKind::kGet) continue;
+      if (k.unknown && (op->kind == OpKind::kGet || op->kind == OpKind::kTtl)) continue;
       if (!k.unknown) ASSERT_LE(op->invoke_ns, op->complete_ns);
       switch (op->kind) {
         case OpKind::kSet:
@@ -672,8 +810,13 @@ LinearizabilityResult check_linearizable(const History& history, std::uint64_t s
           ASSERT_MSG(parse_canonical_int(op->argument, &k.delta),
                      "INCR increment must be a decimal integer");
           break;
+        case OpKind::kExpire:
+          k.expire_ms = expire_ms(*op);
+          break;
         case OpKind::kDel:
         case OpKind::kAppend:
+        case OpKind::kTtl:
+        case OpKind::kPersist:
           break;
       }
       if (k.unknown) {

@@ -9,6 +9,17 @@
 // SET with Op::expected, as Maelstrom's lin-kv `cas`: applies only where the value equals the
 // expected one; nil equals nothing).
 //
+// A string may also carry a TTL bound: the duration the last EXPIRE that applied gave it. EXPIRE
+// on a missing key answers 0 and changes nothing; on an existing one it answers 1 and sets the
+// bound (a duration of zero or less deletes the key instead). SET, GETSET and CAS clear the
+// bound; INCR, APPEND and a SETNX that finds the key keep it; DEL, GETDEL and the deleting
+// EXPIRE take it with the key. PERSIST answers 1 and clears it if there was one, else 0. TTL
+// answers -2 for a missing key, -1 for one without a bound, and else what is left, rounded as
+// Redis does ((ms + 500) / 1000; PTTL in ms): anything from the bound less how far the server's
+// wall clock may have moved forward (History::wall_clock; by default any distance, so from 0)
+// up to the bound plus how far it may have gone back. TTLs never run out in the model: the
+// histories it judges use TTLs longer than they last. The memo's model state includes the bound.
+//
 // Real time: A must be linearized before B when A's reply arrived before B was sent
 // (A.complete_ns < B.invoke_ns; equal times count as concurrent). Failed ops took no effect
 // and are dropped. Unknown ops never completed: each may take effect at any point after its

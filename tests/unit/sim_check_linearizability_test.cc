@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ using eddy::sim::LinearizabilityResult;
 using eddy::sim::Op;
 using eddy::sim::OpKind;
 using eddy::sim::OpOutcome;
+using eddy::sim::WallClockBounds;
 
 using Value = std::optional<std::string>;
 
@@ -85,6 +87,36 @@ class Builder {
     op.value = std::move(result);
     return op;
   }
+  Op& expire(std::int64_t invoke, std::int64_t complete, std::string seconds, std::int64_t result,
+             std::string key = "k") {
+    Op& op = add(invoke, complete, OpKind::kExpire, std::move(key));
+    op.argument = std::move(seconds);
+    op.integer = result;
+    return op;
+  }
+  Op& pexpire(std::int64_t invoke, std::int64_t complete, std::string ms, std::int64_t result,
+              std::string key = "k") {
+    Op& op = expire(invoke, complete, std::move(ms), result, std::move(key));
+    op.milliseconds = true;
+    return op;
+  }
+  Op& ttl(std::int64_t invoke, std::int64_t complete, std::int64_t result, std::string key = "k") {
+    Op& op = add(invoke, complete, OpKind::kTtl, std::move(key));
+    op.integer = result;
+    return op;
+  }
+  Op& pttl(std::int64_t invoke, std::int64_t complete, std::int64_t result, std::string key = "k") {
+    Op& op = ttl(invoke, complete, result, std::move(key));
+    op.milliseconds = true;
+    return op;
+  }
+  Op& persist(std::int64_t invoke, std::int64_t complete, std::int64_t result,
+              std::string key = "k") {
+    Op& op = add(invoke, complete, OpKind::kPersist, std::move(key));
+    op.integer = result;
+    return op;
+  }
+  void wall_clock(WallClockBounds bounds) { history_.wall_clock = bounds; }
 
   LinearizabilityResult check() const { return check_linearizable(history_); }
   bool ok() const {
@@ -489,6 +521,340 @@ TEST_CASE("describe shows one op on one line", "[check]") {
   op.argument = "xy";
   op.integer = 2;
   CHECK(describe(op) == "c3 #17 [1000,2000] APPEND k \"xy\" -> 2");
+  op.error = false;
+  op.kind = OpKind::kExpire;
+  op.argument = "100";
+  op.integer = 1;
+  CHECK(describe(op) == "c3 #17 [1000,2000] EXPIRE k 100 -> 1");
+  op.milliseconds = true;
+  CHECK(describe(op) == "c3 #17 [1000,2000] PEXPIRE k 100 -> 1");
+  op.kind = OpKind::kTtl;
+  op.integer = -2;
+  CHECK(describe(op) == "c3 #17 [1000,2000] PTTL k -> -2");
+  op.milliseconds = false;
+  CHECK(describe(op) == "c3 #17 [1000,2000] TTL k -> -2");
+  op.kind = OpKind::kPersist;
+  op.integer = 0;
+  CHECK(describe(op) == "c3 #17 [1000,2000] PERSIST k -> 0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// EXPIRE, TTL and PERSIST: the model tracks the TTL each key's last EXPIRE gave it.
+
+TEST_CASE("EXPIRE, TTL and PERSIST in sequence", "[check]") {
+  Builder b;
+  b.expire(0, 10, "100", 0);  // no key: nothing to expire
+  b.ttl(20, 30, -2);
+  b.set(40, 50, "a");
+  b.ttl(60, 70, -1);
+  b.persist(80, 90, 0);  // no TTL to remove
+  b.expire(100, 110, "3", 1);
+  b.ttl(120, 130, 3);
+  b.ttl(140, 150, 0);  // any time may have passed
+  b.pttl(160, 170, 2999);
+  b.persist(180, 190, 1);
+  b.ttl(200, 210, -1);
+  b.pexpire(220, 230, "2500", 1);
+  b.ttl(240, 250, 3);  // Redis rounds: (2500 + 500) / 1000
+  b.pttl(260, 270, 2500);
+  b.del(280, 290, 1);
+  b.ttl(300, 310, -2);
+  b.persist(320, 330, 0);
+  CHECK(b.ok());
+}
+
+TEST_CASE("TTL must reflect a completed EXPIRE", "[check]") {
+  Builder lost;
+  lost.set(0, 10, "a");
+  lost.expire(20, 30, "3", 1);
+  lost.ttl(40, 50, -1);  // no SET, GETSET or PERSIST in between
+  CHECK_FALSE(lost.ok());
+
+  Builder too_long;
+  too_long.set(0, 10, "a");
+  too_long.expire(20, 30, "3", 1);
+  too_long.ttl(40, 50, 5);
+  CHECK_FALSE(too_long.ok());
+  Builder too_long_ms;
+  too_long_ms.set(0, 10, "a");
+  too_long_ms.expire(20, 30, "3", 1);
+  too_long_ms.pttl(40, 50, 3001);
+  CHECK_FALSE(too_long_ms.ok());
+  Builder rounded_up_too_far;
+  rounded_up_too_far.set(0, 10, "a");
+  rounded_up_too_far.pexpire(20, 30, "1499", 1);
+  rounded_up_too_far.ttl(40, 50, 2);
+  CHECK_FALSE(rounded_up_too_far.ok());
+  Builder rounded;
+  rounded.set(0, 10, "a");
+  rounded.pexpire(20, 30, "1499", 1);
+  rounded.ttl(40, 50, 1);
+  CHECK(rounded.ok());
+
+  Builder negative;
+  negative.set(0, 10, "a");
+  negative.expire(20, 30, "3", 1);
+  negative.ttl(40, 50, -3);
+  CHECK_FALSE(negative.ok());
+
+  // The later of two completed EXPIREs wins.
+  Builder overwritten;
+  overwritten.set(0, 10, "a");
+  overwritten.expire(20, 30, "100", 1);
+  overwritten.expire(40, 50, "3", 1);
+  overwritten.ttl(60, 70, 100);
+  CHECK_FALSE(overwritten.ok());
+}
+
+TEST_CASE("EXPIRE and PERSIST report whether the key (or its TTL) existed", "[check]") {
+  Builder ghost;
+  ghost.expire(0, 10, "3", 1);  // the key cannot exist
+  CHECK_FALSE(ghost.ok());
+  Builder deleted;
+  deleted.set(0, 10, "a");
+  deleted.del(20, 30, 1);
+  deleted.expire(40, 50, "3", 1);
+  CHECK_FALSE(deleted.ok());
+  Builder missed;
+  missed.set(0, 10, "a");
+  missed.expire(20, 30, "3", 0);
+  CHECK_FALSE(missed.ok());
+  Builder persist_without_ttl;
+  persist_without_ttl.set(0, 10, "a");
+  persist_without_ttl.persist(20, 30, 1);
+  CHECK_FALSE(persist_without_ttl.ok());
+  Builder persist_twice;
+  persist_twice.set(0, 10, "a");
+  persist_twice.expire(20, 30, "3", 1);
+  persist_twice.persist(40, 50, 1);
+  persist_twice.persist(60, 70, 1);
+  CHECK_FALSE(persist_twice.ok());
+  Builder persist_missing;
+  persist_missing.persist(0, 10, 1);
+  CHECK_FALSE(persist_missing.ok());
+}
+
+TEST_CASE("an EXPIRE of zero or less deletes the key", "[check]") {
+  for (const char* amount : {"0", "-1"}) {
+    Builder b;
+    b.set(0, 10, "a");
+    b.expire(20, 30, amount, 1);
+    b.get(40, 50, std::nullopt);
+    b.ttl(60, 70, -2);
+    b.pexpire(80, 90, amount, 0);
+    CHECK(b.ok());
+    Builder kept;
+    kept.set(0, 10, "a");
+    kept.expire(20, 30, amount, 1);
+    kept.get(40, 50, "a");
+    CHECK_FALSE(kept.ok());
+  }
+}
+
+TEST_CASE("which writes clear a TTL and which keep it", "[check]") {
+  // SET and GETSET clear it.
+  for (const bool getset : {false, true}) {
+    Builder cleared;
+    cleared.set(0, 10, "a");
+    cleared.expire(20, 30, "10", 1);
+    if (getset) {
+      cleared.getset(40, 50, "b", "a");
+    } else {
+      cleared.set(40, 50, "b");
+    }
+    cleared.ttl(60, 70, -1);
+    CHECK(cleared.ok());
+    Builder kept;
+    kept.set(0, 10, "a");
+    kept.expire(20, 30, "10", 1);
+    if (getset) {
+      kept.getset(40, 50, "b", "a");
+    } else {
+      kept.set(40, 50, "b");
+    }
+    kept.ttl(60, 70, 10);
+    CHECK_FALSE(kept.ok());
+  }
+  // INCR, APPEND and a refused SETNX keep it; they never give one.
+  Builder kept;
+  kept.incr(0, 10, 1);
+  kept.ttl(15, 18, -1);
+  kept.expire(20, 30, "10", 1);
+  kept.incr(40, 50, 2);
+  kept.ttl(60, 70, 10);
+  kept.append(80, 90, "0", 2);
+  kept.ttl(100, 110, 9);
+  kept.setnx(120, 130, "x", 0);
+  kept.pttl(140, 150, 10000);
+  kept.get(160, 170, "20");
+  CHECK(kept.ok());
+  for (const bool incr : {false, true}) {
+    Builder dropped;
+    dropped.set(0, 10, "1");
+    dropped.expire(20, 30, "10", 1);
+    if (incr) {
+      dropped.incr(40, 50, 2);
+    } else {
+      dropped.append(40, 50, "0", 2);
+    }
+    dropped.ttl(60, 70, -1);
+    CHECK_FALSE(dropped.ok());
+  }
+  // DEL and GETDEL take the TTL with the key: a SETNX then creates one without.
+  for (const bool getdel : {false, true}) {
+    Builder recreated;
+    recreated.set(0, 10, "a");
+    recreated.expire(20, 30, "10", 1);
+    if (getdel) {
+      recreated.getdel(40, 50, "a");
+    } else {
+      recreated.del(40, 50, 1);
+    }
+    recreated.setnx(60, 70, "b", 1);
+    recreated.ttl(80, 90, -1);
+    CHECK(recreated.ok());
+    Builder stale;
+    stale.set(0, 10, "a");
+    stale.expire(20, 30, "10", 1);
+    if (getdel) {
+      stale.getdel(40, 50, "a");
+    } else {
+      stale.del(40, 50, 1);
+    }
+    stale.setnx(60, 70, "b", 1);
+    stale.ttl(80, 90, 10);
+    CHECK_FALSE(stale.ok());
+  }
+}
+
+TEST_CASE("EXPIRE concurrent with SET: either order, but only one", "[check]") {
+  for (const std::int64_t seen : {-1, 10}) {
+    Builder b;
+    b.set(0, 10, "a");
+    b.expire(20, 100, "10", 1);
+    b.set(30, 90, "b");
+    b.ttl(200, 210, seen);
+    b.ttl(220, 230, seen);
+    CHECK(b.ok());
+  }
+  Builder flip;
+  flip.set(0, 10, "a");
+  flip.expire(20, 100, "10", 1);
+  flip.set(30, 90, "b");
+  flip.ttl(200, 210, 10);
+  flip.ttl(220, 230, -1);
+  CHECK_FALSE(flip.ok());
+}
+
+TEST_CASE("the search's memo tells states apart by their TTL", "[check]") {
+  // Both orders of the concurrent EXPIRE and SET end with the value "a" and the same ops
+  // placed; only SET-then-EXPIRE leaves the TTL the last read sees. A memo blind to the TTL
+  // would prune the second order after the first failed.
+  Builder b;
+  b.set(0, 10, "a");
+  b.expire(20, 100, "10", 1);
+  b.set(20, 100, "a");
+  b.ttl(200, 210, 10);
+  CHECK(b.ok());
+}
+
+TEST_CASE("an unknown EXPIRE or PERSIST may or may not have applied", "[check]") {
+  for (const std::int64_t seen : {-1, 10}) {
+    Builder b;
+    b.set(0, 10, "a");
+    unknown(b.expire(20, 30, "10", 0));
+    b.ttl(100, 110, seen);
+    CHECK(b.ok());
+  }
+  // Late: after a read that missed it.
+  Builder late;
+  late.set(0, 10, "a");
+  unknown(late.expire(20, 30, "10", 0));
+  late.ttl(100, 110, -1);
+  late.ttl(200, 210, 10);
+  CHECK(late.ok());
+  // But at most once, and never undone by itself.
+  Builder undone;
+  undone.set(0, 10, "a");
+  unknown(undone.expire(20, 30, "10", 0));
+  undone.ttl(100, 110, 10);
+  undone.ttl(200, 210, -1);
+  CHECK_FALSE(undone.ok());
+  // Not before it was sent.
+  Builder early;
+  early.set(0, 10, "a");
+  early.ttl(100, 110, 10);
+  unknown(early.expire(200, 0, "10", 0));
+  CHECK_FALSE(early.ok());
+  // Two unknown EXPIREs of different durations: either may be the last.
+  for (const std::int64_t seen : {5, 10}) {
+    Builder two;
+    two.set(0, 10, "a");
+    unknown(two.expire(20, 0, "10", 0));
+    unknown(two.expire(30, 0, "5", 0));
+    two.ttl(200, 210, seen);
+    two.ttl(300, 310, 4);
+    CHECK(two.ok());
+  }
+  // An unknown PERSIST may have removed the TTL.
+  for (const std::int64_t seen : {-1, 10}) {
+    Builder persist;
+    persist.set(0, 10, "a");
+    persist.expire(20, 30, "10", 1);
+    unknown(persist.persist(40, 0, 0));
+    persist.ttl(100, 110, seen);
+    CHECK(persist.ok());
+  }
+  // An unknown EXPIRE of zero may have deleted the key.
+  Builder deleted;
+  deleted.set(0, 10, "a");
+  unknown(deleted.expire(20, 0, "0", 0));
+  deleted.ttl(100, 110, -2);
+  deleted.get(120, 130, std::nullopt);
+  CHECK(deleted.ok());
+  // Unknown and failed TTL reads tell nothing.
+  Builder reads;
+  reads.set(0, 10, "a");
+  unknown(reads.ttl(20, 0, 12345));
+  failed(reads.ttl(30, 40, 12345));
+  failed(reads.expire(50, 60, "10", 1));
+  reads.ttl(100, 110, -1);
+  CHECK(reads.ok());
+}
+
+TEST_CASE("TTL replies allow for the server's wall clock", "[check]") {
+  auto history = [](std::int64_t seen, WallClockBounds clock) {
+    Builder b;
+    b.set(0, 10, "a");
+    b.expire(20, 30, "10", 1);
+    b.ttl(40, 50, seen);
+    b.wall_clock(clock);
+    return b.ok();
+  };
+  // By default time only moves forward, by any amount.
+  CHECK(history(10, {}));
+  CHECK(history(0, {}));
+  CHECK_FALSE(history(11, {}));
+  // A clock that may go back 2 s stretches what is left.
+  CHECK(history(12, {2000, std::numeric_limits<std::int64_t>::max()}));
+  CHECK_FALSE(history(13, {2000, std::numeric_limits<std::int64_t>::max()}));
+  // A clock that moved at most 3 s forward leaves at least 7 s.
+  CHECK(history(7, {0, 3000}));
+  CHECK_FALSE(history(6, {0, 3000}));
+  // Rounding: at least 6.5 s left answers 7 (Redis rounds half up).
+  CHECK(history(7, {0, 3500}));
+  CHECK_FALSE(history(6, {0, 3500}));
+}
+
+TEST_CASE("explanations show the TTL in the state and the replies the model allows", "[check]") {
+  Builder b;
+  b.set(0, 10, "a");
+  b.expire(20, 30, "3", 1);
+  b.ttl(40, 50, 5);
+  const LinearizabilityResult r = b.check();
+  REQUIRE_FALSE(r.ok);
+  CHECK(r.explanation.find("state after the prefix: \"a\" (TTL 3000 ms)") != std::string::npos);
+  CHECK(r.explanation.find("TTL k -> 5   (model: 0..3)") != std::string::npos);
 }
 
 TEST_CASE("a tiny state budget gives up without a verdict", "[check]") {
@@ -516,14 +882,27 @@ std::optional<std::int64_t> as_redis_integer(const std::string& text) {
   return n;
 }
 
-// Runs `op` on `state` and records what the server would have replied.
-void run_on_model(Op& op, Value& state) {
+// A key of the test's model: its value, and the TTL (ms) its last EXPIRE gave it.
+struct ModelKey {
+  Value value;
+  std::optional<std::int64_t> ttl_ms;
+};
+
+std::int64_t rounded_seconds(std::int64_t ms) {
+  return (ms + 500) / 1000;
+}
+
+// Runs `op` on `key` and records what the server would have replied; a TTL reply as if
+// `elapsed_ms` had passed since the TTL was set.
+void run_on_model(Op& op, ModelKey& key, std::int64_t elapsed_ms = 0) {
+  Value& state = key.value;
   switch (op.kind) {
     case OpKind::kGet:
       op.value = state;
       break;
     case OpKind::kSet:
       state = op.argument;
+      key.ttl_ms.reset();
       break;
     case OpKind::kDel:
       op.integer = state.has_value() ? 1 : 0;
@@ -555,8 +934,35 @@ void run_on_model(Op& op, Value& state) {
     case OpKind::kGetSet:
       op.value = state;
       state = op.argument;
+      key.ttl_ms.reset();
+      break;
+    case OpKind::kExpire: {
+      op.integer = state.has_value() ? 1 : 0;
+      const std::int64_t amount = std::stoll(op.argument);
+      const std::int64_t ms = op.milliseconds ? amount : amount * 1000;
+      if (ms <= 0) {
+        state.reset();
+      } else if (state) {
+        key.ttl_ms = ms;
+      }
+      break;
+    }
+    case OpKind::kTtl:
+      if (!state) {
+        op.integer = -2;
+      } else if (!key.ttl_ms) {
+        op.integer = -1;
+      } else {
+        const std::int64_t left = std::max<std::int64_t>(0, *key.ttl_ms - elapsed_ms);
+        op.integer = op.milliseconds ? left : rounded_seconds(left);
+      }
+      break;
+    case OpKind::kPersist:
+      op.integer = state && key.ttl_ms ? 1 : 0;
+      key.ttl_ms.reset();
       break;
   }
+  if (!state) key.ttl_ms.reset();
 }
 
 struct PlannedOp {
@@ -568,8 +974,8 @@ struct PlannedOp {
   int fate;   // 0-79 ok, 80-89 unknown and applied, 90-94 unknown and not applied, 95-99 failed
 };
 
-rc::Gen<PlannedOp> planned_op() {
-  return rc::gen::build<PlannedOp>(rc::gen::set(&PlannedOp::kind, rc::gen::inRange(0, 8)),
+rc::Gen<PlannedOp> planned_op(int kinds = 8) {
+  return rc::gen::build<PlannedOp>(rc::gen::set(&PlannedOp::kind, rc::gen::inRange(0, kinds)),
                                    rc::gen::set(&PlannedOp::key, rc::gen::inRange(0, 2)),
                                    rc::gen::set(&PlannedOp::argument, rc::gen::inRange(0, 6)),
                                    rc::gen::set(&PlannedOp::early, rc::gen::inRange(0, 500)),
@@ -583,8 +989,9 @@ rc::Gen<PlannedOp> planned_op() {
 History realize(const std::vector<PlannedOp>& plan, bool unknown_heavy) {
   static const char* const kArguments[] = {"a", "b", "1", "7", "-2", "xy"};
   static const char* const kIncrements[] = {"1", "1", "2", "-1", "5", "1"};
+  static const char* const kDurations[] = {"3", "2", "5", "0", "1500", "-1"};
   History h;
-  Value state[2];
+  ModelKey state[2];
   for (std::size_t i = 0; i < plan.size(); ++i) {
     const PlannedOp& p = plan[i];
     const int fate = unknown_heavy ? 40 + p.fate * 60 / 100 : p.fate;
@@ -597,7 +1004,13 @@ History realize(const std::vector<PlannedOp>& plan, bool unknown_heavy) {
     op.kind = static_cast<OpKind>(p.kind);
     op.key = p.key == 0 ? "k0" : "k1";
     op.argument = op.kind == OpKind::kIncr ? kIncrements[p.argument] : kArguments[p.argument];
-    if (fate < 90) run_on_model(op, state[p.key]);
+    if (op.kind == OpKind::kExpire) {
+      op.argument = kDurations[p.argument];
+      op.milliseconds = p.argument == 4;
+    }
+    if (op.kind == OpKind::kTtl) op.milliseconds = p.argument % 2 == 1;
+    // Some time passed since the TTL was set: TTL replies are below the bound, not only at it.
+    if (fate < 90) run_on_model(op, state[p.key], p.early % 3 * 400);
     if (fate >= 80) {
       // What the op would have replied is not part of the history.
       op.outcome = fate < 95 ? OpOutcome::kUnknown : OpOutcome::kFailed;
@@ -651,6 +1064,41 @@ TEST_CASE("generated linearizable histories pass; an impossible read fails", "[c
   });
 }
 
+TEST_CASE("generated histories with EXPIRE, TTL and PERSIST pass; an impossible TTL fails",
+          "[check]") {
+  rc::prop("sequential executions with overlapping intervals", [] {
+    const auto plan = *rc::gen::resize(
+        60, rc::gen::nonEmpty(rc::gen::container<std::vector<PlannedOp>>(planned_op(11))));
+    History h = realize(plan, *rc::gen::arbitrary<bool>());
+    const LinearizabilityResult good = check_linearizable(h);
+    RC_ASSERT(good.ok);
+    RC_ASSERT(!good.exhausted);
+
+    // Make one completed TTL read answer what no state allows (TTLs here are at most 5 s).
+    std::vector<std::size_t> reads;
+    for (std::size_t i = 0; i < h.ops.size(); ++i) {
+      if (h.ops[i].outcome == OpOutcome::kOk && h.ops[i].kind == OpKind::kTtl) reads.push_back(i);
+    }
+    if (reads.empty()) {
+      Op op;
+      op.id = h.ops.size() + 1;
+      op.invoke_ns = 0;
+      op.complete_ns = static_cast<std::int64_t>(100 * (h.ops.size() + 1));
+      op.kind = OpKind::kTtl;
+      op.key = *rc::gen::element<std::string>("k0", "k1");
+      reads.push_back(h.ops.size());
+      h.ops.push_back(op);
+    }
+    Op& op = h.ops[*rc::gen::elementOf(reads)];
+    op.integer = *rc::gen::element<std::int64_t>(-3, 999'999);
+    const std::string bad_key = op.key;
+    const LinearizabilityResult bad = check_linearizable(h);
+    RC_ASSERT(!bad.ok);
+    RC_ASSERT(!bad.exhausted);
+    RC_ASSERT(bad.key == bad_key);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Simulator-sized: 10 clients x 200 ops on 3 keys, each client one op at a time with random
 // latencies, so about ten ops are in flight at once.
@@ -672,7 +1120,8 @@ class SplitMix {
   std::uint64_t state_;
 };
 
-History simulated_history(std::uint64_t seed, int unknown_per_mille) {
+// With `expiry`, about one op in seven is EXPIRE/PEXPIRE, TTL/PTTL or PERSIST.
+History simulated_history(std::uint64_t seed, int unknown_per_mille, bool expiry = false) {
   constexpr int kClients = 10;
   constexpr int kOpsPerClient = 200;
   SplitMix rng(seed);
@@ -684,7 +1133,7 @@ History simulated_history(std::uint64_t seed, int unknown_per_mille) {
   };
   std::vector<InFlight> clients(kClients);
   std::uint64_t next_id = 1;
-  Value state[3];
+  ModelKey state[3];
   std::uint64_t unique = 0;
   auto start = [&](InFlight& c, std::uint32_t client, std::int64_t now) {
     Op op;
@@ -715,6 +1164,21 @@ History simulated_history(std::uint64_t seed, int unknown_per_mille) {
     } else {
       op.kind = OpKind::kDel;
     }
+    if (expiry && rng.below(7) == 0) {
+      const std::int64_t roll = rng.below(10);
+      if (roll < 4) {
+        op.kind = OpKind::kExpire;
+        op.milliseconds = rng.below(3) == 0;
+        const std::int64_t seconds = rng.below(20) == 0 ? 0 : 1000 + rng.below(100);
+        op.argument = std::to_string(op.milliseconds ? seconds * 1000 + rng.below(1000) : seconds);
+      } else if (roll < 8) {
+        op.kind = OpKind::kTtl;
+        op.milliseconds = rng.below(3) == 0;
+      } else {
+        op.kind = OpKind::kPersist;
+      }
+      op.argument = op.kind == OpKind::kExpire ? op.argument : std::string();
+    }
     c.point = now + 1 + rng.below(20'000);
     op.complete_ns = c.point + 1 + rng.below(20'000);
     const bool lost = rng.below(1000) < unknown_per_mille;
@@ -737,7 +1201,8 @@ History simulated_history(std::uint64_t seed, int unknown_per_mille) {
     InFlight& c = clients[next];
     if (c.applies) {
       const int key = c.op.key.back() - '0';
-      run_on_model(c.op, state[key]);
+      // Virtual ns stand for ms here: TTL replies shrink as the history goes on.
+      run_on_model(c.op, state[key], c.point / 1000);
     }
     if (c.op.outcome == OpOutcome::kUnknown) {
       c.op.value.reset();
@@ -783,6 +1248,44 @@ TEST_CASE("a simulator-sized history checks within the default budget", "[check]
   }
 }
 
+TEST_CASE("a simulator-sized history with EXPIRE, TTL and PERSIST checks within the budget",
+          "[check]") {
+  for (const int unknown_per_mille : {0, 20}) {
+    const History h = simulated_history(7 + static_cast<std::uint64_t>(unknown_per_mille),
+                                        unknown_per_mille, true);
+    std::size_t expiry_ops = 0;
+    for (const Op& op : h.ops) {
+      expiry_ops +=
+          op.kind == OpKind::kExpire || op.kind == OpKind::kTtl || op.kind == OpKind::kPersist ? 1
+                                                                                               : 0;
+    }
+    CHECK(expiry_ops > 200);
+    const LinearizabilityResult r = check_linearizable(h);
+    std::printf(
+        "linearizability: 2000 ops (%zu EXPIRE/TTL/PERSIST), %d/1000 unknown: ok=%d "
+        "exhausted=%d states=%llu\n",
+        expiry_ops, unknown_per_mille, r.ok ? 1 : 0, r.exhausted ? 1 : 0,
+        static_cast<unsigned long long>(r.states_explored));
+    INFO(r.explanation);
+    CHECK(r.ok);
+    CHECK_FALSE(r.exhausted);
+
+    // The same history with one TTL read mid-way seeing no TTL where one was set, or one where
+    // none was.
+    History broken = h;
+    for (std::size_t i = broken.ops.size() / 2; i < broken.ops.size(); ++i) {
+      Op& op = broken.ops[i];
+      if (op.kind == OpKind::kTtl && op.outcome == OpOutcome::kOk && op.integer != -2) {
+        op.integer = op.integer == -1 ? 5'000'000 : -1;
+        break;
+      }
+    }
+    const LinearizabilityResult bad = check_linearizable(broken);
+    CHECK_FALSE(bad.ok);
+    CHECK_FALSE(bad.exhausted);
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -791,7 +1294,8 @@ namespace {
 // Small random histories, linearizable or not, against a brute-force search over every order of
 // every subset of the unknown ops.
 
-bool same_reply(const Op& recorded, const Op& model) {
+// Whether a recorded reply is one the model allows from `before` (`model` ran from it).
+bool same_reply(const Op& recorded, const Op& model, const ModelKey& before) {
   switch (recorded.kind) {
     case OpKind::kGet:
     case OpKind::kGetDel:
@@ -804,12 +1308,20 @@ bool same_reply(const Op& recorded, const Op& model) {
     case OpKind::kDel:
     case OpKind::kSetNx:
     case OpKind::kAppend:
+    case OpKind::kExpire:
+    case OpKind::kPersist:
+      return recorded.integer == model.integer;
+    case OpKind::kTtl:
+      // Any time may have passed since the TTL was set: 0 up to the TTL itself.
+      if (before.value && before.ttl_ms) {
+        return 0 <= recorded.integer && recorded.integer <= model.integer;
+      }
       return recorded.integer == model.integer;
   }
   return false;
 }
 
-bool brute_force(const std::vector<Op>& ops, std::vector<bool>& placed, const Value& state) {
+bool brute_force(const std::vector<Op>& ops, std::vector<bool>& placed, const ModelKey& state) {
   bool all_known_placed = true;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (!placed[i] && ops[i].outcome == OpOutcome::kOk) all_known_placed = false;
@@ -830,9 +1342,9 @@ bool brute_force(const std::vector<Op>& ops, std::vector<bool>& placed, const Va
     model.value.reset();
     model.integer = 0;
     model.error = false;
-    Value next = state;
+    ModelKey next = state;
     run_on_model(model, next);
-    if (ops[i].outcome == OpOutcome::kOk && !same_reply(ops[i], model)) continue;
+    if (ops[i].outcome == OpOutcome::kOk && !same_reply(ops[i], model, state)) continue;
     placed[i] = true;
     const bool found = brute_force(ops, placed, next);
     placed[i] = false;
@@ -841,50 +1353,65 @@ bool brute_force(const std::vector<Op>& ops, std::vector<bool>& placed, const Va
   return false;
 }
 
+// `kinds`: the first 8 OpKinds (no EXPIRE, TTL, PERSIST), or all 11.
+void agrees_with_brute_force(int kinds) {
+  const auto count = *rc::gen::inRange<std::size_t>(1, 8);
+  std::vector<Op> ops;
+  ModelKey truth;
+  for (std::size_t i = 0; i < count; ++i) {
+    Op op;
+    op.id = 100 + i;
+    op.client = static_cast<std::uint32_t>(i);
+    op.key = "k";
+    op.kind = static_cast<OpKind>(*rc::gen::inRange(0, kinds));
+    op.argument = op.kind == OpKind::kIncr
+                      ? *rc::gen::element<std::string>("1", "2", "-1")
+                      : *rc::gen::element<std::string>("a", "b", "1", "xy", "zz");
+    if (op.kind == OpKind::kExpire) {
+      op.argument = *rc::gen::element<std::string>("2", "3", "0", "-1", "2500");
+      op.milliseconds = op.argument == "2500";
+    }
+    if (op.kind == OpKind::kTtl) op.milliseconds = *rc::gen::inRange(0, 4) == 0;
+    op.invoke_ns = *rc::gen::inRange(0, 60);
+    op.complete_ns = op.invoke_ns + *rc::gen::inRange(0, 30);
+    // Replies: mostly from a run in id order (so many histories are linearizable), sometimes
+    // arbitrary.
+    run_on_model(op, truth);
+    if (*rc::gen::inRange(0, 4) == 0) {
+      op.value = *rc::gen::element<Value>(std::nullopt, "a", "b", "1", "2", "xy", "axy");
+      op.integer = *rc::gen::inRange(op.kind == OpKind::kTtl ? -2 : 0, 4);
+      op.error = *rc::gen::arbitrary<bool>();
+    }
+    const int fate = *rc::gen::inRange(0, 10);
+    if (fate >= 7) {
+      op.outcome = fate == 9 ? OpOutcome::kFailed : OpOutcome::kUnknown;
+      op.value.reset();
+      op.integer = 0;
+      op.error = false;
+    }
+    ops.push_back(std::move(op));
+  }
+  std::vector<Op> effective;
+  for (const Op& op : ops) {
+    if (op.outcome != OpOutcome::kFailed) effective.push_back(op);
+  }
+  std::vector<bool> placed(effective.size(), false);
+  const bool expected = brute_force(effective, placed, ModelKey{});
+  History history;
+  history.ops = ops;
+  const LinearizabilityResult r = check_linearizable(history);
+  RC_ASSERT(!r.exhausted);
+  RC_TAG(expected ? "linearizable" : "not linearizable");
+  RC_ASSERT(r.ok == expected);
+}
+
 TEST_CASE("small random histories agree with a brute-force search", "[check]") {
-  rc::prop("verdicts match", [] {
-    const auto count = *rc::gen::inRange<std::size_t>(1, 8);
-    std::vector<Op> ops;
-    Value truth;
-    for (std::size_t i = 0; i < count; ++i) {
-      Op op;
-      op.id = 100 + i;
-      op.client = static_cast<std::uint32_t>(i);
-      op.key = "k";
-      op.kind = static_cast<OpKind>(*rc::gen::inRange(0, 8));
-      op.argument = op.kind == OpKind::kIncr
-                        ? *rc::gen::element<std::string>("1", "2", "-1")
-                        : *rc::gen::element<std::string>("a", "b", "1", "xy", "zz");
-      op.invoke_ns = *rc::gen::inRange(0, 60);
-      op.complete_ns = op.invoke_ns + *rc::gen::inRange(0, 30);
-      // Replies: mostly from a run in id order (so many histories are linearizable), sometimes
-      // arbitrary.
-      run_on_model(op, truth);
-      if (*rc::gen::inRange(0, 4) == 0) {
-        op.value = *rc::gen::element<Value>(std::nullopt, "a", "b", "1", "2", "xy", "axy");
-        op.integer = *rc::gen::inRange(0, 4);
-        op.error = *rc::gen::arbitrary<bool>();
-      }
-      const int fate = *rc::gen::inRange(0, 10);
-      if (fate >= 7) {
-        op.outcome = fate == 9 ? OpOutcome::kFailed : OpOutcome::kUnknown;
-        op.value.reset();
-        op.integer = 0;
-        op.error = false;
-      }
-      ops.push_back(std::move(op));
-    }
-    std::vector<Op> effective;
-    for (const Op& op : ops) {
-      if (op.outcome != OpOutcome::kFailed) effective.push_back(op);
-    }
-    std::vector<bool> placed(effective.size(), false);
-    const bool expected = brute_force(effective, placed, std::nullopt);
-    const LinearizabilityResult r = check_linearizable(History{ops});
-    RC_ASSERT(!r.exhausted);
-    RC_TAG(expected ? "linearizable" : "not linearizable");
-    RC_ASSERT(r.ok == expected);
-  });
+  rc::prop("verdicts match", [] { agrees_with_brute_force(8); });
+}
+
+TEST_CASE("small random histories with EXPIRE, TTL and PERSIST agree with a brute-force search",
+          "[check]") {
+  rc::prop("verdicts match", [] { agrees_with_brute_force(11); });
 }
 
 // Not run by default: a sweep over seeds and unknown-op rates, printing states per history.
