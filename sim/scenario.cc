@@ -156,7 +156,7 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
     KvWorkloadConfig& w = scenario->workload;
     if (!check_keys(workload, {"clients", "operations_per_client", "string_keys", "counter_keys",
                                "pipeline_max", "multi_key_fraction", "rename_fraction",
-                               "ttl_fraction", "think_time_max_ns"})) {
+                               "ttl_fraction", "expire_fraction", "think_time_max_ns"})) {
       return false;
     }
     read_number(*workload, "clients", &w.clients);
@@ -167,6 +167,7 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
     read_number(*workload, "multi_key_fraction", &w.multi_key_fraction);
     read_number(*workload, "rename_fraction", &w.rename_fraction);
     read_number(*workload, "ttl_fraction", &w.ttl_fraction);
+    read_number(*workload, "expire_fraction", &w.expire_fraction);
     read_number(*workload, "think_time_max_ns", &w.think_time_max_ns);
   }
   if (const toml::table* network = root["network"].as_table()) {
