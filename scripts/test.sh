@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test: unit and property tests, the integration suite (the real
 # eddy-server driven by redis-cli and redis-py) and seeded simulation sweeps on a Release build,
-# the unit tests again under ASan+UBSan, and the runtime's tests under TSan. Installs missing
+# eddy-maelstrom judged by the local Maelstrom runner (and its planted bugs caught), the unit
+# tests again under ASan+UBSan, and the runtime's tests under TSan. Installs missing
 # Debian packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,9 @@ step "Simulation: 1000 seeds of every fast scenario, and the determinism check"
 ./build/eddy-sim sweep --seeds 1..50 --jobs "$jobs" --check-determinism \
   $(printf -- '--scenario %s ' tests/sim/fast/*.toml)
 
+step "Maelstrom: eddy-maelstrom under the local runner (valid), and each planted bug (invalid)"
+bash tests/maelstrom/run_checks.sh build
+
 step "ASan+UBSan build and unit tests"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs" --target eddy-unit-tests
@@ -37,4 +41,4 @@ cmake --build --preset tsan -j "$jobs" --target eddy-unit-tests
 TSAN_OPTIONS=halt_on_error=1 ./build-tsan/eddy-unit-tests "[runtime]"
 
 step "All test stages passed"
-echo "stages: 6 passed, 0 failed"
+echo "stages: 7 passed, 0 failed"
