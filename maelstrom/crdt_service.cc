@@ -435,31 +435,52 @@ void CrdtService::persist_loop() {
 }
 
 void CrdtService::recover() {
-  std::string error;
   const std::string path = options_.log_path + "." + node_->id();
-  std::uint64_t replayed = 0;
-  log_ = storage::RecordLog::open(
-      options_.disk != nullptr ? *options_.disk : node_->runtime().disk(), path,
-      [&](std::string_view payload) {
-        const Json record = Json::parse(payload, nullptr, false);
-        if (record.is_discarded()) return;
-        if (record.contains("d")) {
-          learn_workload(Workload::kCounter);
-          counter_.add(node_->id(), record["d"].get<std::int64_t>());
-        } else if (record.contains("s")) {
-          // g-set or broadcast: the log does not say which; the next request will.
-          const crdt::GrowOnlySet::Delta delta{node_->id(), record["s"].get<std::uint64_t>(),
-                                               record["e"].get<std::string>()};
-          ASSERT_EQ(set_.merge(std::span(&delta, 1)), 1u);
-        }
-        ++replayed;
-      },
-      &error);
-  if (log_ == nullptr) {
-    log_line("cannot open the crdt log " + path + ": " + error + "; refusing updates");
+  Disk& disk = options_.disk != nullptr ? *options_.disk : node_->runtime().disk();
+  // Until the whole log is replayed the node must not serve from what it has: an update it
+  // acknowledged may sit only in the unread part. So a failed open (a read error, say) starts
+  // over from an empty state after a pause, as often as it takes; meanwhile reads are refused
+  // and peers' gossip is ignored.
+  Nanos pause = 10 * kNanosPerMilli;
+  for (std::uint64_t attempt = 1; !stopping_; ++attempt) {
+    set_ = crdt::GrowOnlySet{};
+    counter_ = crdt::PnCounter{};
+    std::string error;
+    std::uint64_t replayed = 0;
+    log_ = storage::RecordLog::open(
+        disk, path,
+        [&](std::string_view payload) {
+          // The checksum passed, so a record we cannot read is a bug, not damage: stop.
+          const Json record = Json::parse(payload, nullptr, false);
+          const bool counter_record =
+              record.is_object() && record.contains("d") && record["d"].is_number_integer();
+          const bool set_record = record.is_object() && record.contains("s") &&
+                                  record["s"].is_number_unsigned() && record.contains("e") &&
+                                  record["e"].is_string();
+          ASSERT_MSG(counter_record || set_record, "unreadable record in the crdt log");
+          if (counter_record) {
+            learn_workload(Workload::kCounter);
+            counter_.add(node_->id(), record["d"].get<std::int64_t>());
+          } else {
+            // g-set or broadcast: the log does not say which; the next request will.
+            const crdt::GrowOnlySet::Delta delta{node_->id(), record["s"].get<std::uint64_t>(),
+                                                 record["e"].get<std::string>()};
+            ASSERT_MSG(set_.merge(std::span(&delta, 1)) == 1,
+                       "crdt log entries are not this node's next sequence numbers");
+          }
+          ++replayed;
+        },
+        &error);
+    if (log_ != nullptr) {
+      log_line("recovered " + std::to_string(replayed) + " updates from " + path);
+      recovered_ = true;
+      return;
+    }
+    log_line("cannot open the crdt log " + path + " (attempt " + std::to_string(attempt) +
+             "): " + error + "; retrying");
+    node_->runtime().sleep_for(pause);
+    pause = std::min<Nanos>(pause * 2, kNanosPerSecond);
   }
-  log_line("recovered " + std::to_string(replayed) + " updates from " + path);
-  recovered_ = true;
 }
 
 }  // namespace eddy::maelstrom

@@ -1,5 +1,7 @@
 #include "sim/world.h"
 
+#include <cstdio>
+
 #include <xxhash.h>
 
 #include <algorithm>
@@ -113,8 +115,7 @@ bool World::run_until(Nanos until, const std::function<bool()>& done) {
     }
     // priority_queue::top is const; the event is moved out through a const_cast of the
     // unique_ptr's owner, which pop() then discards.
-    std::unique_ptr<Event> event =
-        std::move(const_cast<std::unique_ptr<Event>&>(queue_.top()));
+    std::unique_ptr<Event> event = std::move(const_cast<std::unique_ptr<Event>&>(queue_.top()));
     queue_.pop();
     runs_without_event = 0;
     ASSERT_GE(event->time, now_);
@@ -130,6 +131,7 @@ void World::trace(SimNode* node, std::uint32_t core, std::string_view text) {
   std::string line = std::to_string(now_) + " " + (node != nullptr ? node->name() : "-") + "/" +
                      std::to_string(core) + " " + std::string(text);
   trace_hash_ = XXH3_64bits_withSeed(line.data(), line.size(), trace_hash_);
+  if (echo_trace_) std::fprintf(stderr, "%s\n", line.c_str());
   recent_.push_back(TraceLine{now_, std::move(line)});
   if (recent_.size() > kRecentTraceLines) recent_.pop_front();
 }

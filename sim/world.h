@@ -36,10 +36,10 @@ struct WorldFaults {
   // Client streams.
   Nanos stream_latency_min_ns = 10'000;
   Nanos stream_latency_max_ns = 200'000;
-  double stream_split_probability = 0.5;     // a write arrives in several pieces
+  double stream_split_probability = 0.5;  // a write arrives in several pieces
   std::size_t stream_pieces_max = 8;
   double stream_short_read_probability = 0.3;
-  double stream_reset_probability = 0.0;     // per write: the connection breaks
+  double stream_reset_probability = 0.0;         // per write: the connection breaks
   std::size_t stream_buffer_bytes = 256 * 1024;  // unread bytes before a writer blocks
   // Fibers: with this probability a core that could run a fiber lets time pass first.
   double scheduling_delay_probability = 0.05;
@@ -76,7 +76,15 @@ class World final : public FaultInjector {
   // Independent random streams, one per component, so adding draws in one component does not
   // reshuffle the others.
   enum class Stream : std::uint8_t {
-    kScheduler, kHops, kStreams, kClocks, kBuggify, kWorkload, kNetwork, kDisk, kCount
+    kScheduler,
+    kHops,
+    kStreams,
+    kClocks,
+    kBuggify,
+    kWorkload,
+    kNetwork,
+    kDisk,
+    kCount
   };
   Rng& rng(Stream stream) { return rngs_[static_cast<std::size_t>(stream)]; }
 
@@ -102,6 +110,8 @@ class World final : public FaultInjector {
   // The trace: every line feeds the running hash; the last ones are kept for failure reports.
   void trace(SimNode* node, std::uint32_t core, std::string_view text);
   std::uint64_t trace_hash() const { return trace_hash_; }
+  // Debugging: also print every trace line on stderr (process-wide; set before runs start).
+  static void set_echo_trace(bool on) { echo_trace_ = on; }
   const std::deque<TraceLine>& recent_trace() const { return recent_; }
   bool livelocked() const { return livelocked_; }
 
@@ -156,6 +166,7 @@ class World final : public FaultInjector {
   std::uint64_t last_id_ = 0;
   bool livelocked_ = false;
   std::uint64_t trace_hash_ = 0;
+  static inline bool echo_trace_ = false;
   std::deque<TraceLine> recent_;
   // BUGGIFY decisions per site name, in first-seen order (a vector, never a hash map).
   std::vector<std::pair<std::string, bool>> buggify_sites_;

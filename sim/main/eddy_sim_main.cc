@@ -4,6 +4,7 @@
 //   eddy-sim sweep --seeds A..B [--jobs J] [--scenario FILE]... [--plant NAME]...
 //                  [--check-determinism]
 //   eddy-sim plants
+//   (--trace prints every trace line on stderr as the run goes, for debugging one seed)
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,7 +60,8 @@ std::string result_line(const RunResult& r, bool deterministic_checked, bool det
                      " events=" + std::to_string(r.events) +
                      " ops=" + std::to_string(r.operations) + " hash=" + hash;
   if (r.linearizability_inconclusive) line += " linearizability=inconclusive";
-  if (deterministic_checked) line += std::string(" deterministic=") + (deterministic ? "yes" : "NO");
+  if (deterministic_checked)
+    line += std::string(" deterministic=") + (deterministic ? "yes" : "NO");
   const bool pass = r.ok() && (!deterministic_checked || deterministic);
   line += std::string(" verdict=") + (pass ? "pass" : "FAIL");
   return line;
@@ -113,6 +115,9 @@ bool parse(int argc, char** argv, Options* o) {
     } else if (arg == "--jobs") {
       o->jobs = static_cast<unsigned>(std::stoul(value()));
       if (o->jobs < 1) o->jobs = 1;
+    } else if (arg == "--trace") {
+      // Every trace line on stderr as it happens, not only the last ones of a failure.
+      World::set_echo_trace(true);
     } else if (arg == "--scenario") {
       o->scenario_files.push_back(value());
     } else if (arg == "--plant") {
