@@ -36,6 +36,14 @@ bool is_set_like(CrdtService::Workload workload) {
 
 CrdtService::CrdtService(Node* node, CrdtOptions options) : node_(node), options_(options) {
   recovered_ = !options_.persist;
+  workload_ = workload_of_maelstrom_name(options_.workload);
+}
+
+CrdtService::Workload CrdtService::workload_of_maelstrom_name(std::string_view name) {
+  if (name == "g-set") return Workload::kSet;
+  if (name == "broadcast") return Workload::kBroadcast;
+  if (name == "g-counter" || name == "pn-counter") return Workload::kCounter;
+  return Workload::kUnknown;
 }
 
 CrdtService::~CrdtService() {
@@ -140,13 +148,18 @@ void CrdtService::handle_add(const Message& message, Workload kind) {
     }
   } else {
     update.element = message.body[kind == Workload::kBroadcast ? "message" : "element"].dump();
+    if (update.element.size() > options_.max_element_bytes) {
+      // Bounded so its record always fits the log; refused before anything is written.
+      node_->reply_error(message, ErrorCode::kMalformedRequest, "element too large");
+      return;
+    }
   }
   if (!options_.persist) {
     apply_and_ack(update);
     return;
   }
   if (pending_.size() >= options_.max_pending_updates ||
-      (recovered_ && (log_ == nullptr || log_->broken()))) {
+      (recovered_ && (log_ == nullptr || log_->broken() || storage_failed_))) {
     // Nothing was written for this request, so refusing it is definite.
     node_->reply_error(message, ErrorCode::kTemporarilyUnavailable, "storage is backed up");
     return;
@@ -402,7 +415,9 @@ void CrdtService::persist_loop() {
         if (set_.contains(batch[i].element) || in_batch.contains(batch[i].element)) continue;
         in_batch.insert(batch[i].element);
         seqs[i] = next_seq++;
-        record = {{"s", seqs[i]}, {"e", batch[i].element}};
+        // The workload rides along so a restarted node knows what it serves before any
+        // request or gossip says so (g-set and broadcast share these records).
+        record = {{"s", seqs[i]}, {"e", batch[i].element}, {"w", workload_name(workload_)}};
       }
       written = log_->append(record.dump());
     }
@@ -429,8 +444,13 @@ void CrdtService::persist_loop() {
       }
       node_->reply(update.request, Json{{"type", type == "broadcast" ? "broadcast_ok" : "add_ok"}});
     }
-    if (!written && !nothing_written)
+    // A batch that was not written whole may have left records behind whose sequence numbers
+    // the set never took: handing those numbers out again would give one dot two elements.
+    // So no more updates in this run; a restart replays whatever reached the disk.
+    if (!written) storage_failed_ = true;
+    if (!written && !nothing_written) {
       log_line("crdt log write failed; refusing updates from now on");
+    }
   }
 }
 
@@ -462,7 +482,9 @@ void CrdtService::recover() {
             learn_workload(Workload::kCounter);
             counter_.add(node_->id(), record["d"].get<std::int64_t>());
           } else {
-            // g-set or broadcast: the log does not say which; the next request will.
+            if (const auto w = record.find("w"); w != record.end() && w->is_string()) {
+              learn_workload(workload_from_name(w->get<std::string>()));
+            }
             const crdt::GrowOnlySet::Delta delta{node_->id(), record["s"].get<std::uint64_t>(),
                                                  record["e"].get<std::string>()};
             ASSERT_MSG(set_.merge(std::span(&delta, 1)) == 1,

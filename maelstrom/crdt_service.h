@@ -17,9 +17,9 @@
 // recovers every update it acknowledged and never reuses a sequence number it may have
 // gossiped. A restarted node merges nothing from peers until it has recovered its own log.
 //
-// The node learns which workload it serves from the first request or gossip that says; a read
-// that comes before is refused with a definite "temporarily unavailable", since g-set and
-// the counters share the request name `read`.
+// The node learns which workload it serves from the first request or gossip that says (or, on
+// a restart, from its log); a read that comes before is refused with a definite "temporarily
+// unavailable", since g-set and the counters share the request name `read`.
 
 #include <cstdint>
 #include <deque>
@@ -47,8 +47,13 @@ struct CrdtOptions {
   std::size_t gossip_fanout = 2;
   std::size_t max_entries_per_message = 2000;
   std::size_t max_pending_updates = 10'000;
+  // Larger elements are refused (error 12), so every record fits the log's bound.
+  std::size_t max_element_bytes = 1u << 20;
   // Plant kSetForgetsAfterPartition: a peer silent this long is presumed cut off.
   Nanos silence_presumed_partition = 1000 * kNanosPerMilli;
+  // The workload, when the operator knows it (Maelstrom's workload names: g-set, g-counter,
+  // pn-counter, broadcast); empty: learn it from the traffic.
+  std::string workload;
 };
 
 class CrdtService final : public Service {
@@ -81,6 +86,8 @@ class CrdtService final : public Service {
   };
 
   bool learn_workload(Workload seen);
+  // Maelstrom's workload name to ours; kUnknown for the others.
+  static Workload workload_of_maelstrom_name(std::string_view name);
   void handle_add(const Message& message, Workload workload);
   void handle_read(const Message& message);
   void handle_push(const Message& message);
@@ -104,6 +111,7 @@ class CrdtService final : public Service {
   crdt::PnCounter counter_;
   bool recovered_ = false;
   std::unique_ptr<storage::RecordLog> log_;
+  bool storage_failed_ = false;  // a batch failed to reach the log: refuse updates from now on
   std::deque<PendingUpdate> pending_;
   fiber::Fiber* persister_ = nullptr;  // parked persister, if any
   fiber::WaitGroup* persister_done_ = nullptr;

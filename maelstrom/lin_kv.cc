@@ -60,6 +60,14 @@ Json LinKvService::apply(const Json& request) {
   const auto key_field = request.find("key");
   if (key_field == request.end()) return error_reply(ErrorCode::kMalformedRequest, "missing key");
   const std::string key = key_field->dump();
+  // Validated here, outside the shard step, so nothing can throw inside it.
+  bool create_if_missing = false;
+  if (const auto flag = request.find("create_if_not_exists"); flag != request.end()) {
+    if (!flag->is_boolean()) {
+      return error_reply(ErrorCode::kMalformedRequest, "create_if_not_exists must be a boolean");
+    }
+    create_if_missing = flag->get<bool>();
+  }
   Json result;
   coordinator_.run_on(engine_->shard_of_key(key), [&](Shard& shard) {
     shard.refresh_clock();
@@ -93,7 +101,7 @@ Json LinKvService::apply(const Json& request) {
     }
     kv::Entry* entry = db.find(key, shard.now_ms());
     if (entry == nullptr) {
-      if (!request.value("create_if_not_exists", false)) {
+      if (!create_if_missing) {
         result = error_reply(ErrorCode::kKeyDoesNotExist, "key does not exist");
         return;
       }
@@ -151,13 +159,18 @@ void LinKvService::handle_forward(const Message& message) {
       applied.replies.erase(applied.replies.begin());
     }
   }
-  node_->send(message.src,
-              Json{{"type", "kv_forward_ok"}, {"forward_id", id}, {"reply", reply_body}});
+  node_->send(message.src, Json{{"type", "kv_forward_ok"},
+                                {"forward_id", id},
+                                {"incarnation", body["incarnation"]},
+                                {"reply", reply_body}});
 }
 
 void LinKvService::handle_forward_reply(const Message& message) {
   const Json& body = message.body;
   if (!body.contains("forward_id") || !body.contains("reply")) return;
+  // A late answer to a forward of this node's previous run must not complete this run's
+  // forward that happens to have the same id.
+  if (!body.contains("incarnation") || body["incarnation"] != incarnation_) return;
   auto it = pending_.find(body["forward_id"].get<std::int64_t>());
   if (it == pending_.end()) return;  // answered already (timeout or duplicate)
   Json reply_body = body["reply"];

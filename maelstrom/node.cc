@@ -99,7 +99,11 @@ void Node::write_loop() {
       pieces.push_back(line);
       pieces.emplace_back("\n", 1);
     }
-    if (!output_->write(pieces)) return;  // output gone: nobody is listening any more
+    if (!output_->write(pieces)) {
+      output_broken_ = true;  // output gone: nobody is listening any more
+      outbox_.clear();
+      return;
+    }
   }
 }
 
@@ -112,26 +116,32 @@ void Node::tick_loop() {
 }
 
 void Node::send(const std::string& dest, Json body) {
-  if (!is_client(dest) && outbox_.size() >= options_.max_outbox_messages) {
+  send_from(id_, dest, std::move(body));
+}
+
+void Node::send_from(const std::string& src, const std::string& dest, Json body) {
+  if (output_broken_ || (!is_client(dest) && outbox_.size() >= options_.max_outbox_messages)) {
     ++messages_dropped_;
     return;
   }
-  outbox_.push_back(encode_message(id_, dest, body));
+  outbox_.push_back(encode_message(src, dest, body));
   ++messages_sent_;
   if (writer_ != nullptr) runtime_->scheduler().wake(writer_);
 }
 
+// Before init the node has no id of its own yet; it answers as the id the request was sent
+// to, so the reply never carries an empty src (which Maelstrom treats as fatal).
 void Node::reply(const Message& request, Json body) {
   const std::optional<std::int64_t> msg_id = request.msg_id();
   if (!msg_id) return;  // nothing to reply to: the sender expects no answer
   body["in_reply_to"] = *msg_id;
-  send(request.src, std::move(body));
+  send_from(initialised() ? id_ : request.dest, request.src, std::move(body));
 }
 
 void Node::reply_error(const Message& request, ErrorCode code, std::string_view text) {
   const std::optional<std::int64_t> msg_id = request.msg_id();
   if (!msg_id) return;
-  send(request.src, error_body(*msg_id, code, text));
+  send_from(initialised() ? id_ : request.dest, request.src, error_body(*msg_id, code, text));
 }
 
 void Node::dispatch(const Message& message) {
@@ -153,8 +163,16 @@ void Node::dispatch(const Message& message) {
     reply(message, std::move(body));
     return;
   }
-  for (Service* service : services_) {
-    if (service->handle(message)) return;
+  try {
+    for (Service* service : services_) {
+      if (service->handle(message)) return;
+    }
+  } catch (const Json::exception& e) {
+    // A field of the wrong JSON type (handlers read fields with get<T>()): the request could
+    // not be understood, and a handler throws before it changes anything.
+    log_line("malformed " + std::string(type) + " from " + message.src + ": " + e.what());
+    reply_error(message, ErrorCode::kMalformedRequest, "malformed request");
+    return;
   }
   // Replies and errors addressed to us that nobody waits for any more are dropped quietly;
   // an unknown request gets a definite "not supported".

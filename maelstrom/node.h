@@ -85,6 +85,7 @@ class Node {
   std::uint64_t messages_dropped() const { return messages_dropped_; }
 
  private:
+  void send_from(const std::string& src, const std::string& dest, Json body);
   void read_loop();
   void write_loop();
   void tick_loop();
@@ -103,6 +104,7 @@ class Node {
   std::deque<std::string> outbox_;
   fiber::Fiber* writer_ = nullptr;  // parked writer, if any
   bool stopped_ = false;
+  bool output_broken_ = false;
   std::uint64_t messages_received_ = 0;
   std::uint64_t messages_sent_ = 0;
   std::uint64_t messages_dropped_ = 0;

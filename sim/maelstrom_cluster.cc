@@ -202,9 +202,9 @@ void MaelstromCluster::send_to_node(std::size_t index, std::string line) {
   Node& node = *nodes_[index];
   std::shared_ptr<Process> process = node.process;
   if (process == nullptr) return;  // down: the request is lost, as with a dead process
-  world_->schedule(0, node.sim, 0, [process, line = std::move(line)] {
+  world_->schedule(0, node.sim, 0, [process, line = std::move(line)]() mutable {
+    line.push_back('\n');
     process->input->push(line);
-    process->input->push("\n");
   });
 }
 

@@ -63,7 +63,8 @@ Nanos MaelstromWorkload::timeout() const {
 
 void MaelstromWorkload::deliver(const std::string& line) {
   const Json message = Json::parse(line, nullptr, false);
-  if (!message.is_object() || !message.contains("dest") || !message["body"].is_object()) {
+  if (!message.is_object() || !message.contains("dest") || !message["dest"].is_string() ||
+      !message.contains("body") || !message["body"].is_object()) {
     violations_.push_back({"protocol", "unparseable line to a client: " + line.substr(0, 200)});
     return;
   }
@@ -271,6 +272,7 @@ void MaelstromWorkload::final_read(std::size_t index) {
   // A few attempts: the convergence check needs an answer from every node.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const Nanos invoke = world_->now();
+    if (attempt > 0) node_->sleep_for(200 * kNanosPerMilli);
     Reply reply = call(index, {{"type", "read"}});
     if (reply.outcome != Outcome::kOk) continue;
     const bool is_set = workload == "g-set" || workload == "broadcast";

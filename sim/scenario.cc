@@ -247,6 +247,10 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
                "key_count >= 1 and downtime_min_ms <= downtime_max_ms";
       return false;
     }
+    if (m.workload.workload == "lin-kv" && m.workload.crash_interval_ns > 0) {
+      *error = path + ": lin-kv keeps its keyspace in memory (no Raft or log yet): no crashes";
+      return false;
+    }
     scenario->maelstrom = m;
   }
   if (scenario->server_cores < 1 || scenario->shards < 1 || scenario->shards > 256 ||
@@ -268,7 +272,11 @@ void run_maelstrom_scenario(const Scenario& scenario, std::uint64_t seed, RunRes
   world.set_network_faults(scenario.network);
   SimNode& clients = world.add_node("clients", 1);
   MaelstromWorkload* workload_ptr = nullptr;
-  MaelstromCluster cluster(&world, &clients, m.cluster,
+  // The harness starts each process knowing its workload, as an operator would (a restarted
+  // node that never acknowledged anything could not tell a g-set from a counter otherwise).
+  MaelstromClusterConfig cluster_config = m.cluster;
+  cluster_config.node.crdt.workload = m.workload.workload;
+  MaelstromCluster cluster(&world, &clients, cluster_config,
                            [&workload_ptr](std::string line) { workload_ptr->deliver(line); });
   MaelstromWorkload workload(&world, &clients, &cluster, m.workload);
   workload_ptr = &workload;

@@ -1,10 +1,12 @@
 // eddy-maelstrom: a Maelstrom node. Maelstrom starts one per server node and talks to it with
 // JSON lines on stdin/stdout; see README.md ("Maelstrom") and docs/maelstrom.md.
 //
-//   eddy-maelstrom [--seed N] [--data-dir DIR] [--plant NAME]...
+//   eddy-maelstrom [--seed N] [--data-dir DIR] [--workload NAME] [--plant NAME]...
 //
 // --data-dir makes CRDT updates durable in DIR before they are acknowledged (off by default:
 // Maelstrom runs every node in the same working directory and never restarts one).
+// --workload (g-set, g-counter, pn-counter, broadcast) says which CRDT workload to serve; without
+// it the node learns it from the first request or gossip that names it.
 // --plant switches on a deliberately wrong behaviour, to prove that checkers catch it.
 
 #include <csignal>
@@ -23,7 +25,7 @@ namespace {
 int usage(const char* error) {
   std::fprintf(stderr,
                "eddy-maelstrom: %s\nusage: eddy-maelstrom [--seed N] [--data-dir DIR] "
-               "[--plant NAME]...\nplants:",
+               "[--workload NAME] [--plant NAME]...\nplants:",
                error);
   for (const auto& plant : eddy::maelstrom::node_plant_catalog()) {
     std::fprintf(stderr, " %s", plant.name);
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--data-dir" && has_value) {
       runtime_options.data_directory = argv[++i];
       node_options.persist = true;
+    } else if (arg == "--workload" && has_value) {
+      node_options.crdt.workload = argv[++i];
     } else if (arg == "--plant" && has_value) {
       const std::string_view name = argv[++i];
       bool found = false;

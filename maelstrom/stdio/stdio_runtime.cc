@@ -72,6 +72,13 @@ class StdioRuntime::StdoutStream final : public Stream {
       const ssize_t wrote = ::writev(STDOUT_FILENO, &vectors[first], count);
       if (wrote < 0) {
         if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          // stdout shares a non-blocking open file with stdin (a tty or a socket): wait for
+          // room rather than lose the message.
+          pollfd out{STDOUT_FILENO, POLLOUT, 0};
+          ::poll(&out, 1, -1);
+          continue;
+        }
         broken_ = true;
         return false;
       }
