@@ -66,6 +66,25 @@ std::string encode_message(std::string_view src, std::string_view dest, const Js
   return envelope.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+bool is_definite_error(std::int64_t code) {
+  switch (static_cast<ErrorCode>(code)) {
+    case ErrorCode::kNodeNotFound:
+    case ErrorCode::kNotSupported:
+    case ErrorCode::kTemporarilyUnavailable:
+    case ErrorCode::kMalformedRequest:
+    case ErrorCode::kAbort:
+    case ErrorCode::kKeyDoesNotExist:
+    case ErrorCode::kKeyAlreadyExists:
+    case ErrorCode::kPreconditionFailed:
+    case ErrorCode::kTxnConflict:
+      return true;
+    case ErrorCode::kTimeout:
+    case ErrorCode::kCrash:
+      break;
+  }
+  return false;
+}
+
 Json error_body(std::int64_t request_msg_id, ErrorCode code, std::string_view text) {
   Json body = Json::object();
   body["type"] = "error";

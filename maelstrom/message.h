@@ -48,6 +48,10 @@ enum class ErrorCode : int {
   kTxnConflict = 30,
 };
 
+// True for the codes that promise the operation did not and never will take effect; unknown
+// codes (1000+ are a node's own) are indefinite.
+bool is_definite_error(std::int64_t code);
+
 // The body of an error reply to `request_msg_id`.
 Json error_body(std::int64_t request_msg_id, ErrorCode code, std::string_view text);
 

@@ -3,33 +3,12 @@
 #include <algorithm>
 #include <map>
 
+#include "maelstrom/message.h"
 #include "sim/check/linearizability.h"
 
 namespace eddy::sim {
 
 using Json = nlohmann::json;
-
-namespace {
-
-// Maelstrom's definite error codes: the operation certainly did not take effect.
-bool is_definite(std::int64_t code) {
-  switch (code) {
-    case 1:
-    case 10:
-    case 11:
-    case 12:
-    case 14:
-    case 20:
-    case 21:
-    case 22:
-    case 30:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 OpOutcome MaelstromWorkload::as_op_outcome(Outcome outcome) {
   switch (outcome) {
@@ -114,8 +93,9 @@ MaelstromWorkload::Reply MaelstromWorkload::call(std::size_t index, Json body) {
   reply.body = std::move(*client.reply);
   const std::string type = reply.body.value("type", "");
   if (type == "error") {
-    reply.outcome = is_definite(reply.body.value("code", std::int64_t{13})) ? Outcome::kFailed
-                                                                            : Outcome::kUnknown;
+    reply.outcome = maelstrom::is_definite_error(reply.body.value("code", std::int64_t{13}))
+                        ? Outcome::kFailed
+                        : Outcome::kUnknown;
   } else {
     reply.outcome = Outcome::kOk;
   }

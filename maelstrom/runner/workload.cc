@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 
+#include "maelstrom/message.h"
+
 namespace eddy::maelstrom::runner {
 
 namespace {
@@ -13,30 +15,22 @@ using json = nlohmann::json;
 
 constexpr std::size_t kProcessesPerKey = 20;  // Jepsen's linearizable-register per-key-limit
 
-// Maelstrom's definite error codes (protocol doc §4).
+// Maelstrom's definite error codes (protocol doc §4), as the node itself defines them.
 bool definite_code(const json& code) {
-  if (!code.is_number_integer()) return false;
-  switch (code.get<std::int64_t>()) {
-    case 1:
-    case 10:
-    case 11:
-    case 12:
-    case 14:
-    case 20:
-    case 21:
-    case 22:
-    case 30:
-      return true;
-    default:
-      return false;
-  }
+  return code.is_number_integer() && maelstrom::is_definite_error(code.get<std::int64_t>());
 }
 
 using FieldCheck = std::function<bool(const json&)>;
 
-bool any_value(const json&) { return true; }
-bool is_array(const json& v) { return v.is_array(); }
-bool is_int(const json& v) { return v.is_number_integer(); }
+bool any_value(const json&) {
+  return true;
+}
+bool is_array(const json& v) {
+  return v.is_array();
+}
+bool is_int(const json& v) {
+  return v.is_number_integer();
+}
 
 // Empty if `body` is exactly {type, in_reply_to, [msg_id], fields...}, else what is wrong.
 std::string check_schema(const json& body, const std::string& type,
