@@ -14,6 +14,10 @@
 
 namespace eddy::maelstrom {
 
+// Fiber stacks of a Maelstrom node's runtime: the node builds its engine and prints nested JSON
+// on fibers, which needs more than eddy-server's per-connection stacks (sanitizer builds most).
+inline constexpr std::size_t kNodeFiberStackBytes = 1u << 20;
+
 struct NodeAssemblyOptions {
   std::uint32_t shard_count = 1;
   // Make CRDT updates durable (RecordLog on the runtime's Disk) before acknowledging them.

@@ -149,7 +149,7 @@ MaelstromCluster::MaelstromCluster(World* world, SimNode* client_node,
   for (std::uint32_t i = 0; i < config_.nodes; ++i) {
     auto node = std::make_unique<Node>();
     node->id = "n" + std::to_string(i);
-    node->sim = &world_->add_node(node->id, 1);
+    node->sim = &world_->add_node(node->id, 1, maelstrom::kNodeFiberStackBytes);
     node_ids_.push_back(node->id);
     nodes_.push_back(std::move(node));
   }

@@ -17,7 +17,7 @@ constexpr std::int64_t kEpochUs = 1'767'225'600'000'000LL;
 
 }  // namespace
 
-SimNode::SimNode(World* world, std::string name, std::uint32_t cores)
+SimNode::SimNode(World* world, std::string name, std::uint32_t cores, std::size_t fiber_stack_bytes)
     : world_(world), name_(std::move(name)) {
   // Disk latency is virtual time the calling fiber waits; outside a fiber an operation is
   // instant (nothing in the engine touches the disk from a hop handler).
@@ -38,7 +38,7 @@ SimNode::SimNode(World* world, std::string name, std::uint32_t cores)
   Rng& scheduler_rng = world_->rng(World::Stream::kScheduler);
   for (std::uint32_t c = 0; c < cores; ++c) {
     auto core = std::make_unique<Core>();
-    core->scheduler = std::make_unique<fiber::Scheduler>(limits::fiber_stack_bytes);
+    core->scheduler = std::make_unique<fiber::Scheduler>(fiber_stack_bytes);
     core->rng = scheduler_rng.split();
     // Which of several ready fibers on a core runs next is the seed's choice too.
     Rng* pick = &world_->rng(World::Stream::kScheduler);
@@ -53,8 +53,8 @@ SimNode::~SimNode() = default;
 void SimNode::schedule_clock_jump() {
   const WorldFaults& faults = world_->faults();
   Rng& clocks = world_->rng(World::Stream::kClocks);
-  const Nanos wait = clocks.between(faults.clock_jump_interval_ns / 2,
-                                    faults.clock_jump_interval_ns * 3 / 2);
+  const Nanos wait =
+      clocks.between(faults.clock_jump_interval_ns / 2, faults.clock_jump_interval_ns * 3 / 2);
   world_->schedule(wait, this, 0, [this] {
     if (stopping_) return;
     const Nanos max = world_->faults().clock_jump_max_ns;
@@ -97,9 +97,13 @@ std::int64_t SimNode::unix_now_us() {
   return kEpochUs + (monotonic_now() + clock_offset_ns_) / 1000;
 }
 
-fiber::Scheduler& SimNode::scheduler() { return *cores_[current_core()]->scheduler; }
+fiber::Scheduler& SimNode::scheduler() {
+  return *cores_[current_core()]->scheduler;
+}
 
-Rng& SimNode::rng() { return cores_[current_core()]->rng; }
+Rng& SimNode::rng() {
+  return cores_[current_core()]->rng;
+}
 
 void SimNode::sleep_for(Nanos duration) {
   const std::uint32_t core = current_core();
@@ -140,7 +144,8 @@ Nanos SimNode::hop_latency() {
   Nanos latency = rng.between(faults.hop_latency_min_ns, faults.hop_latency_max_ns);
   if (rng.chance(faults.hop_long_tail_probability)) latency += faults.hop_long_tail_ns;
   // Fault point: a slow shard (its core busy elsewhere) takes its mail late.
-  if (BUGGIFY("shard.slow")) latency += world_->rng(World::Stream::kBuggify).between(1, 5) * 1'000'000;
+  if (BUGGIFY("shard.slow"))
+    latency += world_->rng(World::Stream::kBuggify).between(1, 5) * 1'000'000;
   return latency;
 }
 
@@ -198,9 +203,13 @@ std::unique_ptr<Stream> SimNode::connect(const std::string&, std::uint16_t port,
   return sim_connect(*world_, this, current_core(), port, error);
 }
 
-Disk& SimNode::disk() { return *disk_; }
+Disk& SimNode::disk() {
+  return *disk_;
+}
 
-SimDisk& SimNode::sim_disk() { return *disk_; }
+SimDisk& SimNode::sim_disk() {
+  return *disk_;
+}
 
 bool SimNode::send_to_peer(const std::string& peer, std::string bytes) {
   return world_->network().send(this, peer, std::move(bytes));

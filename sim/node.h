@@ -19,7 +19,7 @@ namespace eddy::sim {
 
 class SimNode final : public Runtime {
  public:
-  SimNode(World* world, std::string name, std::uint32_t cores);
+  SimNode(World* world, std::string name, std::uint32_t cores, std::size_t fiber_stack_bytes);
   ~SimNode() override;
 
   const std::string& name() const { return name_; }

@@ -31,8 +31,8 @@ World::~World() {
   nodes_.clear();
 }
 
-SimNode& World::add_node(std::string name, std::uint32_t cores) {
-  nodes_.push_back(std::make_unique<SimNode>(this, std::move(name), cores));
+SimNode& World::add_node(std::string name, std::uint32_t cores, std::size_t fiber_stack_bytes) {
+  nodes_.push_back(std::make_unique<SimNode>(this, std::move(name), cores, fiber_stack_bytes));
   network_->add_node(nodes_.back().get());
   return *nodes_.back();
 }

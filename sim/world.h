@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/base/fault.h"
+#include "engine/limits.h"
 #include "engine/runtime.h"
 #include "sim/network.h"
 #include "sim/sim_disk.h"
@@ -88,7 +89,10 @@ class World final : public FaultInjector {
   };
   Rng& rng(Stream stream) { return rngs_[static_cast<std::size_t>(stream)]; }
 
-  SimNode& add_node(std::string name, std::uint32_t cores);
+  // `fiber_stack_bytes` as the runtime the node stands for uses (eddy-server: the default;
+  // eddy-maelstrom: larger).
+  SimNode& add_node(std::string name, std::uint32_t cores,
+                    std::size_t fiber_stack_bytes = limits::fiber_stack_bytes);
   // Peer links between the nodes (all nodes added so far and later).
   SimNetwork& network() { return *network_; }
   void set_network_faults(NetworkFaults faults) {

@@ -11,15 +11,16 @@
 #include <vector>
 
 #include "engine/runtime.h"
+#include "maelstrom/node_assembly.h"
 
 namespace eddy::maelstrom {
 
 class StdioRuntime final : public Runtime {
  public:
   struct Options {
-    std::uint64_t seed = 0;                    // 0: from the OS
-    std::string data_directory = ".";          // for disk(); the node uses it only when asked
-    std::size_t fiber_stack_bytes = 1u << 20;  // JSON nesting recurses when printing
+    std::uint64_t seed = 0;            // 0: from the OS
+    std::string data_directory = ".";  // for disk(); the node uses it only when asked
+    std::size_t fiber_stack_bytes = kNodeFiberStackBytes;
   };
 
   explicit StdioRuntime(Options options);
