@@ -8,39 +8,12 @@
 #include <string>
 
 #include "sim/scenario.h"
+#include "tests/unit/support/maelstrom_scenario.h"
 
 using namespace eddy;
 using namespace eddy::sim;
 
 namespace {
-
-Scenario maelstrom_scenario(const std::string& workload, std::uint32_t nodes, bool crashes) {
-  Scenario scenario;
-  scenario.name = "unit-" + workload;
-  scenario.time_limit_ns = 120 * kNanosPerSecond;
-  Scenario::Maelstrom m;
-  m.workload.workload = workload;
-  m.workload.concurrency = 2 * nodes;
-  m.workload.rate = 150;
-  m.workload.duration_ns = 4 * kNanosPerSecond;
-  m.workload.recovery_ns = 3 * kNanosPerSecond;
-  m.workload.nemesis = true;
-  m.cluster.nodes = nodes;
-  if (crashes) {
-    m.workload.crash_interval_ns = 1000 * kNanosPerMilli;
-    m.cluster.node.persist = true;
-    scenario.faults.disk.torn_write_probability = 0.5;
-    scenario.faults.disk.short_read_probability = 0.3;
-  }
-  scenario.maelstrom = m;
-  scenario.network.loss_probability = 0.02;
-  scenario.network.duplicate_probability = 0.02;
-  scenario.network.partition_interval_min_ns = 300 * kNanosPerMilli;
-  scenario.network.partition_interval_max_ns = 1500 * kNanosPerMilli;
-  scenario.network.partition_duration_min_ns = 100 * kNanosPerMilli;
-  scenario.network.partition_duration_max_ns = 1000 * kNanosPerMilli;
-  return scenario;
-}
 
 std::string first_violation(const RunResult& result) {
   if (result.ok()) return "";
@@ -50,7 +23,7 @@ std::string first_violation(const RunResult& result) {
 }  // namespace
 
 TEST_CASE("a Maelstrom simulation replays to the same trace", "[sim][maelstrom]") {
-  const Scenario scenario = maelstrom_scenario("g-set", 3, /*crashes=*/true);
+  const Scenario scenario = eddy::testing::maelstrom_scenario("g-set", 3, /*crashes=*/true);
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
     const RunResult a = run_scenario(scenario, seed, 0);
     const RunResult b = run_scenario(scenario, seed, 0);
@@ -73,7 +46,7 @@ TEST_CASE("the Maelstrom node passes every workload under partitions, loss and c
                         {"g-set", 3, true},      {"g-counter", 3, true}, {"pn-counter", 3, true},
                         {"broadcast", 5, false}, {"broadcast", 3, true}};
   for (const Case& c : cases) {
-    const Scenario scenario = maelstrom_scenario(c.workload, c.nodes, c.crashes);
+    const Scenario scenario = eddy::testing::maelstrom_scenario(c.workload, c.nodes, c.crashes);
     for (std::uint64_t seed = 1; seed <= 10; ++seed) {
       const RunResult result = run_scenario(scenario, seed, 0);
       INFO(c.workload << " on " << c.nodes << " nodes, seed " << seed << ": "
@@ -87,7 +60,7 @@ TEST_CASE("the Maelstrom node passes every workload under partitions, loss and c
 TEST_CASE("without its log, a crashed node loses acknowledged updates and the checkers see it",
           "[sim][maelstrom]") {
   for (const char* workload : {"g-set", "pn-counter"}) {
-    Scenario scenario = maelstrom_scenario(workload, 3, /*crashes=*/true);
+    Scenario scenario = eddy::testing::maelstrom_scenario(workload, 3, /*crashes=*/true);
     scenario.maelstrom->cluster.node.persist = false;
     std::uint64_t caught_at = 0;
     for (std::uint64_t seed = 1; seed <= 50 && caught_at == 0; ++seed) {
@@ -105,7 +78,7 @@ TEST_CASE("a node whose log cannot be read at restart retries instead of serving
   // without the updates it had acknowledged just before its crash, so they were lost. With
   // frequent read errors, every crash now meets one.
   for (const char* workload : {"g-set", "pn-counter"}) {
-    Scenario scenario = maelstrom_scenario(workload, 3, /*crashes=*/true);
+    Scenario scenario = eddy::testing::maelstrom_scenario(workload, 3, /*crashes=*/true);
     scenario.faults.disk.read_error_probability = 0.3;
     for (std::uint64_t seed = 1; seed <= 15; ++seed) {
       const RunResult result = run_scenario(scenario, seed, 0);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/scenario.h"
+#include "tests/unit/support/maelstrom_scenario.h"
 
 using namespace eddy;
 using namespace eddy::sim;
@@ -60,22 +61,7 @@ TEST_CASE("the fast scenario passes on the production code", "[sim]") {
 // plant names, on three nodes under partitions.
 Scenario scenario_for(const PlantInfo& plant) {
   if (std::string(plant.workload) == "kv") return fast_scenario();
-  Scenario scenario;
-  scenario.name = std::string("unit-") + plant.workload;
-  Scenario::Maelstrom m;
-  m.workload.workload = plant.workload;
-  m.workload.concurrency = 6;
-  m.workload.rate = 150;
-  m.workload.duration_ns = 4 * kNanosPerSecond;
-  m.workload.recovery_ns = 3 * kNanosPerSecond;
-  m.workload.nemesis = true;
-  m.cluster.nodes = 3;
-  scenario.maelstrom = m;
-  scenario.network.partition_interval_min_ns = 300 * kNanosPerMilli;
-  scenario.network.partition_interval_max_ns = 1500 * kNanosPerMilli;
-  scenario.network.partition_duration_min_ns = 500 * kNanosPerMilli;
-  scenario.network.partition_duration_max_ns = 2000 * kNanosPerMilli;
-  return scenario;
+  return eddy::testing::maelstrom_scenario(plant.workload, 3, /*crashes=*/false);
 }
 
 TEST_CASE("a sweep of at most 1000 seeds catches every planted bug", "[sim]") {
