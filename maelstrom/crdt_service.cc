@@ -155,7 +155,7 @@ void CrdtService::handle_add(const Message& message, Workload kind) {
     }
   }
   if (!options_.persist) {
-    apply_and_ack(update);
+    apply_and_ack(update, /*logged_seq=*/0);
     return;
   }
   if (pending_.size() >= options_.max_pending_updates ||
@@ -168,12 +168,17 @@ void CrdtService::handle_add(const Message& message, Workload kind) {
   if (persister_ != nullptr) node_->runtime().scheduler().wake(persister_);
 }
 
-void CrdtService::apply_and_ack(PendingUpdate& update) {
+void CrdtService::apply_and_ack(PendingUpdate& update, std::uint64_t logged_seq) {
   const std::string_view type = update.request.type();
   if (workload_ == Workload::kCounter) {
     counter_.add(node_->id(), update.delta);
     counter_dirty_ = true;
+  } else if (logged_seq != 0) {
+    // The log fixed this element's sequence number: apply exactly that dot.
+    const crdt::GrowOnlySet::Delta delta{node_->id(), logged_seq, update.element};
+    ASSERT_EQ(set_.merge(std::span(&delta, 1)), 1u);
   } else {
+    // No log, or the element was already present (then this changes nothing).
     set_.add_local(node_->id(), update.element);
   }
   node_->reply(update.request, Json{{"type", type == "broadcast" ? "broadcast_ok" : "add_ok"}});
@@ -434,15 +439,7 @@ void CrdtService::persist_loop() {
         node_->reply_error(update.request, ErrorCode::kCrash, "storage write failed");
         continue;
       }
-      const std::string_view type = update.request.type();
-      if (workload_ == Workload::kCounter) {
-        counter_.add(node_->id(), update.delta);
-        counter_dirty_ = true;
-      } else if (seqs[i] != 0) {
-        const crdt::GrowOnlySet::Delta delta{node_->id(), seqs[i], update.element};
-        ASSERT_EQ(set_.merge(std::span(&delta, 1)), 1u);
-      }
-      node_->reply(update.request, Json{{"type", type == "broadcast" ? "broadcast_ok" : "add_ok"}});
+      apply_and_ack(update, seqs[i]);
     }
     // A batch that was not written whole may have left records behind whose sequence numbers
     // the set never took: handing those numbers out again would give one dot two elements.

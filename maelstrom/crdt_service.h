@@ -93,7 +93,8 @@ class CrdtService final : public Service {
   void handle_push(const Message& message);
   void handle_digest(const Message& message);
   // Applies an update now (durable already, or no persistence) and acknowledges it.
-  void apply_and_ack(PendingUpdate& update);
+  // `logged_seq`: the sequence number the log fixed for a set element, 0 if none.
+  void apply_and_ack(PendingUpdate& update, std::uint64_t logged_seq);
   void persist_loop();
   void recover();
   void push_new_entries();

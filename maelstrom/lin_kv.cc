@@ -45,13 +45,8 @@ bool LinKvService::handle(const Message& message) {
     forward(message);
     return true;
   }
-  Json body = apply(message.body);
-  if (body["type"] == "error") {
-    node_->reply_error(message, static_cast<ErrorCode>(body["code"].get<int>()),
-                       body.value("text", ""));
-  } else {
-    node_->reply(message, std::move(body));
-  }
+  // Node::reply fills in in_reply_to, error bodies included.
+  node_->reply(message, apply(message.body));
   return true;
 }
 
@@ -167,7 +162,9 @@ void LinKvService::handle_forward(const Message& message) {
 
 void LinKvService::handle_forward_reply(const Message& message) {
   const Json& body = message.body;
-  if (!body.contains("forward_id") || !body.contains("reply")) return;
+  if (!body.contains("forward_id") || !body.contains("reply") || !body["reply"].is_object()) {
+    return;
+  }
   // A late answer to a forward of this node's previous run must not complete this run's
   // forward that happens to have the same id.
   if (!body.contains("incarnation") || body["incarnation"] != incarnation_) return;
@@ -176,12 +173,7 @@ void LinKvService::handle_forward_reply(const Message& message) {
   Json reply_body = body["reply"];
   const Message request = std::move(it->second.request);
   pending_.erase(it);
-  if (reply_body.value("type", "") == "error") {
-    node_->reply_error(request, static_cast<ErrorCode>(reply_body.value("code", 13)),
-                       reply_body.value("text", ""));
-  } else {
-    node_->reply(request, std::move(reply_body));
-  }
+  node_->reply(request, std::move(reply_body));
 }
 
 void LinKvService::tick() {

@@ -109,8 +109,12 @@ void MaelstromWorkload::start() {
   node_->scheduler_of(0).spawn("maelstrom-controller", [this] { controller_main(); });
 }
 
-void MaelstromWorkload::controller_main() {
+void MaelstromWorkload::wait_for_cluster() {
   while (!cluster_->all_initialised() && !node_->stopping()) node_->sleep_for(kNanosPerMilli);
+}
+
+void MaelstromWorkload::controller_main() {
+  wait_for_cluster();
   const Nanos end = world_->now() + config_.duration_ns;
   if (config_.nemesis) world_->network().start_nemesis();
   Rng& rng = world_->rng(World::Stream::kWorkload);
@@ -133,14 +137,14 @@ void MaelstromWorkload::controller_main() {
   if (config_.nemesis) world_->network().stop_nemesis();
   world_->network().heal();
   for (std::size_t i = 0; i < cluster_->size(); ++i) cluster_->restart(i);
-  while (!cluster_->all_initialised() && !node_->stopping()) node_->sleep_for(kNanosPerMilli);
+  wait_for_cluster();
   world_->trace(node_, 0, "healed; waiting for recovery");
   node_->sleep_for(config_.recovery_ns);
   final_reads_open_ = true;
 }
 
 void MaelstromWorkload::client_main(std::size_t index) {
-  while (!cluster_->all_initialised() && !node_->stopping()) node_->sleep_for(kNanosPerMilli);
+  wait_for_cluster();
   const Nanos end = world_->now() + config_.duration_ns;
   Rng& rng = world_->rng(World::Stream::kWorkload);
   // Each client waits uniform(0, 2 * concurrency / rate) between requests, so all together
@@ -238,12 +242,17 @@ void MaelstromWorkload::one_operation(std::size_t index) {
   }
   Reply reply = call(index, {{"type", "read"}});
   if (reply.outcome != Outcome::kOk || !is_set) return;  // counter reads are judged at the end
-  const Json& elements = reply.body[workload == "broadcast" ? "messages" : "value"];
+  set_history_.reads.push_back(set_read(reply, invoke));
+}
+
+SetRead MaelstromWorkload::set_read(const Reply& reply, Nanos invoke) const {
+  const Json& elements = reply.body[config_.workload == "broadcast" ? "messages" : "value"];
   SetRead read;
   read.invoke_ns = invoke;
   read.complete_ns = world_->now();
   for (const Json& element : elements) read.elements.push_back(element.get<std::int64_t>());
-  set_history_.reads.push_back(std::move(read));
+  std::sort(read.elements.begin(), read.elements.end());
+  return read;
 }
 
 void MaelstromWorkload::final_read(std::size_t index) {
@@ -257,12 +266,7 @@ void MaelstromWorkload::final_read(std::size_t index) {
     if (reply.outcome != Outcome::kOk) continue;
     const bool is_set = workload == "g-set" || workload == "broadcast";
     if (is_set) {
-      const Json& elements = reply.body[workload == "broadcast" ? "messages" : "value"];
-      SetRead read;
-      read.invoke_ns = invoke;
-      read.complete_ns = world_->now();
-      for (const Json& element : elements) read.elements.push_back(element.get<std::int64_t>());
-      std::sort(read.elements.begin(), read.elements.end());
+      SetRead read = set_read(reply, invoke);
       final_reads_.emplace_back(clients_[index].node, Json(read.elements).dump());
       set_history_.reads.push_back(std::move(read));
     } else {

@@ -70,10 +70,14 @@ class MaelstromWorkload {
   static OpOutcome as_op_outcome(Outcome outcome);
   void client_main(std::size_t index);
   void controller_main();
+  // From a fiber: until every node's process is up and has answered init.
+  void wait_for_cluster();
   // Sends one request and waits for its reply or its timeout.
   Reply call(std::size_t index, nlohmann::json body);
   void one_operation(std::size_t index);
   void final_read(std::size_t index);
+  // An ok read of a g-set or broadcast node, its elements sorted.
+  SetRead set_read(const Reply& reply, Nanos invoke) const;
   Nanos timeout() const;
 
   World* world_;
