@@ -30,10 +30,7 @@ BatchExecutor::~BatchExecutor() {
 
 void BatchExecutor::run_on_shard(Shard& shard, const CommandSpec& spec, Args args, int db,
                                  ReplyBuilder& reply) {
-  CommandContext ctx{shard, shard.db(static_cast<std::size_t>(db)), db, args, reply,
-                     shard.now_ms()};
-  spec.handler(ctx);
-  ++shard.stats().commands_processed;
+  shard.writes().apply(spec, db, args, reply, shard.now_ms());
 }
 
 bool BatchExecutor::ShardBatch::run_at_target() {

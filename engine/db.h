@@ -1,7 +1,14 @@
 #pragma once
-// One logical database (SELECT n) within one shard: the kv table plus Redis's expiry
-// semantics. Every read goes through find(), which deletes a key whose time has passed
-// (lazy expiry), so no command ever observes an expired key.
+// One logical database (SELECT n) within one shard: the kv table plus Redis's expiry semantics,
+// and the only code that changes entries.
+//
+// Reads go through find(), which deletes a key whose time has passed (lazy expiry), so no
+// command ever observes an expired key. Lookups hand out `const kv::Entry*`: a handler can read
+// an entry but can change it only through Db's mutators (find_or_insert, update, set_expire,
+// erase, ...). Each mutator keeps the database's memory count exact in O(1) and reports the
+// change to the shard's write path (engine/write_path.h), which versions watched keys, counts
+// modifications and, for expiry, emits the DEL effect. Mutators may run only inside a write-path
+// unit (the write path asserts it), so no change can bypass it.
 
 #include <cstdint>
 #include <string_view>
@@ -9,11 +16,23 @@
 
 #include "engine/base/assert.h"
 #include "engine/kv/table.h"
+#include "engine/write_path.h"
 
 namespace eddy {
 
 class Db {
  public:
+  Db() = default;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Called once by the owning shard.
+  void attach(WritePath* writes, int index) {
+    writes_ = writes;
+    index_ = index;
+  }
+  int index() const { return index_; }
+
   // Redis's rule (keyIsExpired): a key lives through the millisecond of its deadline and is
   // gone only once the clock has passed it.
   static bool expired(const kv::Entry& entry, std::int64_t now_ms) {
@@ -21,71 +40,119 @@ class Db {
   }
 
   // The live entry for key, or nullptr (absent or expired; an expired one is deleted here).
-  kv::Entry* find(std::string_view key, std::int64_t now_ms) {
+  const kv::Entry* find(std::string_view key, std::int64_t now_ms) {
     kv::Entry* entry = table_.find(key);
     if (entry == nullptr) return nullptr;
     if (EDDY_UNLIKELY(expired(*entry, now_ms))) {
-      erase(entry);
-      ++expired_keys_;
+      expire(entry, now_ms);
       return nullptr;
     }
     return entry;
   }
+  // A lookup that never deletes (fan-outs that only look, outside any unit).
+  const kv::Entry* peek(std::string_view key) const { return table_.find(key); }
 
-  // The live entry for key, creating an empty one (no expiry) when absent or expired.
-  std::pair<kv::Entry*, bool> find_or_insert(std::string_view key, std::int64_t now_ms) {
+  // The live entry for key, creating an empty string (no expiry) when absent or expired.
+  std::pair<const kv::Entry*, bool> find_or_insert(std::string_view key, std::int64_t now_ms) {
     auto [entry, inserted] = table_.find_or_insert(key);
     if (!inserted && EDDY_UNLIKELY(expired(*entry, now_ms))) {
-      set_expire(entry, 0);
-      entry->value.set_string("");
+      // The old key expired: that is a DEL, then the command creates a new key.
+      writes_->key_expired(index_, key, now_ms);
       ++expired_keys_;
+      set_expire(entry, 0);
+      update(entry, [](kv::Value& value) { value = kv::Value(); });
       return {entry, true};
+    }
+    if (inserted) {
+      entry_bytes_ += entry->key.heap_bytes();
+      writes_->key_modified(index_, key);
     }
     return {entry, inserted};
   }
 
+  // Changes an entry's value in place: `fn(kv::Value&)` may do anything to the value except
+  // destroy the entry. Memory and versions are accounted from before and after.
+  template <typename Fn>
+  void update(const kv::Entry* entry, Fn&& fn) {
+    kv::Entry* mutable_entry = const_cast<kv::Entry*>(entry);
+    const std::size_t before = mutable_entry->value.memory_bytes();
+    fn(mutable_entry->value);
+    const std::size_t after = mutable_entry->value.memory_bytes();
+    ASSERT_GE(entry_bytes_ + after, before);
+    entry_bytes_ = entry_bytes_ + after - before;
+    writes_->key_modified(index_, mutable_entry->key.view());
+  }
+  // Creates or overwrites `key` with `value` and `expire_at_ms` (0: none).
+  void put(std::string_view key, kv::Value&& value, std::int64_t expire_at_ms,
+           std::int64_t now_ms) {
+    const kv::Entry* entry = find_or_insert(key, now_ms).first;
+    update(entry, [&](kv::Value& v) { v = std::move(value); });
+    set_expire(entry, expire_at_ms);
+  }
+
+  // Deletes the key if it is live; true if it was.
   bool erase(std::string_view key, std::int64_t now_ms) {
-    kv::Entry* entry = find(key, now_ms);
+    const kv::Entry* entry = find(key, now_ms);
     if (entry == nullptr) return false;
     erase(entry);
     return true;
   }
-
-  void erase(kv::Entry* entry) {
-    if (entry->expire_at_ms != 0) {
-      ASSERT_GT(volatile_count_, 0u);
-      --volatile_count_;
-    }
-    table_.erase(entry);
+  // `entry` came from a lookup with no insert or erase since.
+  void erase(const kv::Entry* entry) {
+    writes_->key_modified(index_, entry->key.view());
+    remove(const_cast<kv::Entry*>(entry));
+  }
+  // Takes the value out of a live key and deletes the key (RENAME, MOVE).
+  kv::Value take(const kv::Entry* entry) {
+    kv::Value value = std::move(const_cast<kv::Entry*>(entry)->value);
+    // The moved-from value is an empty string: account for what left with it.
+    entry_bytes_ -= value.memory_bytes();
+    erase(entry);
+    return value;
   }
 
   // Sets (at_ms > 0) or clears (0) a key's deadline, keeping the volatile count true.
-  void set_expire(kv::Entry* entry, std::int64_t at_ms) {
+  void set_expire(const kv::Entry* entry, std::int64_t at_ms) {
     ASSERT_GE(at_ms, 0);
-    if (entry->expire_at_ms == 0 && at_ms != 0) ++volatile_count_;
-    if (entry->expire_at_ms != 0 && at_ms == 0) {
+    kv::Entry* e = const_cast<kv::Entry*>(entry);
+    if (e->expire_at_ms == at_ms) return;
+    if (e->expire_at_ms == 0) ++volatile_count_;
+    if (at_ms == 0) {
       ASSERT_GT(volatile_count_, 0u);
       --volatile_count_;
     }
-    entry->expire_at_ms = at_ms;
+    e->expire_at_ms = at_ms;
+    writes_->key_modified(index_, e->key.view());
   }
 
+  // FLUSHDB's part. Reported as a whole-database change.
   void clear() {
     table_.clear();
     volatile_count_ = 0;
     expire_cursor_ = 0;
+    entry_bytes_ = 0;
+    writes_->db_changed(index_);
   }
 
-  void swap(Db& other) noexcept {
+  // SWAPDB's part: the contents trade places; each Db keeps its index and write path.
+  void swap_contents(Db& other) {
     table_.swap(other.table_);
     std::swap(volatile_count_, other.volatile_count_);
     std::swap(expire_cursor_, other.expire_cursor_);
+    std::swap(entry_bytes_, other.entry_bytes_);
+    writes_->db_changed(index_);
+    writes_->db_changed(other.index_);
   }
 
   std::size_t size() const { return table_.size(); }
   std::size_t volatile_count() const { return volatile_count_; }
-  kv::Table& table() { return table_; }
   const kv::Table& table() const { return table_; }
+  // RANDOMKEY: a random entry (possibly expired: the caller judges), nullptr if empty.
+  const kv::Entry* random_entry(std::uint64_t random) { return table_.random_entry(random); }
+
+  // Bytes this database holds: the table's structure plus what its keys and values hold on the
+  // heap. Exact and O(1): every mutator above keeps it so (tests check it against a walk).
+  std::size_t used_bytes() const { return table_.structure_bytes() + entry_bytes_; }
 
   // One slice of active expiry: inspects at most `slots_max` slots from where the last slice
   // stopped, deleting keys whose deadline has passed. Returns keys deleted.
@@ -96,8 +163,27 @@ class Db {
   std::uint64_t expired_keys() const { return expired_keys_; }
 
  private:
+  void expire(kv::Entry* entry, std::int64_t now_ms) {
+    writes_->key_expired(index_, entry->key.view(), now_ms);
+    ++expired_keys_;
+    remove(entry);
+  }
+  void remove(kv::Entry* entry) {
+    if (entry->expire_at_ms != 0) {
+      ASSERT_GT(volatile_count_, 0u);
+      --volatile_count_;
+    }
+    const std::size_t bytes = entry->key.heap_bytes() + entry->value.memory_bytes();
+    ASSERT_GE(entry_bytes_, bytes);
+    entry_bytes_ -= bytes;
+    table_.erase(entry);
+  }
+
   kv::Table table_;
+  WritePath* writes_ = nullptr;
+  int index_ = 0;
   std::size_t volatile_count_ = 0;
+  std::size_t entry_bytes_ = 0;  // keys' and values' heap bytes
   std::uint64_t expire_cursor_ = 0;
   std::uint64_t expired_keys_ = 0;
 };

@@ -40,8 +40,38 @@ void LockTable::unlock(std::uint64_t key_hash, LockMode mode) {
 }
 
 Shard::Shard(std::uint32_t id, std::uint32_t home_core, Runtime* runtime)
-    : id_(id), home_core_(home_core), runtime_(runtime) {
+    : id_(id), home_core_(home_core), runtime_(runtime), writes_(this, id) {
   ASSERT(runtime_ != nullptr);
+  for (std::size_t i = 0; i < dbs_.size(); ++i) dbs_[i].attach(&writes_, static_cast<int>(i));
+}
+
+void Shard::flush_db(int db, std::int64_t now_ms) {
+  writes_.run_unit(now_ms, 0, 1, [&] {
+    this->db(static_cast<std::size_t>(db)).clear();
+    writes_.emit(db, {"FLUSHDB"});
+  });
+}
+
+void Shard::flush_all(std::int64_t now_ms) {
+  writes_.run_unit(now_ms, 0, 1, [&] {
+    for (Db& d : dbs_) d.clear();
+    writes_.emit(0, {"FLUSHALL"});
+  });
+}
+
+void Shard::swap_dbs(int a, int b, std::int64_t now_ms) {
+  writes_.run_unit(now_ms, 0, 1, [&] {
+    if (a != b) db(static_cast<std::size_t>(a)).swap_contents(db(static_cast<std::size_t>(b)));
+    char first[24];
+    char second[24];
+    writes_.emit(0, {"SWAPDB", kv::Value::format_int(a, first), kv::Value::format_int(b, second)});
+  });
+}
+
+std::size_t Shard::used_bytes() const {
+  std::size_t bytes = 0;
+  for (const Db& d : dbs_) bytes += d.used_bytes();
+  return bytes;
 }
 
 bool Shard::blocked_by_locks(std::span<const std::string_view> keys, LockMode mode) const {
@@ -96,7 +126,7 @@ std::size_t Shard::active_expire_cycle(Nanos budget_ns) {
       ++visited;
       continue;
     }
-    deleted += db.expire_slice(now_ms_, kSliceSlots);
+    writes_.run_unit(now_ms_, 0, 1, [&] { deleted += db.expire_slice(now_ms_, kSliceSlots); });
     if (runtime_->monotonic_now() - start >= budget_ns) break;
     // Move on when this database has had a full pass or has nothing left to expire.
     if (db.volatile_count() == 0 || db.expire_pass_complete()) {

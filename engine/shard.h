@@ -14,6 +14,7 @@
 #include "engine/db.h"
 #include "engine/limits.h"
 #include "engine/runtime.h"
+#include "engine/write_path.h"
 
 namespace eddy {
 
@@ -61,6 +62,18 @@ class Shard {
   }
   std::size_t db_count() const { return dbs_.size(); }
 
+  // The one path through which this shard's keyspace changes (engine/write_path.h).
+  WritePath& writes() { return writes_; }
+
+  // Whole-database writes, as units of the write path with their effects: the fan-outs
+  // FLUSHDB/FLUSHALL/SWAPDB run these on every shard, and replaying those effects runs them too.
+  void flush_db(int db, std::int64_t now_ms);
+  void flush_all(std::int64_t now_ms);
+  void swap_dbs(int a, int b, std::int64_t now_ms);
+
+  // Bytes held by the keyspace of this shard, all databases. O(databases).
+  std::size_t used_bytes() const;
+
   // Wall-clock ms as this shard sees it; refreshed at the start of each hop's work.
   std::int64_t now_ms() const { return now_ms_; }
   void refresh_clock() { now_ms_ = runtime_->unix_now_ms(); }
@@ -85,6 +98,7 @@ class Shard {
   std::uint32_t id_;
   std::uint32_t home_core_;
   Runtime* runtime_;
+  WritePath writes_;
   std::array<Db, limits::databases> dbs_;
   std::int64_t now_ms_ = 0;
   LockTable locks_;

@@ -1,6 +1,12 @@
 #include "maelstrom/lin_kv.h"
 
+#include <optional>
+#include <span>
+
 #include "engine/base/fault.h"
+#include "engine/cmd/command.h"
+#include "engine/cmd/reply_builder.h"
+#include "engine/shard.h"
 
 namespace eddy::maelstrom {
 
@@ -63,19 +69,43 @@ Json LinKvService::apply(const Json& request) {
     }
     create_if_missing = flag->get<bool>();
   }
+  const std::string from = request.contains("from") ? request["from"].dump() : std::string();
+  const std::string to = request.contains("to") ? request["to"].dump() : std::string();
+  const std::string value = request.contains("value") ? request["value"].dump() : std::string();
   Json result;
   coordinator_.run_on(engine_->shard_of_key(key), [&](Shard& shard) {
     shard.refresh_clock();
-    Db& db = shard.db(0);
-    char scratch[kv::Value::kIntScratchBytes];
+    // Every operation is a Redis command through the shard's write path, so lin-kv's keyspace
+    // changes are effects like any client's (a log or a replica sees them).
+    std::string out;
+    auto run = [&](std::initializer_list<std::string_view> args) {
+      out.clear();
+      ReplyBuilder reply(&out, 2);
+      const CommandSpec* spec = engine_->commands().find(*args.begin());
+      ASSERT(spec != nullptr && spec->handler != nullptr);
+      shard.writes().apply(*spec, 0, std::span<const std::string_view>(args.begin(), args.size()),
+                           reply, shard.now_ms());
+    };
+    // GET's reply: "$-1\r\n" (missing) or "$<len>\r\n<bytes>\r\n".
+    auto read_value = [&](std::optional<std::string>* found) {
+      run({"GET", key});
+      ASSERT(!out.empty() && out[0] == '$');
+      if (out.compare(0, 3, "$-1") == 0) {
+        found->reset();
+        return;
+      }
+      const std::size_t header_end = out.find("\r\n");
+      ASSERT(header_end != std::string::npos);
+      found->emplace(out.substr(header_end + 2, out.size() - header_end - 4));
+    };
     if (type == "read") {
-      kv::Entry* entry = db.find(key, shard.now_ms());
-      if (entry == nullptr) {
+      std::optional<std::string> current;
+      read_value(&current);
+      if (!current) {
         result = error_reply(ErrorCode::kKeyDoesNotExist, "key does not exist");
         return;
       }
-      result = {{"type", "read_ok"},
-                {"value", Json::parse(entry->value.view(scratch), nullptr, false)}};
+      result = {{"type", "read_ok"}, {"value", Json::parse(*current, nullptr, false)}};
       return;
     }
     if (type == "write") {
@@ -83,9 +113,7 @@ Json LinKvService::apply(const Json& request) {
         result = error_reply(ErrorCode::kMalformedRequest, "write needs a value");
         return;
       }
-      auto [entry, inserted] = db.find_or_insert(key, shard.now_ms());
-      (void)inserted;
-      entry->value.set_string(request["value"].dump());
+      run({"SET", key, value});
       result = {{"type", "write_ok"}};
       return;
     }
@@ -94,20 +122,20 @@ Json LinKvService::apply(const Json& request) {
       result = error_reply(ErrorCode::kMalformedRequest, "cas needs from and to");
       return;
     }
-    kv::Entry* entry = db.find(key, shard.now_ms());
-    if (entry == nullptr) {
+    // GET then SET in one shard step: nothing else runs on the shard in between.
+    std::optional<std::string> current;
+    read_value(&current);
+    if (!current) {
       if (!create_if_missing) {
         result = error_reply(ErrorCode::kKeyDoesNotExist, "key does not exist");
         return;
       }
-      entry = db.find_or_insert(key, shard.now_ms()).first;
-    } else if (entry->value.view(scratch) != request["from"].dump()) {
+    } else if (*current != from) {
       result = error_reply(ErrorCode::kPreconditionFailed,
-                           "expected " + request["from"].dump() + ", found " +
-                               std::string(entry->value.view(scratch)));
+                           "expected " + from + ", found " + *current);
       return;
     }
-    entry->value.set_string(request["to"].dump());
+    run({"SET", key, to});
     result = {{"type", "cas_ok"}};
   });
   return result;

@@ -15,6 +15,7 @@ namespace eddy {
 
 class Shard;
 class Db;
+class WritePath;
 
 using Args = std::span<const std::string_view>;  // args[0] is the command name as sent
 
@@ -25,6 +26,7 @@ struct CommandContext {
   Args args;
   ReplyBuilder& reply;
   std::int64_t now_ms;  // wall-clock ms, read once per batch (Redis caches it per command too)
+  WritePath& writes;    // the shard's write path: explicit effects go here (emit)
 };
 
 using CommandHandler = void (*)(CommandContext&);

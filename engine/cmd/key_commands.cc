@@ -24,16 +24,8 @@ namespace {
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 
-kv::Entry* lookup_read(CommandContext& ctx, std::string_view key) {
+const kv::Entry* lookup_read(CommandContext& ctx, std::string_view key) {
   return keyparts::find_for_read(ctx.db, ctx.shard.stats(), key, ctx.now_ms);
-}
-
-std::string_view type_name(kv::Value::Type type) {
-  switch (type) {
-    case kv::Value::Type::kString:
-      return "string";
-  }
-  UNREACHABLE();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -61,7 +53,8 @@ void exists_command(CommandContext& ctx) {
 
 void type_command(CommandContext& ctx) {
   const kv::Entry* entry = lookup_read(ctx, ctx.args[1]);
-  ctx.reply.simple(entry == nullptr ? std::string_view("none") : type_name(entry->value.type()));
+  ctx.reply.simple(entry == nullptr ? std::string_view("none")
+                                    : kv::type_name(entry->value.type()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +126,7 @@ void expire_generic(CommandContext& ctx, std::int64_t base_ms, bool seconds,
   }
   when += base_ms;
 
-  kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
+  const kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
   if (entry == nullptr) {
     ctx.reply.integer(0);
     return;
@@ -150,11 +143,15 @@ void expire_generic(CommandContext& ctx, std::int64_t base_ms, bool seconds,
       return;
     }
   }
+  // The effect names the absolute deadline, or the deletion, so a replay at any clock agrees.
   if (when <= ctx.now_ms) {
     // A deadline already past deletes the key now (Redis's checkAlreadyExpired).
     ctx.db.erase(entry);
+    ctx.writes.emit(ctx.db_index, {"DEL", ctx.args[1]});
   } else {
     ctx.db.set_expire(entry, when);
+    char at[kv::Value::kIntScratchBytes];
+    ctx.writes.emit(ctx.db_index, {"PEXPIREAT", ctx.args[1], kv::Value::format_int(when, at)});
   }
   ctx.reply.integer(1);
 }
@@ -210,7 +207,7 @@ void pexpiretime_command(CommandContext& ctx) {
 }
 
 void persist_command(CommandContext& ctx) {
-  kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
+  const kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
   if (entry == nullptr || entry->expire_at_ms == 0) {
     ctx.reply.integer(0);
     return;

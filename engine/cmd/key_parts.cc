@@ -9,8 +9,8 @@ namespace eddy::keyparts {
 void mset(Db& db, Args args, std::span<const std::uint32_t> key_indexes, std::int64_t now_ms) {
   for (const std::uint32_t index : key_indexes) {
     ASSERT_LT(index + std::size_t{1}, args.size());
-    kv::Entry* entry = db.find_or_insert(args[index], now_ms).first;
-    entry->value.set_string(args[index + 1]);
+    const kv::Entry* entry = db.find_or_insert(args[index], now_ms).first;
+    db.update(entry, [&](kv::Value& value) { value.set_string(args[index + 1]); });
     db.set_expire(entry, 0);
   }
 }
@@ -44,7 +44,7 @@ void mget(Db& db, Args args, std::span<const std::uint32_t> key_indexes, std::in
     ASSERT_LT(key_indexes[j], args.size());
     const kv::Entry* entry = db.find(args[key_indexes[j]], now_ms);
     // MGET answers nil for a key of another type rather than an error.
-    if (entry == nullptr || entry->value.type() != kv::Value::Type::kString) {
+    if (entry == nullptr || !entry->value.is_string()) {
       out[j].reset();
     } else {
       out[j].emplace(entry->value.view(scratch));
@@ -53,18 +53,14 @@ void mget(Db& db, Args args, std::span<const std::uint32_t> key_indexes, std::in
 }
 
 std::optional<MovedValue> take(Db& db, std::string_view key, std::int64_t now_ms) {
-  kv::Entry* entry = db.find(key, now_ms);
+  const kv::Entry* entry = db.find(key, now_ms);
   if (entry == nullptr) return std::nullopt;
-  std::optional<MovedValue> moved(std::in_place,
-                                  MovedValue{std::move(entry->value), entry->expire_at_ms});
-  db.erase(entry);
-  return moved;
+  const std::int64_t expire_at_ms = entry->expire_at_ms;
+  return MovedValue{db.take(entry), expire_at_ms};
 }
 
 void put(Db& db, std::string_view key, MovedValue&& moved, std::int64_t now_ms) {
-  kv::Entry* entry = db.find_or_insert(key, now_ms).first;
-  entry->value = std::move(moved.value);
-  db.set_expire(entry, moved.expire_at_ms);
+  db.put(key, std::move(moved.value), moved.expire_at_ms, now_ms);
 }
 
 bool exists(Db& db, std::string_view key, std::int64_t now_ms) {

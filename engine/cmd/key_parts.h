@@ -57,9 +57,9 @@ bool exists(Db& db, std::string_view key, std::int64_t now_ms);
 // GETDEL, GETEX). Write lookups (INCR, APPEND, DEL, EXPIRE, RENAME, ...) do not count.
 // The parts above never count: a caller of mget/count_existing adds hits (values found) and
 // misses (keys not found) itself.
-inline kv::Entry* find_for_read(Db& db, ShardStats& stats, std::string_view key,
-                                std::int64_t now_ms) {
-  kv::Entry* entry = db.find(key, now_ms);
+inline const kv::Entry* find_for_read(Db& db, ShardStats& stats, std::string_view key,
+                                      std::int64_t now_ms) {
+  const kv::Entry* entry = db.find(key, now_ms);
   if (entry != nullptr) {
     ++stats.keyspace_hits;
   } else {

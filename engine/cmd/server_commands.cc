@@ -528,14 +528,14 @@ bool flush_mode_ok(SessionContext& ctx) {
 void flushdb_command(SessionContext& ctx) {
   if (!flush_mode_ok(ctx)) return;
   const int db = ctx.client.db;
-  ctx.coordinator.run_on_all_unlocked([&](Shard& shard) { shard.db(db).clear(); });
+  ctx.coordinator.run_on_all_unlocked([&](Shard& shard) { shard.flush_db(db, shard.now_ms()); });
   ctx.reply.ok();
 }
 
 void flushall_command(SessionContext& ctx) {
   if (!flush_mode_ok(ctx)) return;
   ctx.coordinator.run_on_all_unlocked([&](Shard& shard) {
-    for (std::size_t i = 0; i < shard.db_count(); ++i) shard.db(i).clear();
+    shard.flush_all(shard.now_ms());
   });
   ctx.reply.ok();
 }
@@ -561,7 +561,7 @@ void swapdb_command(SessionContext& ctx) {
   }
   if (a != b) {
     ctx.coordinator.run_on_all_unlocked([&](Shard& shard) {
-      shard.db(static_cast<std::size_t>(a)).swap(shard.db(static_cast<std::size_t>(b)));
+      shard.swap_dbs(static_cast<int>(a), static_cast<int>(b), shard.now_ms());
     });
   }
   ctx.reply.ok();
@@ -683,7 +683,7 @@ void randomkey_command(SessionContext& ctx) {
       Db& d = shard.db(db);
       const std::int64_t now = shard.now_ms();
       for (std::uint64_t draw : draws) {
-        kv::Entry* entry = d.table().random_entry(draw);
+        const kv::Entry* entry = d.random_entry(draw);
         if (entry == nullptr) return;
         if (live(*entry, now)) {
           found.emplace(entry->key.view());
@@ -737,7 +737,6 @@ void info_command(SessionContext& ctx) {
     return everything || std::find(sections.begin(), sections.end(), name) != sections.end();
   };
 
-  const bool want_memory = wanted("memory");
   std::vector<ShardFigures> figures(ctx.engine.shard_count());
   ctx.coordinator.run_on_all([&](Shard& shard) {
     ShardFigures& f = figures[shard.id()];
@@ -745,8 +744,8 @@ void info_command(SessionContext& ctx) {
       Db& db = shard.db(d);
       f.keys[d] = db.size();
       f.expires[d] = db.volatile_count();
-      // memory_bytes() walks every entry: only pay for it when the section is asked for.
-      if (want_memory) f.memory_bytes += db.table().memory_bytes();
+      // Kept exact by the write path: O(1).
+      f.memory_bytes += db.used_bytes();
       f.expired += db.expired_keys();
     }
     f.hits = shard.stats().keyspace_hits;

@@ -27,13 +27,11 @@ namespace {
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 
-bool is_string(const kv::Entry& entry) {
-  return entry.value.type() == kv::Value::Type::kString;
-}
+bool is_string(const kv::Entry& entry) { return entry.value.is_string(); }
 
 // Read commands count keyspace hits/misses (Redis's lookupKeyRead); writers (INCR, APPEND,
 // SETNX, ...) look keys up with plain Db::find, as Redis's lookupKeyWrite does.
-kv::Entry* lookup_read(CommandContext& ctx, std::string_view key) {
+const kv::Entry* lookup_read(CommandContext& ctx, std::string_view key) {
   return keyparts::find_for_read(ctx.db, ctx.shard.stats(), key, ctx.now_ms);
 }
 
@@ -167,8 +165,8 @@ void reply_value(ReplyBuilder& reply, const kv::Entry& entry) {
 
 // The string at key for a read, or nullptr after answering: nil when absent, WRONGTYPE when
 // it holds another type.
-kv::Entry* read_string_or_reply(CommandContext& ctx, std::string_view key) {
-  kv::Entry* entry = lookup_read(ctx, key);
+const kv::Entry* read_string_or_reply(CommandContext& ctx, std::string_view key) {
+  const kv::Entry* entry = lookup_read(ctx, key);
   if (entry == nullptr) {
     ctx.reply.null();
     return nullptr;
@@ -200,7 +198,7 @@ void set_generic(CommandContext& ctx, std::uint32_t flags, std::string_view key,
     return;
   }
 
-  kv::Entry* entry = nullptr;
+  const kv::Entry* entry = nullptr;
   if ((flags & (kFlagNx | kFlagXx | kFlagGet)) == 0) {
     // The common SET: one hash lookup, and an existing value's buffer is reused.
     entry = ctx.db.find_or_insert(key, ctx.now_ms).first;
@@ -234,8 +232,20 @@ void set_generic(CommandContext& ctx, std::uint32_t flags, std::string_view key,
     if (!found) entry = ctx.db.find_or_insert(key, ctx.now_ms).first;
   }
 
-  entry->value.set_string(value);
+  ctx.db.update(entry, [&](kv::Value& v) { v.set_string(value); });
   if ((flags & kFlagKeepTtl) == 0) ctx.db.set_expire(entry, deadline);
+  // The effect: a plain SET with the absolute deadline (SET EX 10 -> SET PXAT t), as Redis
+  // propagates it; replies and NX/XX/GET do not matter to a replica.
+  if (ctx.writes.recording()) {
+    if (deadline != 0) {
+      char at[kv::Value::kIntScratchBytes];
+      ctx.writes.emit(ctx.db_index, {"SET", key, value, "PXAT", kv::Value::format_int(deadline, at)});
+    } else if ((flags & kFlagKeepTtl) != 0) {
+      ctx.writes.emit(ctx.db_index, {"SET", key, value, "KEEPTTL"});
+    } else {
+      ctx.writes.emit(ctx.db_index, {"SET", key, value});
+    }
+  }
   if ((flags & kFlagGet) == 0) {
     if (replies == SetReplies::kOneOrZero) {
       ctx.reply.integer(1);
@@ -265,7 +275,7 @@ void psetex_command(CommandContext& ctx) {
 }
 
 void getset_command(CommandContext& ctx) {
-  kv::Entry* entry = lookup_read(ctx, ctx.args[1]);
+  const kv::Entry* entry = lookup_read(ctx, ctx.args[1]);
   if (entry == nullptr) {
     ctx.reply.null();
     entry = ctx.db.find_or_insert(ctx.args[1], ctx.now_ms).first;
@@ -276,16 +286,18 @@ void getset_command(CommandContext& ctx) {
     }
     reply_value(ctx.reply, *entry);
   }
-  entry->value.set_string(ctx.args[2]);
+  ctx.db.update(entry, [&](kv::Value& v) { v.set_string(ctx.args[2]); });
   // GETSET is a plain SET: the old TTL goes.
   ctx.db.set_expire(entry, 0);
+  ctx.writes.emit(ctx.db_index, {"SET", ctx.args[1], ctx.args[2]});
 }
 
 void getdel_command(CommandContext& ctx) {
-  kv::Entry* entry = read_string_or_reply(ctx, ctx.args[1]);
+  const kv::Entry* entry = read_string_or_reply(ctx, ctx.args[1]);
   if (entry == nullptr) return;
   reply_value(ctx.reply, *entry);
   ctx.db.erase(entry);
+  ctx.writes.emit(ctx.db_index, {"DEL", ctx.args[1]});
 }
 
 void getex_command(CommandContext& ctx) {
@@ -293,7 +305,7 @@ void getex_command(CommandContext& ctx) {
   if (!parse_extended_options(ctx.args, 2, OptionsOf::kGetex, &options, ctx.reply)) return;
   // Redis looks the key up before validating the expire amount: a missing key answers nil
   // even when the amount is bad.
-  kv::Entry* entry = read_string_or_reply(ctx, ctx.args[1]);
+  const kv::Entry* entry = read_string_or_reply(ctx, ctx.args[1]);
   if (entry == nullptr) return;
   std::int64_t deadline = 0;
   const bool expire = (options.flags & kExpireFlags) != 0;
@@ -302,13 +314,20 @@ void getex_command(CommandContext& ctx) {
     return;
   }
   reply_value(ctx.reply, *entry);
+  const std::string_view key = ctx.args[1];
   if (expire && deadline <= ctx.now_ms) {
     // Only EXAT/PXAT can name a moment already past; the key goes now, as Redis does.
     ctx.db.erase(entry);
+    ctx.writes.emit(ctx.db_index, {"DEL", key});
   } else if (expire) {
     ctx.db.set_expire(entry, deadline);
-  } else if ((options.flags & kFlagPersist) != 0) {
+    char at[kv::Value::kIntScratchBytes];
+    ctx.writes.emit(ctx.db_index, {"PEXPIREAT", key, kv::Value::format_int(deadline, at)});
+  } else if ((options.flags & kFlagPersist) != 0 && entry->expire_at_ms != 0) {
     ctx.db.set_expire(entry, 0);
+    ctx.writes.emit(ctx.db_index, {"PERSIST", key});
+  } else {
+    ctx.writes.suppress_verbatim();
   }
 }
 
@@ -367,7 +386,7 @@ void incr_by(CommandContext& ctx, std::int64_t delta) {
   auto [entry, inserted] = ctx.db.find_or_insert(ctx.args[1], ctx.now_ms);
   if (inserted) {
     // 0 + delta cannot overflow.
-    entry->value.set_int(delta);
+    ctx.db.update(entry, [&](kv::Value& v) { v.set_int(delta); });
     ctx.reply.integer(delta);
     return;
   }
@@ -390,7 +409,7 @@ void incr_by(CommandContext& ctx, std::int64_t delta) {
   }
   const std::int64_t result = current + delta;
   // In place: an int-encoded value just takes the new number; the TTL is kept.
-  entry->value.set_int(result);
+  ctx.db.update(entry, [&](kv::Value& v) { v.set_int(result); });
   ctx.reply.integer(result);
 }
 
@@ -463,7 +482,7 @@ std::string_view format_long_double_human(long double value, char (&small)[64],
 }
 
 void incrbyfloat_command(CommandContext& ctx) {
-  kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
+  const kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
   long double current = 0;
   if (entry != nullptr) {
     if (!is_string(*entry)) {
@@ -493,7 +512,9 @@ void incrbyfloat_command(CommandContext& ctx) {
   const std::string_view text = format_long_double_human(result, small, large);
   if (entry == nullptr) entry = ctx.db.find_or_insert(ctx.args[1], ctx.now_ms).first;
   // The TTL of an existing key is kept.
-  entry->value.set_string(text);
+  ctx.db.update(entry, [&](kv::Value& v) { v.set_string(text); });
+  // Float arithmetic may differ between machines; a replica gets the result.
+  ctx.writes.emit(ctx.db_index, {"SET", ctx.args[1], text, "KEEPTTL"});
   ctx.reply.bulk(text);
 }
 
@@ -504,7 +525,7 @@ void append_command(CommandContext& ctx) {
   const std::string_view suffix = ctx.args[2];
   auto [entry, inserted] = ctx.db.find_or_insert(ctx.args[1], ctx.now_ms);
   if (inserted) {
-    entry->value.set_string(suffix);
+    ctx.db.update(entry, [&](kv::Value& v) { v.set_string(suffix); });
     ctx.reply.integer(static_cast<std::int64_t>(suffix.size()));
     return;
   }
@@ -513,9 +534,13 @@ void append_command(CommandContext& ctx) {
     return;
   }
   if (!check_string_length(entry->value.string_length(), suffix.size(), ctx.reply)) return;
-  kv::SmallString& bytes = entry->value.mutable_string();
-  bytes.append(suffix);
-  ctx.reply.integer(static_cast<std::int64_t>(bytes.size()));
+  std::size_t size = 0;
+  ctx.db.update(entry, [&](kv::Value& v) {
+    kv::SmallString& bytes = v.mutable_string();
+    bytes.append(suffix);
+    size = bytes.size();
+  });
+  ctx.reply.integer(static_cast<std::int64_t>(size));
 }
 
 void strlen_command(CommandContext& ctx) {
@@ -577,7 +602,7 @@ void setrange_command(CommandContext& ctx) {
   }
   const std::string_view patch = ctx.args[3];
   const auto at = static_cast<std::uint64_t>(offset);
-  kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
+  const kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
   if (entry == nullptr) {
     // Setting nothing on a missing key creates nothing.
     if (patch.empty()) {
@@ -597,12 +622,16 @@ void setrange_command(CommandContext& ctx) {
     }
     if (!check_string_length(at, patch.size(), ctx.reply)) return;
   }
-  kv::SmallString& bytes = entry->value.mutable_string();
-  const std::size_t needed = static_cast<std::size_t>(at) + patch.size();
-  // resize() zero-fills any gap between the old end and the offset, as Redis's sdsgrowzero.
-  char* data = bytes.resize(needed > bytes.size() ? needed : bytes.size());
-  std::memcpy(data + at, patch.data(), patch.size());
-  ctx.reply.integer(static_cast<std::int64_t>(bytes.size()));
+  std::size_t size = 0;
+  ctx.db.update(entry, [&](kv::Value& v) {
+    kv::SmallString& bytes = v.mutable_string();
+    const std::size_t needed = static_cast<std::size_t>(at) + patch.size();
+    // resize() zero-fills any gap between the old end and the offset, as Redis's sdsgrowzero.
+    char* data = bytes.resize(needed > bytes.size() ? needed : bytes.size());
+    std::memcpy(data + at, patch.data(), patch.size());
+    size = bytes.size();
+  });
+  ctx.reply.integer(static_cast<std::int64_t>(size));
 }
 
 // ---------------------------------------------------------------------------------------------

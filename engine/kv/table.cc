@@ -553,7 +553,7 @@ std::size_t Table::memory_bytes() const {
     const Entry* slots = segment->slots();
     for (std::uint32_t slot = 0; slot < segment->capacity; ++slot) {
       if (detail::is_full(ctrl[slot])) {
-        bytes += slots[slot].key.heap_bytes() + slots[slot].value.heap_bytes();
+        bytes += slots[slot].key.heap_bytes() + slots[slot].value.memory_bytes();
       }
     }
   });

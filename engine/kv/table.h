@@ -270,8 +270,10 @@ class Table {
   std::uint64_t walk(std::uint64_t cursor, std::size_t slots_max, FunctionRef<bool(Entry&)> fn);
 
   // Bytes allocated for this table: directory, segments, and keys' and values' heap bytes.
-  // O(size): meant for INFO, not for every command.
+  // O(size): the reference the O(1) accounting of Db is checked against.
   std::size_t memory_bytes() const;
+  // The directory and segments alone (not what entries hold on the heap). O(1).
+  std::size_t structure_bytes() const { return dir_.capacity() * sizeof(Segment*) + segment_bytes_; }
 
   // Structure, for tests and INFO.
   std::size_t segment_count() const { return segment_count_; }

@@ -133,7 +133,8 @@ Coordinator::Transaction::Transaction(Coordinator* coordinator, Args args,
                                       LockMode mode)
     : coordinator_(coordinator),
       mode_(mode),
-      now_ms_(coordinator->engine().runtime().unix_now_ms()) {
+      now_ms_(coordinator->engine().runtime().unix_now_ms()),
+      id_(coordinator->engine().next_tx_id()) {
   Engine& engine = coordinator_->engine();
   for (std::uint32_t index : key_indexes) {
     ASSERT_LT(index, args.size());
@@ -168,6 +169,10 @@ std::size_t Coordinator::Transaction::group_of(std::uint32_t arg_index) const {
     if (std::find(indexes.begin(), indexes.end(), arg_index) != indexes.end()) return g;
   }
   UNREACHABLE();
+}
+
+void Coordinator::Transaction::write_part(Shard& shard, FunctionRef<void()> fn) {
+  shard.writes().run_unit(now_ms_, id_, static_cast<std::uint32_t>(groups_.size()), fn);
 }
 
 void Coordinator::Transaction::lock_all() {

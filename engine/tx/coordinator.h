@@ -81,6 +81,12 @@ class Coordinator {
     void unlock_all();
 
     const std::vector<Group>& groups() const { return groups_; }
+
+    // Runs `fn` on `shard` (which must be this transaction's, and the caller already there: a
+    // step's body) as one write-path unit tagged with this transaction: its effects form one of
+    // the transaction's groups().size() parts. Every group writes once, or none does.
+    void write_part(Shard& shard, FunctionRef<void()> fn);
+    std::uint64_t id() const { return id_; }
     // The transaction's clock: read once when it starts and used by every step on every
     // shard, so a key seen alive by one step cannot expire before the next (lazy expiry
     // follows the time it is given).
@@ -92,6 +98,7 @@ class Coordinator {
     Coordinator* coordinator_;
     LockMode mode_;
     std::int64_t now_ms_;
+    std::uint64_t id_;
     std::vector<Group> groups_;
     bool locked_ = false;
   };

@@ -23,6 +23,17 @@ std::vector<std::uint32_t> all_key_indexes(const SessionContext& ctx) {
   return indexes;
 }
 
+// The effect of a group's part of MSET/MSETNX: MSET of that shard's pairs.
+void emit_mset(Shard& shard, int db, Args args, const Group& group) {
+  WritePath& writes = shard.writes();
+  writes.emit_begin(db, "MSET");
+  for (std::uint32_t index : group.key_indexes) {
+    writes.emit_arg(args[index]);
+    writes.emit_arg(args[index + 1]);
+  }
+  writes.emit_end();
+}
+
 // MSET and MSETNX take key/value pairs: an odd count is an arity error, as in Redis.
 bool pairs_ok(SessionContext& ctx) {
   if (ctx.args.size() % 2 == 1) return true;
@@ -40,7 +51,10 @@ void mset_multi(SessionContext& ctx) {
     // The planted bug: shard by shard, no locks, so a reader can see half of it.
     for (const Group& group : tx.groups()) {
       ctx.coordinator.run_on(group.shard, [&](Shard& shard) {
-        keyparts::mset(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+        shard.writes().run_unit(shard.now_ms(), 0, 1, [&] {
+          keyparts::mset(shard.db(db), ctx.args, group.key_indexes, shard.now_ms());
+          emit_mset(shard, db, ctx.args, group);
+        });
       });
     }
     ctx.reply.ok();
@@ -48,7 +62,10 @@ void mset_multi(SessionContext& ctx) {
   }
   tx.lock_all();
   tx.unlock_all([&](Shard& shard, const Group& group) {
-    keyparts::mset(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
+    tx.write_part(shard, [&] {
+      keyparts::mset(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
+      emit_mset(shard, db, ctx.args, group);
+    });
   });
   ctx.reply.ok();
 }
@@ -71,7 +88,10 @@ void msetnx_multi(SessionContext& ctx) {
     return;
   }
   tx.unlock_all([&](Shard& shard, const Group& group) {
-    keyparts::mset(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
+    tx.write_part(shard, [&] {
+      keyparts::mset(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
+      emit_mset(shard, db, ctx.args, group);
+    });
   });
   ctx.reply.integer(1);
 }
@@ -107,8 +127,18 @@ void del_multi(SessionContext& ctx) {
   std::vector<std::size_t> deleted(tx.groups().size(), 0);
   tx.lock_all();
   tx.unlock_all([&](Shard& shard, const Group& group) {
-    deleted[static_cast<std::size_t>(&group - tx.groups().data())] =
-        keyparts::del(shard.db(db), ctx.args, group.key_indexes, tx.now_ms());
+    tx.write_part(shard, [&] {
+      // Key by key, so the effect names exactly the keys that went.
+      std::size_t n = 0;
+      WritePath& writes = shard.writes();
+      for (std::uint32_t index : group.key_indexes) {
+        if (!shard.db(db).erase(ctx.args[index], tx.now_ms())) continue;
+        if (n++ == 0) writes.emit_begin(db, "DEL");
+        writes.emit_arg(ctx.args[index]);
+      }
+      if (n != 0) writes.emit_end();
+      deleted[static_cast<std::size_t>(&group - tx.groups().data())] = n;
+    });
   });
   std::size_t total = 0;
   for (std::size_t n : deleted) total += n;
@@ -160,13 +190,19 @@ void rename_multi_impl(SessionContext& ctx, bool only_if_absent) {
   }
   std::optional<keyparts::MovedValue> moved;
   tx.run(source_group, [&](Shard& shard, const Group&) {
-    moved = keyparts::take(shard.db(db), ctx.args[1], tx.now_ms());
+    tx.write_part(shard, [&] {
+      moved = keyparts::take(shard.db(db), ctx.args[1], tx.now_ms());
+      shard.writes().emit(db, {"DEL", ctx.args[1]});
+    });
   });
   // The source is locked since it was seen, every step reads the transaction's one clock, and
   // FLUSHDB/FLUSHALL/SWAPDB wait for locks, so it is still there.
   ASSERT(moved.has_value());
   tx.run(target_group, [&](Shard& shard, const Group&) {
-    keyparts::put(shard.db(db), ctx.args[2], std::move(*moved), tx.now_ms());
+    tx.write_part(shard, [&] {
+      shard.writes().emit_rebuild(db, ctx.args[2], moved->value, moved->expire_at_ms);
+      keyparts::put(shard.db(db), ctx.args[2], std::move(*moved), tx.now_ms());
+    });
   });
   tx.unlock_all();
   if (only_if_absent) {

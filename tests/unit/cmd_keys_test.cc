@@ -303,7 +303,7 @@ TEST_CASE("keyparts pieces", "[cmd]") {
   const std::int64_t now = r.now_ms();
   const std::string_view args[] = {"X", "a", "1", "b", "2", "a", "3"};
   const std::uint32_t pairs[] = {1, 3, 5};
-  eddy::keyparts::mset(db, args, pairs, now);
+  r.write([&] { eddy::keyparts::mset(db, args, pairs, now); });
   CHECK(r.run({"MGET", "a", "b"}) == Reply::array({bulk("3"), bulk("2")}));
 
   const std::uint32_t keys[] = {1, 3, 5, 2};  // a, b, a, "1" (absent)
@@ -318,18 +318,19 @@ TEST_CASE("keyparts pieces", "[cmd]") {
   CHECK_FALSE(eddy::keyparts::exists(db, "zz", now));
 
   CHECK(r.run({"PEXPIRE", "a", "1000"}) == integer(1));
-  std::optional<eddy::keyparts::MovedValue> moved = eddy::keyparts::take(db, "a", now);
+  std::optional<eddy::keyparts::MovedValue> moved;
+  r.write([&] { moved = eddy::keyparts::take(db, "a", now); });
   REQUIRE(moved.has_value());
   CHECK(moved->expire_at_ms == now + 1000);
   CHECK_FALSE(eddy::keyparts::exists(db, "a", now));
-  CHECK_FALSE(eddy::keyparts::take(db, "a", now).has_value());
+  r.write([&] { CHECK_FALSE(eddy::keyparts::take(db, "a", now).has_value()); });
   CHECK(db.volatile_count() == 0);
-  eddy::keyparts::put(db, "b", std::move(*moved), now);  // overwrites b
+  r.write([&] { eddy::keyparts::put(db, "b", std::move(*moved), now); });  // overwrites b
   CHECK(r.run({"GET", "b"}) == bulk("3"));
   CHECK(r.run({"PTTL", "b"}) == integer(1000));
   CHECK(db.volatile_count() == 1);
 
-  CHECK(eddy::keyparts::del(db, args, keys, now) == 1);  // only b exists of a, b, a, "1"
+  r.write([&] { CHECK(eddy::keyparts::del(db, args, keys, now) == 1); });  // only b of a, b, a, "1"
   CHECK(db.size() == 0);
   CHECK(db.volatile_count() == 0);
 

@@ -175,13 +175,14 @@ TEST_CASE("SET over an existing heap value reuses its buffer", "[cmd]") {
   const std::string first(100, 'a');
   const std::string second(90, 'b');
   CHECK(r.run({"SET", "k", first}) == kOk);
-  eddy::kv::Entry* entry = r.db().find("k", r.now_ms());
+  const eddy::kv::Entry* entry = r.db().find("k", r.now_ms());
   REQUIRE(entry != nullptr);
-  const char* before = entry->value.mutable_string().data();
+  char scratch[eddy::kv::Value::kIntScratchBytes];
+  const char* before = entry->value.view(scratch).data();
   CHECK(r.run({"SET", "k", second}) == kOk);
   entry = r.db().find("k", r.now_ms());
   REQUIRE(entry != nullptr);
-  CHECK(entry->value.mutable_string().data() == before);
+  CHECK(entry->value.view(scratch).data() == before);
   CHECK(r.run({"GET", "k"}) == bulk(second));
 }
 
@@ -401,7 +402,7 @@ TEST_CASE("INCR DECR INCRBY DECRBY", "[cmd]") {
   CHECK(r.run({"DECR", "fresh"}) == integer(-1));
   CHECK(r.run({"INCRBY", "nope", "1"}) == integer(1));
   // The value stays int-encoded and is updated in place.
-  eddy::kv::Entry* entry = r.db().find("n", r.now_ms());
+  const eddy::kv::Entry* entry = r.db().find("n", r.now_ms());
   REQUIRE(entry != nullptr);
   CHECK(entry->value.is_int());
   CHECK(r.run({"INCR", "n"}) == integer(-8));

@@ -279,7 +279,7 @@ TEST_CASE("Value matches a std::string model", "[kv]") {
         RC_ASSERT(value.is_int() == canonical);
         if (canonical) RC_ASSERT(value.as_int() == parsed);
       }
-      if (value.is_int()) RC_ASSERT(value.heap_bytes() == 0u);
+      if (value.is_int()) RC_ASSERT(value.memory_bytes() == 0u);
     }
   });
 }
@@ -310,5 +310,5 @@ TEST_CASE("Value encodings", "[kv]") {
   REQUIRE(value.view(scratch).data() == buffer);
   REQUIRE(value.view(scratch) == std::string(256, 'b'));
   value.set_int(1);  // int encoding is inline: the buffer is released
-  REQUIRE(value.heap_bytes() == 0);
+  REQUIRE(value.memory_bytes() == 0);
 }

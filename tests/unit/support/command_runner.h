@@ -49,6 +49,14 @@ class CommandRunner {
   void set_protocol(int protocol) { protocol_ = protocol; }
   void advance_ms(std::int64_t ms) { runtime_->advance_ms(ms); }
 
+  // Runs `fn` as one write-path unit on the shard (tests that call Db mutators or keyparts
+  // directly, as a transaction step would).
+  template <typename Fn>
+  void write(Fn&& fn) {
+    shard_->refresh_clock();
+    shard_->writes().run_unit(shard_->now_ms(), 0, 1, fn);
+  }
+
   // The raw reply bytes of one command.
   std::string run_raw(std::span<const std::string_view> args) {
     if (args.empty()) throw std::invalid_argument("a command needs a name");
@@ -72,9 +80,7 @@ class CommandRunner {
                              std::string(spec->name) + "'");
     }
     shard_->refresh_clock();
-    CommandContext ctx{*shard_, db(), db_index_, args, reply, shard_->now_ms()};
-    spec->handler(ctx);
-    ++shard_->stats().commands_processed;
+    shard_->writes().apply(*spec, db_index_, args, reply, shard_->now_ms());
     return out;
   }
 
