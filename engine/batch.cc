@@ -142,7 +142,12 @@ void BatchExecutor::run_command(Args args, std::string& out) {
   }
   key_scratch_.clear();
   key_indexes(*spec, args, key_scratch_);
-  ASSERT(!key_scratch_.empty());
+  if (EDDY_UNLIKELY(key_scratch_.empty())) {
+    // A malformed key count (LMPOP 0 k, ZUNIONSTORE d x k): no keys to route by. Any shard
+    // answers the error; one on this core answers it without a hop.
+    route_to_shard(local_shard(), *spec, args, out);
+    return;
+  }
   const std::uint32_t first = engine_->shard_of_key(args[key_scratch_[0]]);
   for (std::size_t i = 1; i < key_scratch_.size(); ++i) {
     if (engine_->shard_of_key(args[key_scratch_[i]]) != first) {
@@ -151,6 +156,14 @@ void BatchExecutor::run_command(Args args, std::string& out) {
     }
   }
   route_to_shard(first, *spec, args, out);
+}
+
+std::uint32_t BatchExecutor::local_shard() const {
+  const std::uint32_t core = engine_->runtime().current_core();
+  for (std::uint32_t i = 0; i < engine_->shard_count(); ++i) {
+    if (engine_->shard(i).home_core() == core) return i;
+  }
+  return 0;
 }
 
 void BatchExecutor::route_to_shard(std::uint32_t shard_index, const CommandSpec& spec, Args args,

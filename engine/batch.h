@@ -75,6 +75,7 @@ class BatchExecutor {
   void route_to_shard(std::uint32_t shard, const CommandSpec& spec, Args args, std::string& out);
   void reply_error_direct(std::string_view message, std::string& out);
   ShardBatch& batch_for(std::uint32_t shard);
+  std::uint32_t local_shard() const;
   // Finishes the commands routed since the last barrier and stitches their replies into out.
   void finish_segment(std::string& out);
   void plant_stitching_bugs();

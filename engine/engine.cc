@@ -13,6 +13,7 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   client_registries_.resize(cores);
   for (std::uint32_t i = 0; i < options_.shard_count; ++i) {
     shards_.push_back(std::make_unique<Shard>(i, i % cores, runtime_));
+    shards_.back()->set_encoding_limits(&encoding_limits_);
   }
   // Contiguous slot ranges per shard, as a Redis Cluster of N masters would split them.
   for (std::size_t slot = 0; slot < limits::cluster_slots; ++slot) {

@@ -76,6 +76,9 @@ class Engine {
   // Settings visible through CONFIG GET/SET.
   ServerConfig& config() { return config_; }
 
+  // Collection encoding thresholds (CONFIG's *-max-listpack-* and friends).
+  kv::EncodingLimits& encoding_limits() { return encoding_limits_; }
+
   // A node-unique id for a cross-shard transaction's effects (never 0).
   std::uint64_t next_tx_id() { return next_tx_id_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -89,6 +92,7 @@ class Engine {
   std::vector<ClientRegistry> client_registries_;
   std::array<std::uint16_t, limits::cluster_slots> slot_to_shard_{};
   std::atomic<std::uint64_t> next_tx_id_{1};
+  kv::EncodingLimits encoding_limits_;
   std::int64_t start_unix_ms_;
   Nanos start_monotonic_;
 };

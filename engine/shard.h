@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "engine/db.h"
+#include "engine/kv/encoding_limits.h"
 #include "engine/limits.h"
 #include "engine/runtime.h"
 #include "engine/write_path.h"
@@ -62,6 +63,10 @@ class Shard {
   }
   std::size_t db_count() const { return dbs_.size(); }
 
+  // The thresholds at which collections change encoding (the engine's; defaults otherwise).
+  const kv::EncodingLimits& encoding_limits() const { return *encoding_limits_; }
+  void set_encoding_limits(const kv::EncodingLimits* limits) { encoding_limits_ = limits; }
+
   // The one path through which this shard's keyspace changes (engine/write_path.h).
   WritePath& writes() { return writes_; }
 
@@ -99,6 +104,7 @@ class Shard {
   std::uint32_t home_core_;
   Runtime* runtime_;
   WritePath writes_;
+  const kv::EncodingLimits* encoding_limits_ = &kv::EncodingLimits::defaults();
   std::array<Db, limits::databases> dbs_;
   std::int64_t now_ms_ = 0;
   LockTable locks_;

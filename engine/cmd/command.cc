@@ -1,5 +1,6 @@
 #include "engine/cmd/command.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -38,6 +39,12 @@ CommandTable::CommandTable() {
   register_string_commands(*this);
   register_key_commands(*this);
   register_server_commands(*this);
+  register_hash_commands(*this);
+  register_list_commands(*this);
+  register_set_commands(*this);
+  register_zset_commands(*this);
+  register_bitmap_commands(*this);
+  register_hyperloglog_commands(*this);
 }
 
 void CommandTable::add(CommandSpec spec) {
@@ -116,8 +123,26 @@ CommandSpec* CommandTable::find_mutable(std::string_view name) {
 }
 
 void key_indexes(const CommandSpec& spec, Args args, std::vector<std::uint32_t>& out) {
-  if (spec.first_key <= 0) return;
   const auto argc = static_cast<std::int64_t>(args.size());
+  if (spec.numkeys_index > 0 || spec.keys_fn != nullptr) {
+    if (spec.first_key > 0) {
+      const std::int64_t last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+      for (std::int64_t i = spec.first_key; i <= last && i < argc; i += std::max(spec.key_step, 1)) {
+        out.push_back(static_cast<std::uint32_t>(i));
+      }
+    }
+    std::int64_t count = 0;
+    if (spec.numkeys_index > 0 && spec.numkeys_index < argc &&
+        kv::Value::parse_canonical_int(args[static_cast<std::size_t>(spec.numkeys_index)], &count) &&
+        count > 0 && count <= argc - spec.numkeys_index - 1) {
+      for (std::int64_t i = 0; i < count; ++i) {
+        out.push_back(static_cast<std::uint32_t>(spec.numkeys_index + 1 + i));
+      }
+    }
+    if (spec.keys_fn != nullptr) spec.keys_fn(args, out);
+    return;
+  }
+  if (spec.first_key <= 0) return;
   const std::int64_t first = spec.first_key;
   const std::int64_t last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
   const std::int64_t step = spec.key_step > 0 ? spec.key_step : 1;

@@ -81,6 +81,12 @@ struct CommandSpec {
   // kSession / kAllShards: the handler. kKeys: the cross-shard version (engine/tx), or
   // nullptr when the command cannot span shards (then such a call gets a CROSSSLOT error).
   SessionHandler session_handler = nullptr;
+  // Keys that follow a count (Redis's "keynum" key spec): when numkeys_index > 0,
+  // args[numkeys_index] is how many keys follow it (ZUNIONSTORE dst numkeys k..., LMPOP
+  // numkeys k..., SINTERCARD numkeys k...). Range keys (first_key..last_key) come first.
+  int numkeys_index = 0;
+  // Layouts neither form expresses (SORT ... STORE dst): appends the key indexes itself.
+  void (*keys_fn)(Args args, std::vector<std::uint32_t>& out) = nullptr;
 
   bool is_write() const { return (flags & kCmdWrite) != 0; }
   bool arity_ok(std::size_t argc) const {
@@ -108,9 +114,14 @@ class TerminatedCopy {
   std::string heap_;
 };
 
-// Appends the indexes of the key arguments of `args` (per the spec's first/last/step) to
-// `out`. Commands with variable key positions are handled by their spec's numbers.
+// Appends the indexes of the key arguments of `args` to `out`: the range (first/last/step),
+// then the keys after a count (numkeys_index), then keys_fn's. A count that is not a positive
+// number within the arguments yields no keys from it (the handler answers the error).
 void key_indexes(const CommandSpec& spec, Args args, std::vector<std::uint32_t>& out);
+// True when the spec names any keys (COMMAND GETKEYS).
+inline bool has_keys(const CommandSpec& spec) {
+  return spec.first_key > 0 || spec.numkeys_index > 0 || spec.keys_fn != nullptr;
+}
 
 class CommandTable {
  public:
@@ -132,6 +143,12 @@ class CommandTable {
 void register_string_commands(CommandTable& table);
 void register_key_commands(CommandTable& table);
 void register_server_commands(CommandTable& table);
+void register_hash_commands(CommandTable& table);
+void register_list_commands(CommandTable& table);
+void register_set_commands(CommandTable& table);
+void register_zset_commands(CommandTable& table);
+void register_bitmap_commands(CommandTable& table);
+void register_hyperloglog_commands(CommandTable& table);
 
 // Shared argument parsing with Redis's exact error replies. Each returns false after
 // writing the error reply.

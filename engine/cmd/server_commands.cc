@@ -268,7 +268,7 @@ void command_command(SessionContext& ctx) {
       return;
     }
     std::vector<std::uint32_t> indexes;
-    if (spec->first_key > 0) key_indexes(*spec, target, indexes);
+    if (has_keys(*spec)) key_indexes(*spec, target, indexes);
     if (indexes.empty()) {
       ctx.reply.error("ERR The command has no key arguments");
       return;

@@ -1,0 +1,9 @@
+// The set family (to be filled in).
+
+#include "engine/cmd/command.h"
+
+namespace eddy {
+
+void register_set_commands(CommandTable& table) { (void)table; }
+
+}  // namespace eddy
