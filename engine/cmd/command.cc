@@ -10,6 +10,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/kv/value.h"
+#include "engine/tx/coordinator.h"
 
 namespace eddy {
 
@@ -45,6 +46,8 @@ CommandTable::CommandTable() {
   register_zset_commands(*this);
   register_bitmap_commands(*this);
   register_hyperloglog_commands(*this);
+  // Last: the cross-shard versions attach to the specs every family registered above.
+  register_multi_shard_commands(*this);
 }
 
 void CommandTable::add(CommandSpec spec) {

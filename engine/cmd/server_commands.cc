@@ -928,9 +928,6 @@ void register_server_commands(CommandTable& table) {
   table.add(spec("randomkey", 1, kCmdReadonly, R::kAllShards, randomkey_command, "generic",
                  "Returns a random key name from the database.", "1.0.0",
                  "@keyspace @read @slow"));
-  // The cross-shard versions of multi-key commands attach to specs the string and key
-  // families registered before this one.
-  register_multi_shard_commands(table);
 }
 
 }  // namespace eddy

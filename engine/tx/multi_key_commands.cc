@@ -217,6 +217,8 @@ void renamenx_multi(SessionContext& ctx) { rename_multi_impl(ctx, true); }
 
 }  // namespace
 
+void register_cross_shard_fallback(CommandTable& table);
+
 void register_multi_shard_commands(CommandTable& table) {
   struct Binding {
     std::string_view name;
@@ -233,6 +235,7 @@ void register_multi_shard_commands(CommandTable& table) {
     ASSERT(spec->route == CommandRoute::kKeys);
     spec->session_handler = binding.handler;
   }
+  register_cross_shard_fallback(table);
 }
 
 }  // namespace eddy
