@@ -130,6 +130,24 @@ ServerConfig::ServerConfig() {
   add("busy-reply-threshold", "5000", Kind::kInteger);
   add("active-expire-effort", "1", Kind::kInteger);
   add("latency-tracking", "yes", Kind::kBool);
+  // Collection encodings (engine/kv/encoding_limits.h; the engine binds them). Redis 7 keeps
+  // the *-ziplist-* names as aliases: getting or setting either is the same parameter.
+  add("hash-max-listpack-entries", "128", Kind::kInteger);
+  add("hash-max-listpack-value", "64", Kind::kInteger);
+  add("set-max-intset-entries", "512", Kind::kInteger);
+  add("set-max-listpack-entries", "128", Kind::kInteger);
+  add("set-max-listpack-value", "64", Kind::kInteger);
+  add("zset-max-listpack-entries", "128", Kind::kInteger);
+  add("zset-max-listpack-value", "64", Kind::kInteger);
+  add("list-max-listpack-size", "-2", Kind::kInteger);
+  for (const auto& [alias, name] : {std::pair{"hash-max-ziplist-entries", "hash-max-listpack-entries"},
+                                    std::pair{"hash-max-ziplist-value", "hash-max-listpack-value"},
+                                    std::pair{"zset-max-ziplist-entries", "zset-max-listpack-entries"},
+                                    std::pair{"zset-max-ziplist-value", "zset-max-listpack-value"},
+                                    std::pair{"list-max-ziplist-size", "list-max-listpack-size"}}) {
+    const int index = static_cast<int>(find(name) - params_.data());
+    params_.push_back(Param{alias, {}, Kind::kInteger, {}, nullptr, 0, INT64_MAX, index});
+  }
 }
 
 ServerConfig::Param* ServerConfig::find(std::string_view name) {
@@ -151,9 +169,37 @@ std::vector<std::pair<std::string, std::string>> ServerConfig::get(
   std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& param : params_) {
-    if (glob_match(pattern, param.name, true)) out.emplace_back(param.name, param.value);
+    if (!glob_match(pattern, param.name, true)) continue;
+    const Param& target =
+        param.alias_of >= 0 ? params_[static_cast<std::size_t>(param.alias_of)] : param;
+    out.emplace_back(param.name, target.value);
   }
   return out;
+}
+
+ServerConfig::Param* ServerConfig::resolve(Param* param) {
+  if (param == nullptr || param->alias_of < 0) return param;
+  return &params_[static_cast<std::size_t>(param->alias_of)];
+}
+
+void ServerConfig::bind_integer(std::string_view name, std::atomic<std::int64_t>* target,
+                                std::int64_t min, std::int64_t max) {
+  std::lock_guard lock(mutex_);
+  Param* param = resolve(find(name));
+  ASSERT_MSG(param != nullptr && param->kind == Kind::kInteger, std::string(name));
+  ASSERT(target != nullptr);
+  param->bound = target;
+  param->min_value = min;
+  param->max_value = max;
+  target->store(std::strtoll(param->value.c_str(), nullptr, 10), std::memory_order_relaxed);
+}
+
+void ServerConfig::publish_bound() {
+  for (const Param& param : params_) {
+    if (param.bound != nullptr) {
+      param.bound->store(std::strtoll(param.value.c_str(), nullptr, 10), std::memory_order_relaxed);
+    }
+  }
 }
 
 std::string ServerConfig::get_one(std::string_view name) const {
@@ -179,6 +225,7 @@ bool ServerConfig::set_all(
   for (const auto& [name, value] : settings) {
     if (!set_locked(name, value, error)) {
       params_ = std::move(saved);
+      publish_bound();  // values already stored into bound targets go back too
       return false;
     }
   }
@@ -191,7 +238,7 @@ bool ServerConfig::set(std::string_view name, std::string_view value, std::strin
 }
 
 bool ServerConfig::set_locked(std::string_view name, std::string_view value, std::string* error) {
-  Param* param = find(name);
+  Param* param = resolve(find(name));
   auto invalid = [&](std::string_view reason) {
     *error = "ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
              "') - " + std::string(reason);
@@ -216,10 +263,17 @@ bool ServerConfig::set_locked(std::string_view name, std::string_view value, std
       else if (iequals(unit, "g")) multiplier = 1000LL * 1000 * 1000;
       else if (iequals(unit, "gb")) multiplier = 1024LL * 1024 * 1024;
       else if (!unit.empty()) return invalid("argument couldn't be parsed into an integer");
-      if (end == text.c_str() || parsed < 0 || parsed > INT64_MAX / multiplier) {
+      if (end == text.c_str() || (parsed < 0 && param->min_value >= 0) ||
+          parsed > INT64_MAX / multiplier || parsed < INT64_MIN / multiplier) {
         return invalid("argument couldn't be parsed into an integer");
       }
-      param->value = std::to_string(parsed * multiplier);
+      const long long result = parsed * multiplier;
+      if (result < param->min_value || result > param->max_value) {
+        return invalid("argument must be between " + std::to_string(param->min_value) + " and " +
+                       std::to_string(param->max_value) + " inclusive");
+      }
+      param->value = std::to_string(result);
+      if (param->bound != nullptr) param->bound->store(result, std::memory_order_relaxed);
       return true;
     }
     case Kind::kBool: {

@@ -3,6 +3,8 @@
 // are kept as Redis prints them. CONFIG is an admin path: a mutex guards the values because
 // any core may run CONFIG SET; nothing on the data path reads this class.
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -26,6 +28,11 @@ class ServerConfig {
   // Start-up values (from flags/TOML); unknown names are a programming error.
   void set_initial(std::string_view name, std::string value);
 
+  // Makes an integer parameter take effect: every accepted value is stored into `target`
+  // (read by the data path without the lock), and values outside [min, max] are refused.
+  void bind_integer(std::string_view name, std::atomic<std::int64_t>* target, std::int64_t min,
+                    std::int64_t max);
+
  private:
   enum class Kind { kString, kInteger, kBool, kEnum, kImmutable };
   struct Param {
@@ -33,7 +40,13 @@ class ServerConfig {
     std::string value;
     Kind kind;
     std::string enum_values;  // space separated, for kEnum
+    std::atomic<std::int64_t>* bound = nullptr;  // kInteger: where an accepted value goes
+    std::int64_t min_value = 0;
+    std::int64_t max_value = INT64_MAX;
+    int alias_of = -1;  // index of the parameter this name stands for
   };
+  Param* resolve(Param* param);
+  void publish_bound();
   bool set_locked(std::string_view name, std::string_view value, std::string* error);
   Param* find(std::string_view name);
   const Param* find(std::string_view name) const;

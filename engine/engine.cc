@@ -26,6 +26,17 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   config_.set_initial("port", std::to_string(options_.port));
   config_.set_initial("maxclients", std::to_string(options_.maxclients));
   config_.set_initial("io-threads", std::to_string(cores));
+  constexpr std::int64_t kLong = INT64_MAX;
+  config_.bind_integer("hash-max-listpack-entries", &encoding_limits_.hash_max_listpack_entries, 0, kLong);
+  config_.bind_integer("hash-max-listpack-value", &encoding_limits_.hash_max_listpack_value, 0, kLong);
+  config_.bind_integer("set-max-intset-entries", &encoding_limits_.set_max_intset_entries, 0, kLong);
+  config_.bind_integer("set-max-listpack-entries", &encoding_limits_.set_max_listpack_entries, 0, kLong);
+  config_.bind_integer("set-max-listpack-value", &encoding_limits_.set_max_listpack_value, 0, kLong);
+  config_.bind_integer("zset-max-listpack-entries", &encoding_limits_.zset_max_listpack_entries, 0, kLong);
+  config_.bind_integer("zset-max-listpack-value", &encoding_limits_.zset_max_listpack_value, 0, kLong);
+  // Redis takes any int and reads -5..-1 as node byte limits; below -5 is -5.
+  config_.bind_integer("list-max-listpack-size", &encoding_limits_.list_max_listpack_size,
+                       INT32_MIN, INT32_MAX);
 }
 
 void Engine::start_core_services() {
