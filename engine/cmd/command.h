@@ -85,6 +85,10 @@ struct CommandSpec {
   // args[numkeys_index] is how many keys follow it (ZUNIONSTORE dst numkeys k..., LMPOP
   // numkeys k..., SINTERCARD numkeys k...). Range keys (first_key..last_key) come first.
   int numkeys_index = 0;
+  // COMMAND DOCS argument syntax in the notation of Redis's documentation ("key field value
+  // [field value ...]"); redis-cli builds its hints from it. Families set it with their specs;
+  // empty means engine/cmd/command_docs.cc has it.
+  std::string_view syntax;
   // Layouts neither form expresses (SORT ... STORE dst): appends the key indexes itself.
   void (*keys_fn)(Args args, std::vector<std::uint32_t>& out) = nullptr;
 

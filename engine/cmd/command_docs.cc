@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "engine/base/assert.h"
+#include "engine/cmd/command.h"
 
 namespace eddy {
 
@@ -17,6 +18,10 @@ struct Syntax {
 // Argument syntax per command, in the notation of Redis's documentation.
 constexpr Syntax kSyntax[] = {
     {"append", "key value"},
+    {"copy", "source destination [DB destination-db] [REPLACE]"},
+    {"memory", "subcommand [argument [argument ...]]"},
+    {"object", "subcommand [argument [argument ...]]"},
+    {"touch", "key [key ...]"},
     {"client", "subcommand [argument [argument ...]]"},
     {"command", "[subcommand [argument [argument ...]]]"},
     {"config", "subcommand [argument [argument ...]]"},
@@ -356,6 +361,10 @@ std::string render_one(const DocArgument& arg) {
 
 std::string render_syntax(const std::vector<DocArgument>& arguments) {
   return render_list(arguments, " ");
+}
+
+std::string_view syntax_of(const CommandSpec& spec) {
+  return spec.syntax.empty() ? command_syntax(spec.name) : spec.syntax;
 }
 
 }  // namespace eddy

@@ -25,6 +25,9 @@ struct DocArgument {
 std::vector<DocArgument> parse_command_syntax(std::string_view syntax);
 // The syntax line of a command (lower-case name), or "" when none is recorded.
 std::string_view command_syntax(std::string_view name);
+// A spec's syntax: its own, or the one recorded here.
+struct CommandSpec;
+std::string_view syntax_of(const CommandSpec& spec);
 // Every command whose syntax is recorded.
 std::vector<std::string_view> commands_with_syntax();
 // Writes the arguments as COMMAND DOCS does.

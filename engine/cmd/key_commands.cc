@@ -4,6 +4,7 @@
 // versions, built on the same keyparts functions.
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <span>
@@ -291,6 +292,165 @@ void move_command(CommandContext& ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// COPY TOUCH OBJECT MEMORY.
+
+void copy_command(CommandContext& ctx) {
+  bool replace = false;
+  int target_index = ctx.db_index;
+  for (std::size_t j = 3; j < ctx.args.size(); ++j) {
+    if (equals_ignore_case(ctx.args[j], "replace")) {
+      replace = true;
+    } else if (equals_ignore_case(ctx.args[j], "db") && j + 1 < ctx.args.size()) {
+      std::int64_t index;
+      if (!parse_int64_arg(ctx.args[j + 1], &index, ctx.reply)) return;
+      if (index < std::numeric_limits<int>::min() || index > std::numeric_limits<int>::max()) {
+        ctx.reply.error("ERR value is out of range, value must between -2147483648 and 2147483647");
+        return;
+      }
+      if (index < 0 || static_cast<std::size_t>(index) >= ctx.shard.db_count()) {
+        ctx.reply.error(errors::kDbIndex);
+        return;
+      }
+      target_index = static_cast<int>(index);
+      ++j;
+    } else {
+      ctx.reply.error(errors::kSyntax);
+      return;
+    }
+  }
+  const std::string_view key = ctx.args[1];
+  const std::string_view new_key = ctx.args[2];
+  if (target_index == ctx.db_index && key == new_key) {
+    ctx.reply.error("ERR source and destination objects are the same");
+    return;
+  }
+  const kv::Entry* source = lookup_read(ctx, key);
+  if (source == nullptr) {
+    ctx.reply.integer(0);
+    return;
+  }
+  Db& target = ctx.shard.db(static_cast<std::size_t>(target_index));
+  if (target.find(new_key, ctx.now_ms) != nullptr && !replace) {
+    ctx.reply.integer(0);
+    return;
+  }
+  // put() replaces whatever the destination held; the copy keeps the source's TTL.
+  target.put(new_key, source->value.clone(), source->expire_at_ms, ctx.now_ms);
+  ctx.reply.integer(1);
+}
+
+void touch_command(CommandContext& ctx) {
+  std::size_t found = 0;
+  for (std::size_t i = 1; i < ctx.args.size(); ++i) {
+    if (lookup_read(ctx, ctx.args[i]) != nullptr) ++found;
+  }
+  ctx.reply.integer(static_cast<std::int64_t>(found));
+}
+
+void subcommand_syntax_error(CommandContext& ctx, std::string_view container) {
+  std::string message = "ERR unknown subcommand or wrong number of arguments for '";
+  message += ctx.args[1].substr(0, 128);
+  message += "'. Try ";
+  message += container;
+  message += " HELP.";
+  ctx.reply.error(message);
+}
+
+void reply_help(ReplyBuilder& reply, std::string_view container,
+                std::initializer_list<std::string_view> lines) {
+  reply.array(lines.size() + 3);
+  reply.simple(std::string(container) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  for (std::string_view line : lines) reply.simple(line);
+  reply.simple("HELP");
+  reply.simple("    Print this help.");
+}
+
+void object_command(CommandContext& ctx) {
+  const std::string_view sub = ctx.args[1];
+  if (ctx.args.size() == 2 && equals_ignore_case(sub, "help")) {
+    reply_help(ctx.reply, "OBJECT",
+               {"ENCODING <key>",
+                "    Return the kind of internal representation used in order to store the value",
+                "    associated with a <key>.",
+                "FREQ <key>",
+                "    Return the access frequency index of the <key>. The returned integer is",
+                "    proportional to the logarithm of the recent access frequency of the key.",
+                "IDLETIME <key>",
+                "    Return the idle time of the <key>, that is the approximated number of",
+                "    seconds elapsed since the last access to the key.",
+                "REFCOUNT <key>",
+                "    Return the number of references of the value associated with the specified",
+                "    <key>."});
+    return;
+  }
+  const bool known = equals_ignore_case(sub, "encoding") || equals_ignore_case(sub, "refcount") ||
+                     equals_ignore_case(sub, "idletime") || equals_ignore_case(sub, "freq");
+  if (!known || ctx.args.size() != 3) {
+    subcommand_syntax_error(ctx, "OBJECT");
+    return;
+  }
+  // Redis's OBJECT looks the key up without touching hit/miss counters.
+  const kv::Entry* entry = ctx.db.find(ctx.args[2], ctx.now_ms);
+  if (entry == nullptr) {
+    ctx.reply.null();
+    return;
+  }
+  if (equals_ignore_case(sub, "encoding")) {
+    ctx.reply.bulk(kv::encoding_name(entry->value.encoding()));
+  } else if (equals_ignore_case(sub, "refcount")) {
+    // eddy never shares a value between keys.
+    ctx.reply.integer(1);
+  } else if (equals_ignore_case(sub, "freq")) {
+    // True in eddy as in Redis under an LRU or no eviction policy: frequencies are not kept.
+    ctx.reply.error(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+        "that when switching between policies at runtime LRU and LFU data will take some time to "
+        "adjust.");
+  } else {
+    ctx.reply.error("ERR OBJECT IDLETIME is not supported: eddy does not track key access times");
+  }
+}
+
+void memory_command(CommandContext& ctx) {
+  const std::string_view sub = ctx.args[1];
+  if (ctx.args.size() == 2 && equals_ignore_case(sub, "help")) {
+    reply_help(ctx.reply, "MEMORY",
+               {"USAGE <key> [SAMPLES <count>]",
+                "    Return memory in bytes used by <key> and its value. Nested values are",
+                "    sampled up to <count> times (default: 5, 0 means sample all)."});
+    return;
+  }
+  if (!equals_ignore_case(sub, "usage") || ctx.args.size() < 3) {
+    subcommand_syntax_error(ctx, "MEMORY");
+    return;
+  }
+  for (std::size_t j = 3; j < ctx.args.size(); ++j) {
+    if (equals_ignore_case(ctx.args[j], "samples") && j + 1 < ctx.args.size()) {
+      std::int64_t samples;
+      if (!parse_int64_arg(ctx.args[j + 1], &samples, ctx.reply)) return;
+      if (samples < 0) {
+        ctx.reply.error(errors::kSyntax);
+        return;
+      }
+      ++j;  // eddy's sizes are exact, never sampled
+    } else {
+      ctx.reply.error(errors::kSyntax);
+      return;
+    }
+  }
+  const kv::Entry* entry = ctx.db.find(ctx.args[2], ctx.now_ms);
+  if (entry == nullptr) {
+    ctx.reply.null();
+    return;
+  }
+  // The entry's slot (with its control byte) plus what the key and value hold on the heap:
+  // exact, where Redis samples nested values.
+  const std::size_t bytes =
+      sizeof(kv::Entry) + 1 + entry->key.heap_bytes() + entry->value.memory_bytes();
+  ctx.reply.integer(static_cast<std::int64_t>(bytes));
+}
+
+// ---------------------------------------------------------------------------------------------
 
 CommandSpec key_spec(std::string_view name, int arity, std::uint32_t flags, int first_key,
                      int last_key, int key_step, CommandHandler handler, std::string_view summary,
@@ -347,6 +507,16 @@ void register_key_commands(CommandTable& table) {
                      "@keyspace @write @fast"));
   table.add(key_spec("move", 3, kWriteFast, 1, 1, 1, move_command, "Move a key to another database",
                      "1.0.0", "@keyspace @write @fast"));
+  table.add(key_spec("copy", -3, kCmdWrite | kCmdDenyOom, 1, 2, 1, copy_command, "Copy a key",
+                     "6.2.0", "@keyspace @write @slow"));
+  table.add(key_spec("touch", -2, kRoFast, 1, -1, 1, touch_command,
+                     "Alters the last access time of a key(s). Returns the number of existing keys "
+                     "specified.",
+                     "3.2.1", "@keyspace @read @fast"));
+  table.add(key_spec("object", -2, kCmdReadonly, 2, 2, 1, object_command,
+                     "A container for object introspection commands", "2.2.3", "@keyspace @read @slow"));
+  table.add(key_spec("memory", -2, kCmdReadonly, 2, 2, 1, memory_command,
+                     "A container for memory diagnostics commands", "4.0.0", "@read @slow"));
 }
 
 }  // namespace eddy

@@ -199,7 +199,7 @@ void command_info_entry(ReplyBuilder& reply, const CommandSpec& spec) {
 
 void command_docs_entry(ReplyBuilder& reply, const CommandSpec& spec) {
   reply.bulk(spec.name);
-  const auto arguments = parse_command_syntax(command_syntax(spec.name));
+  const auto arguments = parse_command_syntax(syntax_of(spec));
   reply.map(arguments.empty() ? 3 : 4);
   reply.bulk("summary");
   reply.bulk(spec.summary);
@@ -636,7 +636,7 @@ void scan_command(SessionContext& ctx) {
   std::uint64_t position = cursor & kScanPositionMask;
   std::vector<std::string> keys;
   std::size_t visited = 0;
-  const bool type_matches = !have_type || equals_ignore_case(type, "string");
+
   std::uint64_t next_cursor = 0;
   while (shard_index < ctx.engine.shard_count()) {
     ctx.coordinator.run_on(shard_index, [&](Shard& shard) {
@@ -645,7 +645,8 @@ void scan_command(SessionContext& ctx) {
           position, static_cast<std::size_t>(count) - std::min<std::size_t>(visited, count - 1),
           [&](const kv::Entry& entry) {
             ++visited;
-            if (!live(entry, now) || !type_matches) return;
+            if (!live(entry, now)) return;
+            if (have_type && !equals_ignore_case(type, kv::type_name(entry.value.type()))) return;
             std::string_view key = entry.key.view();
             if (have_pattern && !glob_match(pattern, key)) return;
             keys.emplace_back(key);

@@ -787,3 +787,47 @@ TEST_CASE("string and TTL commands agree with a model", "[cmd][model]") {
     RC_ASSERT(r.db().volatile_count() == volatile_keys);
   });
 }
+
+TEST_CASE("COPY with DB and REPLACE, TTL kept", "[cmd]") {
+  CommandRunner r;
+  CHECK(r.run({"SET", "a", "1", "PX", "5000"}) == kOk);
+  CHECK(r.run({"COPY", "a", "a"}) == err("ERR source and destination objects are the same"));
+  CHECK(r.run({"COPY", "a", "b"}) == integer(1));
+  CHECK(r.run({"GET", "b"}) == bulk("1"));
+  CHECK(r.run({"PTTL", "b"}) == integer(5000));
+  CHECK(r.run({"SET", "a", "2"}) == kOk);
+  CHECK(r.run({"COPY", "a", "b"}) == integer(0));
+  CHECK(r.run({"COPY", "a", "b", "REPLACE"}) == integer(1));
+  CHECK(r.run({"GET", "b"}) == bulk("2"));
+  CHECK(r.run({"PTTL", "b"}) == integer(-1));
+  CHECK(r.run({"COPY", "a", "a", "DB", "2"}) == integer(1));
+  CHECK(r.run({"COPY", "missing", "x"}) == integer(0));
+  CHECK(r.run({"COPY", "a", "x", "DB", "16"}) == err("ERR DB index is out of range"));
+  CHECK(r.run({"COPY", "a", "x", "DB", "nope"}) == kNotInteger);
+  CHECK(r.run({"COPY", "a", "x", "BOGUS"}) == err("ERR syntax error"));
+  r.select(2);
+  CHECK(r.run({"GET", "a"}) == bulk("2"));
+}
+
+TEST_CASE("TOUCH OBJECT MEMORY", "[cmd]") {
+  CommandRunner r;
+  CHECK(r.run({"SET", "i", "12345"}) == kOk);
+  CHECK(r.run({"SET", "e", "short"}) == kOk);
+  CHECK(r.run({"SET", "w", std::string(45, 'x')}) == kOk);
+  CHECK(r.run({"TOUCH", "i", "e", "nope", "i"}) == integer(3));
+  CHECK(r.run({"OBJECT", "ENCODING", "i"}) == bulk("int"));
+  CHECK(r.run({"OBJECT", "ENCODING", "e"}) == bulk("embstr"));
+  CHECK(r.run({"OBJECT", "ENCODING", "w"}) == bulk("raw"));
+  CHECK(r.run({"OBJECT", "ENCODING", "nope"}) == Reply::null());
+  CHECK(r.run({"OBJECT", "REFCOUNT", "e"}) == integer(1));
+  CHECK(r.run({"OBJECT", "FREQ", "e"}).is_error());
+  CHECK(r.run({"OBJECT", "IDLETIME", "e"}).is_error());
+  CHECK(r.run({"OBJECT", "ENCODING"}) ==
+        err("ERR unknown subcommand or wrong number of arguments for 'ENCODING'. Try OBJECT HELP."));
+  CHECK(r.run({"OBJECT", "HELP"}).kind == Reply::Kind::kArray);
+  const Reply usage = r.run({"MEMORY", "USAGE", "w"});
+  REQUIRE(usage.kind == Reply::Kind::kInteger);
+  CHECK(usage.number >= 45 + 56);
+  CHECK(r.run({"MEMORY", "USAGE", "nope"}) == Reply::null());
+  CHECK(r.run({"MEMORY", "USAGE", "w", "SAMPLES", "-1"}) == err("ERR syntax error"));
+}
