@@ -52,11 +52,6 @@ std::uint32_t fitting_capacity(std::size_t n) {
   return capacity;
 }
 
-void relocate(Entry* to, Entry* from) {
-  new (to) Entry(std::move(*from));
-  from->~Entry();
-}
-
 std::uint64_t encode_walk_cursor(std::uint64_t range_lo, std::uint32_t slot, std::uint64_t epoch) {
   DEBUG_ASSERT((range_lo & 0xFFFF) == 0 && slot < kSegmentSlotsHuge);
   return ((range_lo >> 16) << 32) | (std::uint64_t{slot} << kWalkEpochBits) |
@@ -119,7 +114,7 @@ void Table::place(Segment* segment, std::uint64_t hash, Entry* entry) {
       } else {
         DEBUG_ASSERT(!segment->at_load_limit());
       }
-      relocate(segment->slots() + slot, entry);
+      segment->slots()[slot] = entry;
       ctrl[slot] = detail::hash_tag(hash);
       ++segment->size;
       return;
@@ -164,7 +159,7 @@ void Table::make_room(std::uint64_t hash) {
 
 void Table::rehash_in_place(Segment* segment) {
   Ctrl* ctrl = segment->ctrl();
-  Entry* slots = segment->slots();
+  Entry** slots = segment->slots();
   const std::uint32_t capacity = segment->capacity;
   // Tombstones become empty; full slots are marked deleted, meaning "not yet placed".
   for (std::uint32_t slot = 0; slot < capacity; ++slot) {
@@ -172,7 +167,7 @@ void Table::rehash_in_place(Segment* segment) {
   }
   for (std::uint32_t slot = 0; slot < capacity; ++slot) {
     while (ctrl[slot] == kCtrlDeleted) {
-      const std::uint64_t hash = detail::hash_key(slots[slot].key.view());
+      const std::uint64_t hash = detail::hash_key(slots[slot]->key.view());
       const Ctrl tag = detail::hash_tag(hash);
       // The first empty or unplaced slot on the key's probe path; placed slots before it are
       // final, so a lookup that reaches it passes only full groups.
@@ -190,7 +185,8 @@ void Table::rehash_in_place(Segment* segment) {
       if (target / kGroupSlots == slot / kGroupSlots) {
         ctrl[slot] = tag;  // already in the first group with room: stays
       } else if (ctrl[target] == kCtrlEmpty) {
-        relocate(slots + target, slots + slot);
+        slots[target] = slots[slot];
+        slots[slot] = nullptr;
         ctrl[target] = tag;
         ctrl[slot] = kCtrlEmpty;
       } else {
@@ -208,10 +204,10 @@ void Table::resize_segment(std::size_t index, std::uint32_t capacity) {
   Segment* old = dir_[index];
   Segment* fresh = new_segment(capacity, old->depth);
   const Ctrl* ctrl = old->ctrl();
-  Entry* slots = old->slots();
+  Entry** slots = old->slots();
   for (std::uint32_t slot = 0; slot < old->capacity; ++slot) {
     if (detail::is_full(ctrl[slot])) {
-      place(fresh, detail::hash_key(slots[slot].key.view()), slots + slot);
+      place(fresh, detail::hash_key(slots[slot]->key.view()), slots[slot]);
     }
   }
   ASSERT_EQ(fresh->size, old->size);
@@ -259,11 +255,11 @@ void Table::split_segment(std::size_t index) {
   Segment* low = new_segment(old->capacity, depth);
   Segment* high = new_segment(old->capacity, depth);
   const Ctrl* ctrl = old->ctrl();
-  Entry* slots = old->slots();
+  Entry** slots = old->slots();
   for (std::uint32_t slot = 0; slot < old->capacity; ++slot) {
     if (detail::is_full(ctrl[slot])) {
-      const std::uint64_t hash = detail::hash_key(slots[slot].key.view());
-      place(((hash >> bit) & 1) != 0 ? high : low, hash, slots + slot);
+      const std::uint64_t hash = detail::hash_key(slots[slot]->key.view());
+      place(((hash >> bit) & 1) != 0 ? high : low, hash, slots[slot]);
     }
   }
   ASSERT_EQ(low->size + high->size, old->size);
@@ -300,10 +296,10 @@ bool Table::try_merge(std::size_t index, bool allow_upper_buddy) {
   Segment* merged = new_segment(fitting_capacity(total), static_cast<std::uint8_t>(depth - 1));
   for (Segment* from : {lower, upper}) {
     const Ctrl* ctrl = from->ctrl();
-    Entry* slots = from->slots();
+    Entry** slots = from->slots();
     for (std::uint32_t slot = 0; slot < from->capacity; ++slot) {
       if (detail::is_full(ctrl[slot])) {
-        place(merged, detail::hash_key(slots[slot].key.view()), slots + slot);
+        place(merged, detail::hash_key(slots[slot]->key.view()), slots[slot]);
       }
     }
   }
@@ -316,10 +312,28 @@ bool Table::try_merge(std::size_t index, bool allow_upper_buddy) {
   return true;
 }
 
+std::uint32_t Table::slot_of(const Segment* segment, std::uint64_t hash, const Entry* entry) {
+  const Ctrl tag = detail::hash_tag(hash);
+  const Ctrl* ctrl = segment->ctrl();
+  Entry* const* slots = segment->slots();
+  detail::ProbeSeq probe(hash, segment->group_mask());
+  for (std::uint32_t step = 0; step <= segment->group_mask(); ++step, probe.next()) {
+    const std::uint32_t base = probe.first_slot();
+    const Group group(ctrl + base);
+    for (std::uint32_t mask = group.match(tag); mask != 0; mask &= mask - 1) {
+      const std::uint32_t slot = base + detail::lowest_bit_index(mask);
+      if (slots[slot] == entry) return slot;
+    }
+    ASSERT_MSG(group.match_empty() == 0, "erasing an entry the table does not hold");
+  }
+  ASSERT_MSG(false, "erasing an entry the table does not hold");
+  return 0;
+}
+
 void Table::erase_slot(Segment* segment, std::uint32_t slot) {
   Ctrl* ctrl = segment->ctrl();
   DEBUG_ASSERT(detail::is_full(ctrl[slot]));
-  segment->slots()[slot].~Entry();
+  delete segment->slots()[slot];
   // A group that still has an empty slot has never been full since the segment was built
   // (slots only become empty again here, under this same condition), so no probe path runs
   // through it and the slot can simply be emptied. Otherwise it must stay a tombstone.
@@ -363,7 +377,7 @@ bool Table::erase(std::string_view key) {
   Segment* segment = dir_[index];
   Entry* entry = find_in(segment, hash, key);
   if (entry == nullptr) return false;
-  erase_slot(segment, static_cast<std::uint32_t>(entry - segment->slots()));
+  erase_slot(segment, slot_of(segment, hash, entry));
   after_erase(index, true);
   return true;
 }
@@ -374,21 +388,16 @@ void Table::erase(Entry* entry) {
   const std::uint64_t hash = detail::hash_key(entry->key.view());
   const std::size_t index = dir_index(hash);
   Segment* segment = dir_[index];
-  Entry* slots = segment->slots();
-  ASSERT(!std::less<const Entry*>()(entry, slots) &&
-         std::less<const Entry*>()(entry, slots + segment->capacity));
-  const auto slot = static_cast<std::uint32_t>(entry - slots);
-  ASSERT(segment->ctrl()[slot] == detail::hash_tag(hash));
-  erase_slot(segment, slot);
+  erase_slot(segment, slot_of(segment, hash, entry));
   after_erase(index, true);
 }
 
 void Table::clear() {
   for_each_segment([&](Segment* segment) {
     const Ctrl* ctrl = segment->ctrl();
-    Entry* slots = segment->slots();
+    Entry** slots = segment->slots();
     for (std::uint32_t slot = 0; slot < segment->capacity; ++slot) {
-      if (detail::is_full(ctrl[slot])) slots[slot].~Entry();
+      if (detail::is_full(ctrl[slot])) delete slots[slot];
     }
     free_segment(segment);
   });
@@ -439,10 +448,10 @@ std::uint64_t Table::scan(std::uint64_t cursor, std::size_t count,
     const std::uint64_t range_end = ((position >> range_shift) + 1) << range_shift;
     found.clear();
     const Ctrl* ctrl = segment->ctrl();
-    const Entry* slots = segment->slots();
+    Entry* const* slots = segment->slots();
     for (std::uint32_t base = 0; base < segment->capacity; base += kGroupSlots) {
       for (std::uint32_t mask = Group(ctrl + base).match_full(); mask != 0; mask &= mask - 1) {
-        const Entry* entry = slots + base + detail::lowest_bit_index(mask);
+        const Entry* entry = slots[base + detail::lowest_bit_index(mask)];
         const std::uint64_t entry_position = position_of(detail::hash_key(entry->key.view()));
         if (entry_position >= position) found.push_back({entry_position, entry});
       }
@@ -485,7 +494,7 @@ Entry* Table::random_entry(std::uint64_t random) {
     const Ctrl* ctrl = segment->ctrl();
     for (std::uint32_t i = 0; i <= mask; ++i) {
       const std::uint32_t slot = (start + i) & mask;
-      if (detail::is_full(ctrl[slot])) return segment->slots() + slot;
+      if (detail::is_full(ctrl[slot])) return segment->slots()[slot];
     }
   }
   // Every draw hit an empty segment (a few keys spread over many segments): take the first.
@@ -495,7 +504,7 @@ Entry* Table::random_entry(std::uint64_t random) {
     const Ctrl* ctrl = segment->ctrl();
     for (std::uint32_t slot = 0; slot < segment->capacity; ++slot) {
       if (detail::is_full(ctrl[slot])) {
-        result = segment->slots() + slot;
+        result = segment->slots()[slot];
         return;
       }
     }
@@ -527,10 +536,10 @@ std::uint64_t Table::walk(std::uint64_t cursor, std::size_t slots_max,
     range_lo = segment_lo;
     const std::uint64_t range_end = segment_lo + (std::uint64_t{1} << range_shift);
     const Ctrl* ctrl = segment->ctrl();
-    Entry* slots = segment->slots();
+    Entry** slots = segment->slots();
     bool erased = false;
     for (; slot < segment->capacity && budget > 0; ++slot, --budget) {
-      if (detail::is_full(ctrl[slot]) && fn(slots[slot])) {
+      if (detail::is_full(ctrl[slot]) && fn(*slots[slot])) {
         erase_slot(segment, slot);  // never moves other entries
         erased = true;
       }
@@ -550,10 +559,10 @@ std::size_t Table::memory_bytes() const {
   std::size_t bytes = dir_.capacity() * sizeof(Segment*) + segment_bytes_;
   for_each_segment([&](Segment* segment) {
     const Ctrl* ctrl = segment->ctrl();
-    const Entry* slots = segment->slots();
+    Entry* const* slots = segment->slots();
     for (std::uint32_t slot = 0; slot < segment->capacity; ++slot) {
       if (detail::is_full(ctrl[slot])) {
-        bytes += slots[slot].key.heap_bytes() + slots[slot].value.memory_bytes();
+        bytes += sizeof(Entry) + slots[slot]->key.heap_bytes() + slots[slot]->value.memory_bytes();
       }
     }
   });
@@ -586,7 +595,7 @@ void Table::check_invariants() const {
            (capacity & (capacity - 1)) == 0);
     ASSERT_LE(segment->size + segment->tombstones, capacity - capacity / 8);
     const Ctrl* ctrl = segment->ctrl();
-    Entry* slots = segment->slots();
+    Entry** slots = segment->slots();
     std::uint32_t full = 0;
     std::uint32_t deleted = 0;
     for (std::uint32_t slot = 0; slot < capacity; ++slot) {
@@ -597,12 +606,12 @@ void Table::check_invariants() const {
       if (ctrl[slot] == kCtrlEmpty) continue;
       ASSERT(detail::is_full(ctrl[slot]));
       ++full;
-      const std::string_view key = slots[slot].key.view();
+      const std::string_view key = slots[slot]->key.view();
       const std::uint64_t hash = detail::hash_key(key);
       ASSERT(ctrl[slot] == detail::hash_tag(hash));
       ASSERT_EQ(dir_index(hash) >> (global_depth_ - segment->depth),
                 index >> (global_depth_ - segment->depth));
-      ASSERT(find_in(segment, hash, key) == slots + slot);
+      ASSERT(find_in(segment, hash, key) == slots[slot]);
     }
     ASSERT_EQ(full, segment->size);
     ASSERT_EQ(deleted, segment->tombstones);

@@ -23,7 +23,12 @@
 // bytes are compared 16 at a time with SSE2 (plain loops elsewhere). Probing visits groups in
 // triangular order, which covers every group of a power-of-two table; a lookup stops at the
 // first group holding an empty slot. Load factor (full + tombstones) at most 7/8 per segment.
-// Memory: one allocation per segment: header, control bytes, then the Entry slots.
+// Memory: one allocation per segment (header, control bytes, then one pointer per slot) and
+// one per entry. Slots hold pointers rather than entries because a slot is paid for whether it
+// is full or not: at the ~70% average load of split-grown segments, an inline 56-byte entry
+// costs ~80 bytes of table per key, a pointer slot ~13 plus the 56-byte entry (bench/
+// memory_per_key.sh measured 157 -> see docs/benchmarks.md). Entries never move, so growth,
+// splits and merges move 8-byte pointers, and an Entry* stays valid until that key is erased.
 //
 // Growth never rehashes the whole table: when an insert finds its segment at the load limit,
 //   - a segment whose slots are mostly tombstones is rehashed in place (no allocation);
@@ -57,9 +62,9 @@
 // segment changed restarts that segment from slot 0 (entries may then be seen twice in a pass,
 // never missed).
 //
-// Entry pointers (find, find_or_insert, random_entry) stay valid until the next insert, erase,
-// walk or clear: any of them may move entries. For the same reason the key passed to
-// find_or_insert must not point into the table (e.g. at another entry's inline bytes).
+// Entry pointers (find, find_or_insert, random_entry) stay valid until their key is erased
+// (erase, walk or clear). Callers should still not rely on more than Db promises: that a
+// pointer is good until the next insert or erase.
 
 #include <cstddef>
 #include <cstdint>
@@ -189,19 +194,20 @@ struct Segment {
   const Ctrl* ctrl() const {
     return reinterpret_cast<const Ctrl*>(reinterpret_cast<const char*>(this) + kCtrlOffset);
   }
-  Entry* slots() {
-    return reinterpret_cast<Entry*>(reinterpret_cast<char*>(this) + kCtrlOffset + capacity);
+  // Each full slot points at its entry (one heap allocation per key).
+  Entry** slots() {
+    return reinterpret_cast<Entry**>(reinterpret_cast<char*>(this) + kCtrlOffset + capacity);
   }
-  const Entry* slots() const {
-    return reinterpret_cast<const Entry*>(reinterpret_cast<const char*>(this) + kCtrlOffset +
-                                          capacity);
+  Entry* const* slots() const {
+    return reinterpret_cast<Entry* const*>(reinterpret_cast<const char*>(this) + kCtrlOffset +
+                                           capacity);
   }
   std::uint32_t group_mask() const { return capacity / kGroupSlots - 1; }
   // Inserting into an empty slot is allowed while full + deleted stays at most 7/8.
   bool at_load_limit() const { return size + tombstones >= capacity - capacity / 8; }
 
   static std::size_t allocation_bytes(std::uint32_t capacity) {
-    return kCtrlOffset + std::size_t{capacity} * (1 + sizeof(Entry));
+    return kCtrlOffset + std::size_t{capacity} * (1 + sizeof(Entry*));
   }
 };
 static_assert(sizeof(Segment) <= Segment::kCtrlOffset);
@@ -272,8 +278,11 @@ class Table {
   // Bytes allocated for this table: directory, segments, and keys' and values' heap bytes.
   // O(size): the reference the O(1) accounting of Db is checked against.
   std::size_t memory_bytes() const;
-  // The directory and segments alone (not what entries hold on the heap). O(1).
-  std::size_t structure_bytes() const { return dir_.capacity() * sizeof(Segment*) + segment_bytes_; }
+  // The directory, segments and entries alone (not what keys and values hold on the heap).
+  // O(1).
+  std::size_t structure_bytes() const {
+    return dir_.capacity() * sizeof(Segment*) + segment_bytes_ + size_ * sizeof(Entry);
+  }
 
   // Structure, for tests and INFO.
   std::size_t segment_count() const { return segment_count_; }
@@ -287,6 +296,8 @@ class Table {
   std::size_t dir_index(std::uint64_t hash) const { return (hash >> 1) >> dir_shift_; }
   Segment* segment_for_hash(std::uint64_t hash) const { return dir_[dir_index(hash)]; }
   static Entry* find_in(Segment* segment, std::uint64_t hash, std::string_view key);
+  // The slot of `entry` (which the segment holds) in `segment`.
+  static std::uint32_t slot_of(const Segment* segment, std::uint64_t hash, const Entry* entry);
 
   Segment* new_segment(std::uint32_t capacity, std::uint8_t depth);
   void free_segment(Segment* segment);
@@ -320,13 +331,13 @@ class Table {
 inline Entry* Table::find_in(Segment* segment, std::uint64_t hash, std::string_view key) {
   const detail::Ctrl tag = detail::hash_tag(hash);
   const detail::Ctrl* ctrl = segment->ctrl();
-  Entry* slots = segment->slots();
+  Entry** slots = segment->slots();
   detail::ProbeSeq probe(hash, segment->group_mask());
   while (true) {
     const std::uint32_t base = probe.first_slot();
     const detail::Group group(ctrl + base);
     for (std::uint32_t mask = group.match(tag); mask != 0; mask &= mask - 1) {
-      Entry* entry = slots + base + detail::lowest_bit_index(mask);
+      Entry* entry = slots[base + detail::lowest_bit_index(mask)];
       if (EDDY_LIKELY(entry->key.view() == key)) return entry;
     }
     if (group.match_empty() != 0) return nullptr;
@@ -344,7 +355,7 @@ inline std::pair<Entry*, bool> Table::find_or_insert(std::string_view key) {
   while (true) {
     Segment* segment = segment_for_hash(hash);
     detail::Ctrl* ctrl = segment->ctrl();
-    Entry* slots = segment->slots();
+    Entry** slots = segment->slots();
     detail::ProbeSeq probe(hash, segment->group_mask());
     constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
     std::uint32_t free_slot = kNoSlot;
@@ -352,7 +363,7 @@ inline std::pair<Entry*, bool> Table::find_or_insert(std::string_view key) {
       const std::uint32_t base = probe.first_slot();
       const detail::Group group(ctrl + base);
       for (std::uint32_t mask = group.match(tag); mask != 0; mask &= mask - 1) {
-        Entry* entry = slots + base + detail::lowest_bit_index(mask);
+        Entry* entry = slots[base + detail::lowest_bit_index(mask)];
         if (EDDY_LIKELY(entry->key.view() == key)) return {entry, false};
       }
       if (free_slot == kNoSlot) {
@@ -369,7 +380,8 @@ inline std::pair<Entry*, bool> Table::find_or_insert(std::string_view key) {
       make_room(hash);
       continue;
     }
-    Entry* entry = new (slots + free_slot) Entry{SmallString(key), Value(), 0};
+    Entry* entry = new Entry{SmallString(key), Value(), 0};
+    slots[free_slot] = entry;
     ctrl[free_slot] = tag;
     ++segment->size;
     ++size_;
