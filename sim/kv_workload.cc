@@ -131,11 +131,97 @@ void KvWorkload::client_main(std::uint32_t client) {
     return true;
   };
 
+  // An op on one of the collection keys: small pools of fields, items and members so that
+  // writes collide and reads see each other's effects.
+  auto collection_op = [&](Op& op) {
+    if (config_.collection_keys == 0 || !rng.chance(config_.collection_fraction)) return false;
+    const std::string index = std::to_string(rng.below(config_.collection_keys));
+    const std::string member = "m" + std::to_string(rng.below(6));
+    switch (rng.below(4)) {
+      case 0:
+        op.key = "h" + index;
+        op.field = "f" + std::to_string(rng.below(5));
+        switch (rng.below(5)) {
+          case 0:
+          case 1:
+            op.kind = OpKind::kHSet;
+            op.argument = next_value(op.key);
+            break;
+          case 2:
+            op.kind = OpKind::kHDel;
+            break;
+          case 3:
+            op.kind = OpKind::kHGet;
+            break;
+          default:
+            op.kind = OpKind::kHGetAll;
+            break;
+        }
+        break;
+      case 1:
+        op.key = "l" + index;
+        switch (rng.below(3)) {
+          case 0:
+            op.kind = OpKind::kLPush;
+            op.argument = tag + "." + std::to_string(++sequence);
+            break;
+          case 1:
+            op.kind = OpKind::kRPop;
+            break;
+          default:
+            op.kind = OpKind::kLRange;
+            break;
+        }
+        break;
+      case 2:
+        op.key = "e" + index;
+        op.argument = member;
+        switch (rng.below(3)) {
+          case 0:
+            op.kind = OpKind::kSAdd;
+            break;
+          case 1:
+            op.kind = OpKind::kSRem;
+            break;
+          default:
+            op.kind = OpKind::kSMembers;
+            break;
+        }
+        break;
+      default:
+        op.key = "z" + index;
+        op.field = member;
+        switch (rng.below(3)) {
+          case 0:
+            op.kind = OpKind::kZAdd;
+            op.greater = rng.chance(0.5);
+            op.argument = std::to_string(rng.below(10));
+            break;
+          case 1:
+            op.kind = OpKind::kZScore;
+            break;
+          default:
+            op.kind = OpKind::kZRange;
+            break;
+        }
+        break;
+    }
+    // Now and then an expiry op on the collection key instead.
+    if (expiry_op(op)) {
+      op.field.clear();
+      op.greater = false;
+    }
+    return true;
+  };
+
   auto make_single = [&]() {
     Pending p;
     p.kind = Pending::Kind::kSingle;
     Op& op = p.op;
     op.client = client;
+    if (collection_op(op)) {
+      // op.kind and op.key are set; arguments below.
+    } else {
     const bool counter =
         rng.below(config_.string_keys + config_.counter_keys) >= config_.string_keys;
     if (counter) {
@@ -184,6 +270,7 @@ void KvWorkload::client_main(std::uint32_t client) {
         }
       }
     }
+    }
     switch (op.kind) {
       case OpKind::kGet:
         p.args = {"GET", op.key};
@@ -217,6 +304,49 @@ void KvWorkload::client_main(std::uint32_t client) {
         break;
       case OpKind::kPersist:
         p.args = {"PERSIST", op.key};
+        break;
+      case OpKind::kHSet:
+        p.args = {"HSET", op.key, op.field, op.argument};
+        break;
+      case OpKind::kHDel:
+        p.args = {"HDEL", op.key, op.field};
+        break;
+      case OpKind::kHGet:
+        p.args = {"HGET", op.key, op.field};
+        break;
+      case OpKind::kHGetAll:
+        p.args = {"HGETALL", op.key};
+        break;
+      case OpKind::kLPush:
+        p.args = {"LPUSH", op.key, op.argument};
+        break;
+      case OpKind::kRPop:
+        p.args = {"RPOP", op.key};
+        break;
+      case OpKind::kLRange:
+        p.args = {"LRANGE", op.key, "0", "-1"};
+        break;
+      case OpKind::kSAdd:
+        p.args = {"SADD", op.key, op.argument};
+        break;
+      case OpKind::kSRem:
+        p.args = {"SREM", op.key, op.argument};
+        break;
+      case OpKind::kSMembers:
+        p.args = {"SMEMBERS", op.key};
+        break;
+      case OpKind::kZAdd:
+        if (op.greater) {
+          p.args = {"ZADD", op.key, "GT", "CH", op.argument, op.field};
+        } else {
+          p.args = {"ZADD", op.key, "CH", op.argument, op.field};
+        }
+        break;
+      case OpKind::kZScore:
+        p.args = {"ZSCORE", op.key, op.field};
+        break;
+      case OpKind::kZRange:
+        p.args = {"ZRANGE", op.key, "0", "-1", "WITHSCORES"};
         break;
     }
     return p;
@@ -353,6 +483,59 @@ void KvWorkload::client_main(std::uint32_t client) {
               unexpected();
             }
             break;
+          case OpKind::kHSet:
+          case OpKind::kHDel:
+          case OpKind::kLPush:
+          case OpKind::kSAdd:
+          case OpKind::kSRem:
+          case OpKind::kZAdd:
+            if (reply.kind == K::kInteger) {
+              op.integer = reply.number;
+            } else {
+              unexpected();
+            }
+            break;
+          case OpKind::kHGet:
+          case OpKind::kRPop:
+          case OpKind::kZScore:
+            if (reply.kind == K::kBulk) {
+              op.value = reply.text;
+            } else if (reply.kind != K::kNull) {
+              unexpected();
+            }
+            break;
+          case OpKind::kHGetAll:
+          case OpKind::kLRange:
+          case OpKind::kSMembers:
+          case OpKind::kZRange: {
+            std::vector<std::string> elements;
+            bool bulks = reply.kind == K::kArray;
+            for (const auto& element : reply.elements) {
+              bulks = bulks && element.kind == K::kBulk;
+              elements.push_back(element.text);
+            }
+            if (!bulks || (op.kind != OpKind::kLRange && op.kind != OpKind::kSMembers &&
+                           elements.size() % 2 != 0)) {
+              unexpected();
+              break;
+            }
+            // Hashes and sets have no order: sort as the model renders them.
+            if (op.kind == OpKind::kSMembers) std::sort(elements.begin(), elements.end());
+            if (op.kind == OpKind::kHGetAll) {
+              std::vector<std::pair<std::string, std::string>> pairs;
+              for (std::size_t i = 0; i + 1 < elements.size(); i += 2) {
+                pairs.emplace_back(elements[i], elements[i + 1]);
+              }
+              std::sort(pairs.begin(), pairs.end());
+              elements.clear();
+              for (auto& [field, value] : pairs) {
+                elements.push_back(std::move(field));
+                elements.push_back(std::move(value));
+              }
+            }
+            op.value = render_elements(elements);
+            break;
+          }
         }
         history_.ops.push_back(op);
         break;

@@ -27,6 +27,12 @@ struct KvWorkloadConfig {
   // far longer than any run, so they never fire and the linearizability model can track each
   // key's TTL exactly. 0 leaves these out (and replays seeds as before they existed).
   double expire_fraction = 0.2;
+  // Keys holding a hash, a list, a set and a sorted set each ("h0".., "l0".., "e0".., "z0"..),
+  // and the fraction of single-key ops that go to them (HSET HDEL HGET HGETALL, LPUSH RPOP
+  // LRANGE, SADD SREM SMEMBERS, ZADD [GT] CH ZSCORE ZRANGE, and the expiry ops), judged by the
+  // linearizability checker's collection model. 0 keys leave them out (old seeds replay).
+  std::uint32_t collection_keys = 0;
+  double collection_fraction = 0.3;
   Nanos think_time_max_ns = 200'000;
   std::uint16_t port = 6379;
   // TTL reads are judged against virtual time; a wall clock that jumps legitimately moves

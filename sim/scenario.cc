@@ -156,7 +156,8 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
     KvWorkloadConfig& w = scenario->workload;
     if (!check_keys(workload, {"clients", "operations_per_client", "string_keys", "counter_keys",
                                "pipeline_max", "multi_key_fraction", "rename_fraction",
-                               "ttl_fraction", "expire_fraction", "think_time_max_ns"})) {
+                               "ttl_fraction", "expire_fraction", "think_time_max_ns",
+                               "collection_keys", "collection_fraction"})) {
       return false;
     }
     read_number(*workload, "clients", &w.clients);
@@ -169,6 +170,8 @@ bool load_scenario(const std::string& path, Scenario* scenario, std::string* err
     read_number(*workload, "ttl_fraction", &w.ttl_fraction);
     read_number(*workload, "expire_fraction", &w.expire_fraction);
     read_number(*workload, "think_time_max_ns", &w.think_time_max_ns);
+    read_number(*workload, "collection_keys", &w.collection_keys);
+    read_number(*workload, "collection_fraction", &w.collection_fraction);
   }
   if (const toml::table* network = root["network"].as_table()) {
     NetworkFaults& n = scenario->network;

@@ -72,8 +72,44 @@ std::string_view op_kind_name(OpKind kind) {
       return "TTL";
     case OpKind::kPersist:
       return "PERSIST";
+    case OpKind::kHSet:
+      return "HSET";
+    case OpKind::kHDel:
+      return "HDEL";
+    case OpKind::kHGet:
+      return "HGET";
+    case OpKind::kHGetAll:
+      return "HGETALL";
+    case OpKind::kLPush:
+      return "LPUSH";
+    case OpKind::kRPop:
+      return "RPOP";
+    case OpKind::kLRange:
+      return "LRANGE";
+    case OpKind::kSAdd:
+      return "SADD";
+    case OpKind::kSRem:
+      return "SREM";
+    case OpKind::kSMembers:
+      return "SMEMBERS";
+    case OpKind::kZAdd:
+      return "ZADD";
+    case OpKind::kZScore:
+      return "ZSCORE";
+    case OpKind::kZRange:
+      return "ZRANGE";
   }
   return "?";
+}
+
+std::string render_elements(const std::vector<std::string>& elements) {
+  std::string out;
+  for (const std::string& element : elements) {
+    out += std::to_string(element.size());
+    out += ':';
+    out += element;
+  }
+  return out;
 }
 
 std::string describe_value(const std::optional<std::string>& value) {
@@ -122,6 +158,27 @@ std::string describe(const Op& op) {
     case OpKind::kGetDel:
     case OpKind::kTtl:
     case OpKind::kPersist:
+    case OpKind::kHGetAll:
+    case OpKind::kRPop:
+    case OpKind::kLRange:
+    case OpKind::kSMembers:
+    case OpKind::kZRange:
+      break;
+    case OpKind::kHSet:
+      out += " " + quoted(op.field) + " " + quoted(op.argument);
+      break;
+    case OpKind::kHDel:
+    case OpKind::kHGet:
+    case OpKind::kZScore:
+      out += " " + quoted(op.field);
+      break;
+    case OpKind::kLPush:
+    case OpKind::kSAdd:
+    case OpKind::kSRem:
+      out += " " + quoted(op.argument);
+      break;
+    case OpKind::kZAdd:
+      out += std::string(op.greater ? " GT" : "") + " CH " + op.argument + " " + quoted(op.field);
       break;
   }
   out += " -> ";
@@ -148,7 +205,21 @@ std::string describe(const Op& op) {
     case OpKind::kExpire:
     case OpKind::kTtl:
     case OpKind::kPersist:
+    case OpKind::kHSet:
+    case OpKind::kHDel:
+    case OpKind::kLPush:
+    case OpKind::kSAdd:
+    case OpKind::kSRem:
+    case OpKind::kZAdd:
       return out + std::to_string(op.integer);
+    case OpKind::kHGet:
+    case OpKind::kRPop:
+    case OpKind::kZScore:
+    case OpKind::kHGetAll:
+    case OpKind::kLRange:
+    case OpKind::kSMembers:
+    case OpKind::kZRange:
+      return out + describe_value(op.value);
   }
   return out;
 }

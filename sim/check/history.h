@@ -25,6 +25,21 @@ enum class OpKind : std::uint8_t {
   kExpire,   // EXPIRE, or PEXPIRE with Op::milliseconds
   kTtl,      // TTL, or PTTL with Op::milliseconds
   kPersist,  // PERSIST
+  // Collections (sim/check/collection_model.h has their model). `field` is the hash field or
+  // the sorted-set member, `argument` the value, list item, set member or score.
+  kHSet,      // HSET key field value -> 1 if the field is new, else 0
+  kHDel,      // HDEL key field -> 0/1
+  kHGet,      // HGET key field -> value or nil
+  kHGetAll,   // HGETALL key -> render_elements of its field/value pairs sorted by field
+  kLPush,     // LPUSH key item -> the new length
+  kRPop,      // RPOP key -> the item or nil
+  kLRange,    // LRANGE key 0 -1 -> render_elements of the items, head first
+  kSAdd,      // SADD key member -> 0/1
+  kSRem,      // SREM key member -> 0/1
+  kSMembers,  // SMEMBERS key -> render_elements of the members, sorted
+  kZAdd,      // ZADD key [GT] CH score member -> 1 if added or its score changed, else 0
+  kZScore,    // ZSCORE key member -> the score as Redis prints it, or nil
+  kZRange,    // ZRANGE key 0 -1 WITHSCORES -> render_elements of member, score, ... in order
 };
 
 enum class OpOutcome : std::uint8_t {
@@ -51,6 +66,10 @@ struct Op {
   // no effect); a kUnknown one may have taken effect or not. CAS is a kSet variant rather than an
   // OpKind of its own so that switches over OpKind elsewhere stay exhaustive.
   std::optional<std::string> expected;
+  // Collection ops: the hash field or sorted-set member.
+  std::string field;
+  // ZADD: with GT (an existing member's score only grows).
+  bool greater = false;
   OpOutcome outcome = OpOutcome::kOk;
   // Observed result (for kOk):
   //   GET/GETDEL/GETSET: the value, or nullopt for nil.
@@ -94,5 +113,9 @@ std::string describe(const Op& op);
 
 // A value as it appears in describe(): quoted with C escapes, shortened when long; nil for none.
 std::string describe_value(const std::optional<std::string>& value);
+
+// The canonical text of a collection read, as recorded in Op::value and as the model renders
+// it: each element as <decimal length>:<bytes>, in the order given.
+std::string render_elements(const std::vector<std::string>& elements);
 
 }  // namespace eddy::sim

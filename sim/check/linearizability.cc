@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "engine/base/assert.h"
+#include "sim/check/collection_model.h"
 
 namespace eddy::sim {
 
@@ -231,13 +232,35 @@ Step step(const KeyOp& k, std::uint32_t state, StateTable& states) {
     case OpKind::kPersist:
       if (state == kNil || states.ttl_ms(state) == kNoTtl) return {any || op.integer == 0, state};
       return {any || op.integer == 1, plain};
+    case OpKind::kHSet:
+    case OpKind::kHDel:
+    case OpKind::kHGet:
+    case OpKind::kHGetAll:
+    case OpKind::kLPush:
+    case OpKind::kRPop:
+    case OpKind::kLRange:
+    case OpKind::kSAdd:
+    case OpKind::kSRem:
+    case OpKind::kSMembers:
+    case OpKind::kZAdd:
+    case OpKind::kZScore:
+    case OpKind::kZRange: {
+      const CollectionStep c = apply_collection_op(op, states.value(state), any);
+      if (!c.legal) return {false, state};
+      if (!c.changed) return {true, state};
+      if (!c.next.has_value()) return {true, kNil};  // emptied: the key (and its TTL) is gone
+      const std::uint32_t next = states.intern(*c.next);
+      return {true, state == kNil ? next : states.with_ttl(next, states.ttl_ms(state))};
+    }
   }
   UNREACHABLE();
 }
 
 // A model state as explanations show it: the value, and the TTL bound if any.
 std::string describe_state(std::uint32_t state, const StateTable& states) {
-  std::string out = describe_value(states.value(state));
+  const std::optional<std::string>& value = states.value(state);
+  std::string out = value.has_value() && is_collection_value(*value) ? describe_collection(*value)
+                                                                      : describe_value(value);
   if (state != kNil && states.ttl_ms(state) != kNoTtl) {
     out += " (TTL " + std::to_string(states.ttl_ms(state)) + " ms)";
   }
@@ -282,6 +305,20 @@ std::string expected_reply(const Op& op, std::uint32_t state, const StateTable& 
     }
     case OpKind::kPersist:
       return value && states.ttl_ms(state) != kNoTtl ? "1" : "0";
+    case OpKind::kHSet:
+    case OpKind::kHDel:
+    case OpKind::kHGet:
+    case OpKind::kHGetAll:
+    case OpKind::kLPush:
+    case OpKind::kRPop:
+    case OpKind::kLRange:
+    case OpKind::kSAdd:
+    case OpKind::kSRem:
+    case OpKind::kSMembers:
+    case OpKind::kZAdd:
+    case OpKind::kZScore:
+    case OpKind::kZRange:
+      return collection_expected_reply(op, value);
   }
   UNREACHABLE();
 }
@@ -338,8 +375,24 @@ class TwinClasses {
       case OpKind::kSetNx:
       case OpKind::kAppend:
         return value_class(op.kind, op.argument);
+      case OpKind::kHSet:
+      case OpKind::kHDel:
+      case OpKind::kLPush:
+      case OpKind::kRPop:
+      case OpKind::kSAdd:
+      case OpKind::kSRem:
+      case OpKind::kZAdd:
+        // The same write of the same arguments has the same effect.
+        return {op.kind, false, op.field + '\0' + op.argument + (op.greater ? "\1" : ""),
+                std::nullopt};
       case OpKind::kGet:
       case OpKind::kTtl:
+      case OpKind::kHGet:
+      case OpKind::kHGetAll:
+      case OpKind::kLRange:
+      case OpKind::kSMembers:
+      case OpKind::kZScore:
+      case OpKind::kZRange:
         break;  // unknown reads were dropped
     }
     UNREACHABLE();
@@ -785,7 +838,10 @@ LinearizabilityResult check_linearizable(const History& history, std::uint64_t s
       k.op = op;
       k.unknown = op->outcome == OpOutcome::kUnknown;
       // An unknown read neither changed anything nor told anything.
-      if (k.unknown && (op->kind == OpKind::kGet || op->kind == OpKind::kTtl)) continue;
+      if (k.unknown && (op->kind == OpKind::kGet || op->kind == OpKind::kTtl ||
+                        is_collection_read(op->kind))) {
+        continue;
+      }
       if (!k.unknown) ASSERT_LE(op->invoke_ns, op->complete_ns);
       switch (op->kind) {
         case OpKind::kSet:
@@ -818,6 +874,20 @@ LinearizabilityResult check_linearizable(const History& history, std::uint64_t s
         case OpKind::kTtl:
         case OpKind::kPersist:
           break;
+        case OpKind::kHSet:
+        case OpKind::kHDel:
+        case OpKind::kHGet:
+        case OpKind::kHGetAll:
+        case OpKind::kLPush:
+        case OpKind::kRPop:
+        case OpKind::kLRange:
+        case OpKind::kSAdd:
+        case OpKind::kSRem:
+        case OpKind::kSMembers:
+        case OpKind::kZAdd:
+        case OpKind::kZScore:
+        case OpKind::kZRange:
+          break;  // the collection model reads the op itself
       }
       if (k.unknown) {
         auto [it, inserted] = last_twin.try_emplace(twins.of(*op), -1);
