@@ -76,6 +76,7 @@ Encoding Value::encoding() const {
   // longer ones separately ("raw"). eddy's split is different (22 bytes inline), but OBJECT
   // ENCODING answers by Redis's rule so clients and tests that look at it see what they expect.
   constexpr std::size_t kEmbstrBytesMax = 44;
+  if ((bits() & kRawFlag) != 0) return Encoding::kRaw;
   return str_.size() <= kEmbstrBytesMax ? Encoding::kEmbstr : Encoding::kRaw;
 }
 
@@ -110,8 +111,8 @@ SmallString& Value::mutable_string() {
   if (is_int()) {
     char scratch[kIntScratchBytes];
     str_.assign(format_int(as_int(), scratch));
-    str_.set_user_byte(static_cast<std::uint8_t>(Type::kString));
   }
+  str_.set_user_byte(static_cast<std::uint8_t>(Type::kString) | kRawFlag);
   return str_;
 }
 

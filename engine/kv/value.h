@@ -133,7 +133,9 @@ class Value {
   std::size_t string_length() const;
 
   // The bytes for in-place editing (APPEND, SETRANGE, SETBIT); converts the int encoding to
-  // bytes first. The result stays byte-encoded even if edited into a number, like Redis.
+  // bytes first. The result stays byte-encoded even if edited into a number, and OBJECT
+  // ENCODING calls it "raw" from then on whatever its length, like Redis (whose in-place edits
+  // first unshare the string into a raw one). set_string / set_int clear that.
   SmallString& mutable_string();
 
   // ---- collections
@@ -166,6 +168,7 @@ class Value {
 
  private:
   static constexpr std::uint8_t kTypeMask = 0x0F;
+  static constexpr std::uint8_t kRawFlag = 0x20;
   static constexpr std::uint8_t kCollectionFlag = 0x40;
   static constexpr std::uint8_t kIntFlag = 0x80;
 

@@ -1,0 +1,608 @@
+#!/usr/bin/python3
+"""Differential test: the same seeded command streams go to eddy-server and to redis-server,
+and every reply must be the same.
+
+    /usr/bin/python3 tests/integration/differential.py --eddy build/eddy-server \
+        [--redis /usr/bin/redis-server] [--seeds 1..200] [--ops 300] [--families a,b,...]
+
+Each seed picks one family (or "mixed": all families on one key pool, so WRONGTYPE paths are
+exercised), a protocol (RESP2 or RESP3) and a stream of commands over a few keys, members
+and values chosen so that collections cross Redis's encoding thresholds. Replies are compared
+exactly (type and bytes, doubles by their text), except where Redis itself promises no order
+(SMEMBERS, HKEYS, KEYS ...): those are compared as sorted multisets. Random commands are used
+only in forms whose outcome is determined (SPOP of everything, SRANDMEMBER of a one-member
+set). Each stream ends by reading back every key (TYPE, OBJECT ENCODING, its whole value).
+
+eddy runs with 2 workers, so multi-key commands span shards. A mismatch prints the seed, the
+command number, the commands that led there and both replies, and the exit status is 1.
+"""
+
+import argparse
+import os
+import random
+import socket
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+
+# --------------------------------------------------------------------------
+# A RESP2/RESP3 reader that keeps every reply's type and exact text.
+# --------------------------------------------------------------------------
+
+
+class Conn(object):
+    def __init__(self, port):
+        self.sock = socket.create_connection((harness.HOST, port), timeout=20)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def cmd(self, args):
+        self.sock.sendall(harness.encode_command(args))
+        return self.parse()
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise harness.Closed("connection closed by server")
+        self.buf += chunk
+
+    def _line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i], self.buf[i + 2:]
+                return line
+            self._fill()
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def parse(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t in (b"+", b"-", b":", b",", b"#", b"("):
+            return (t.decode(), rest)
+        if t == b"_":
+            return ("_", b"")
+        if t in (b"$", b"="):
+            n = int(rest)
+            return ("$", None) if n < 0 else ("$", self._exact(n))
+        if t in (b"*", b"~", b">"):
+            n = int(rest)
+            if n < 0:
+                return ("*", None)
+            return (t.decode(), [self.parse() for _ in range(n)])
+        if t == b"%":
+            n = int(rest)
+            return ("%", [(self.parse(), self.parse()) for _ in range(n)])
+        raise RuntimeError("unknown RESP type %r" % line[:40])
+
+
+def sort_key(reply):
+    return repr(reply)
+
+
+# Commands whose array reply has no defined order in Redis.
+UNORDERED = {"smembers", "sunion", "sinter", "sdiff", "hkeys", "hvals", "keys", "spop"}
+# Flat field/value arrays (RESP2) with no defined order.
+UNORDERED_PAIRS = {"hgetall"}
+
+
+def normalise(args, reply):
+    name = args[0].lower()
+    kind, body = reply
+    if name in ("ttl", "pttl") and kind == ":" and int(body) > 0:
+        return (":", b"positive")  # the two servers read their clocks at different moments
+    if kind in ("*", "~") and body is not None:
+        if name in UNORDERED:
+            return ("*", sorted(body, key=sort_key))
+        if name in UNORDERED_PAIRS:
+            pairs = [(body[i], body[i + 1]) for i in range(0, len(body) - 1, 2)]
+            return ("*", sorted(pairs, key=sort_key))
+    if kind == "%":
+        return ("%", sorted(body, key=sort_key))
+    if kind == "~":
+        return ("~", sorted(body, key=sort_key))
+    return reply
+
+
+# --------------------------------------------------------------------------
+# Command generators, one per family. Each returns a list of arguments.
+# --------------------------------------------------------------------------
+
+
+class Gen(object):
+    def __init__(self, rng):
+        self.r = rng
+        self.keys = ["k%d" % i for i in range(5)] + ["{t}a", "{t}b"]
+
+    def key(self):
+        return self.r.choice(self.keys)
+
+    def keys_n(self, lo=1, hi=3):
+        return [self.key() for _ in range(self.r.randint(lo, hi))]
+
+    def member(self):
+        r = self.r.random()
+        if r < 0.55:
+            return "m%d" % self.r.randint(0, 12)
+        if r < 0.85:
+            return str(self.r.randint(-20, 300))
+        if r < 0.95:
+            return "x" * self.r.choice([0, 1, 63, 64, 65, 100])
+        return self.r.choice(["", " ", "\x00bin\xff", "-0", "01", "1e3", "inf"])
+
+    def value(self):
+        r = self.r.random()
+        if r < 0.5:
+            return "v%d" % self.r.randint(0, 9)
+        if r < 0.8:
+            return str(self.r.randint(-1000, 1000))
+        if r < 0.9:
+            return "y" * self.r.choice([22, 23, 44, 45, 64, 65, 200])
+        return self.r.choice(["", "3.5", " 1", "1 ", "9223372036854775807", "-9223372036854775808",
+                              "9223372036854775808", "0x10", "nan", "+1"])
+
+    def int_arg(self, lo=-5, hi=20):
+        r = self.r.random()
+        if r < 0.9:
+            return str(self.r.randint(lo, hi))
+        return self.r.choice(["abc", "1.5", "", "-0", "9223372036854775807", "-9223372036854775808",
+                              "99999999999999999999"])
+
+    def score(self):
+        r = self.r.random()
+        if r < 0.6:
+            return str(self.r.randint(-5, 10))
+        if r < 0.8:
+            return self.r.choice(["1.5", "-2.25", "0.1", "1e2", "3.0000000000000004"])
+        return self.r.choice(["inf", "-inf", "+inf", "nan", "abc", "", "(1", "1e400"])
+
+    def range_score(self):
+        s = self.r.choice(["-inf", "+inf", "0", "1", "2.5", "5", "-3", "abc", "10"])
+        if self.r.random() < 0.3 and s not in ("abc",):
+            s = "(" + s
+        return s
+
+    def range_lex(self):
+        return self.r.choice(["-", "+", "[m1", "(m3", "[m5", "(m9", "m1", "[", "(", "[x"])
+
+    # ---- families
+
+    def string(self):
+        r, k = self.r, self.key()
+        c = r.randrange(22)
+        if c == 0:
+            args = ["SET", k, self.value()]
+            args += r.choice([[], [], ["NX"], ["XX"], ["GET"], ["KEEPTTL"], ["EX", "1000"],
+                              ["PX", "900000"], ["EX", "0"], ["NX", "XX"], ["EX", "abc"]])
+            return args
+        if c == 1:
+            return ["GET", k]
+        if c == 2:
+            return ["APPEND", k, self.value()]
+        if c == 3:
+            return ["INCR", k]
+        if c == 4:
+            return ["INCRBY", k, self.int_arg(-100, 100)]
+        if c == 5:
+            return ["DECRBY", k, self.int_arg(-100, 100)]
+        if c == 6:
+            return ["INCRBYFLOAT", k, r.choice(["1.5", "-0.25", "10", "abc", "1e10", "inf"])]
+        if c == 7:
+            return ["STRLEN", k]
+        if c == 8:
+            return ["GETRANGE", k, self.int_arg(-10, 10), self.int_arg(-10, 10)]
+        if c == 9:
+            return ["SETRANGE", k, self.int_arg(0, 40), self.value()]
+        if c == 10:
+            args = ["MSET"]
+            for _ in range(r.randint(1, 3)):
+                args += [self.key(), self.value()]
+            return args
+        if c == 11:
+            return ["MGET"] + self.keys_n(1, 4)
+        if c == 12:
+            return ["SETNX", k, self.value()]
+        if c == 13:
+            return ["GETDEL", k]
+        if c == 14:
+            return ["GETSET", k, self.value()]
+        if c == 15:
+            return ["GETEX", k] + r.choice([[], ["PERSIST"], ["EX", "500"]])
+        if c == 16:
+            return ["DECR", k]
+        if c == 17:
+            return ["MSETNX", self.key(), self.value(), self.key(), self.value()]
+        if c == 18:
+            return ["OBJECT", "ENCODING", k]
+        if c == 19:
+            return ["SETEX", k, r.choice(["100", "0", "-1"]), self.value()]
+        if c == 20:
+            return ["LCS", self.key(), self.key()] + r.choice([[], ["LEN"]])
+        return ["TYPE", k]
+
+    def keys_family(self):
+        r, k = self.r, self.key()
+        c = r.randrange(16)
+        if c == 0:
+            return ["SET", k, self.value()]
+        if c == 1:
+            return ["RENAME", k, self.key()]
+        if c == 2:
+            return ["RENAMENX", k, self.key()]
+        if c == 3:
+            return ["COPY", k, self.key()] + r.choice([[], ["REPLACE"]])
+        if c == 4:
+            return ["EXPIRE", k, r.choice(["1000", "2000", "-1", "abc"])] + r.choice(
+                [[], ["NX"], ["XX"], ["GT"], ["LT"]])
+        if c == 5:
+            return ["PERSIST", k]
+        if c == 6:
+            return ["TTL", k]
+        if c == 7:
+            return ["DEL"] + self.keys_n()
+        if c == 8:
+            return ["UNLINK"] + self.keys_n()
+        if c == 9:
+            return ["EXISTS"] + self.keys_n()
+        if c == 10:
+            return ["TOUCH"] + self.keys_n()
+        if c == 11:
+            return ["DBSIZE"]
+        if c == 12:
+            return ["KEYS", r.choice(["*", "k*", "k[0-2]", "?t?a", "*a"])]
+        if c == 13:
+            return ["PTTL", k]
+        if c == 14:
+            return ["EXPIRETIME", k]
+        return ["TYPE", k]
+
+    def hash(self):
+        r, k = self.r, self.key()
+        c = r.randrange(16)
+        if c in (0, 1):
+            args = ["HSET", k]
+            for _ in range(r.randint(1, 4)):
+                args += [self.member(), self.value()]
+            return args
+        if c == 2:
+            return ["HSETNX", k, self.member(), self.value()]
+        if c == 3:
+            return ["HGET", k, self.member()]
+        if c == 4:
+            return ["HMGET", k, self.member(), self.member()]
+        if c == 5:
+            return ["HDEL", k] + [self.member() for _ in range(r.randint(1, 3))]
+        if c == 6:
+            return ["HLEN", k]
+        if c == 7:
+            return ["HSTRLEN", k, self.member()]
+        if c == 8:
+            return ["HEXISTS", k, self.member()]
+        if c == 9:
+            return ["HKEYS", k]
+        if c == 10:
+            return ["HVALS", k]
+        if c == 11:
+            return ["HGETALL", k]
+        if c == 12:
+            return ["HINCRBY", k, self.member(), self.int_arg(-50, 50)]
+        if c == 13:
+            return ["HINCRBYFLOAT", k, self.member(), r.choice(["1.5", "-3", "abc", "0.1"])]
+        if c == 14:
+            return ["HMSET", k, self.member(), self.value()]
+        return ["OBJECT", "ENCODING", k]
+
+    def list(self):
+        r, k = self.r, self.key()
+        c = r.randrange(20)
+        if c in (0, 1):
+            return [r.choice(["LPUSH", "RPUSH"]), k] + [self.value() for _ in range(r.randint(1, 5))]
+        if c == 2:
+            return [r.choice(["LPUSHX", "RPUSHX"]), k, self.value()]
+        if c == 3:
+            return [r.choice(["LPOP", "RPOP"]), k] + r.choice([[], [], [self.int_arg(-1, 5)]])
+        if c == 4:
+            return ["LLEN", k]
+        if c == 5:
+            return ["LINDEX", k, self.int_arg(-8, 8)]
+        if c == 6:
+            return ["LSET", k, self.int_arg(-5, 5), self.value()]
+        if c in (7, 8):
+            return ["LRANGE", k, self.int_arg(-8, 8), self.int_arg(-8, 8)]
+        if c == 9:
+            return ["LTRIM", k, self.int_arg(-8, 8), self.int_arg(-8, 8)]
+        if c == 10:
+            return ["LREM", k, self.int_arg(-3, 3), self.value()]
+        if c == 11:
+            return ["LINSERT", k, r.choice(["BEFORE", "AFTER", "MIDDLE"]), self.value(), self.value()]
+        if c == 12:
+            args = ["LPOS", k, self.value()]
+            args += r.choice([[], ["RANK", self.int_arg(-3, 3)], ["COUNT", self.int_arg(0, 3)],
+                              ["MAXLEN", self.int_arg(0, 5)]])
+            return args
+        if c == 13:
+            return ["RPOPLPUSH", k, self.key()]
+        if c == 14:
+            return ["LMOVE", k, self.key(), r.choice(["LEFT", "RIGHT"]), r.choice(["LEFT", "RIGHT", "UP"])]
+        if c == 15:
+            ks = self.keys_n(1, 3)
+            return ["LMPOP", str(len(ks))] + ks + [r.choice(["LEFT", "RIGHT"])] + r.choice(
+                [[], ["COUNT", self.int_arg(0, 4)]])
+        if c == 16:
+            return ["OBJECT", "ENCODING", k]
+        return ["LRANGE", k, "0", "-1"]
+
+    def set(self):
+        r, k = self.r, self.key()
+        c = r.randrange(18)
+        if c in (0, 1, 2):
+            return ["SADD", k] + [self.member() for _ in range(r.randint(1, 6))]
+        if c == 3:
+            return ["SREM", k] + [self.member() for _ in range(r.randint(1, 3))]
+        if c == 4:
+            return ["SCARD", k]
+        if c == 5:
+            return ["SISMEMBER", k, self.member()]
+        if c == 6:
+            return ["SMISMEMBER", k, self.member(), self.member()]
+        if c == 7:
+            return ["SMEMBERS", k]
+        if c == 8:
+            return ["SMOVE", k, self.key(), self.member()]
+        if c == 9:
+            return [r.choice(["SINTER", "SUNION", "SDIFF"])] + self.keys_n(1, 3)
+        if c == 10:
+            return [r.choice(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), self.key()] + self.keys_n(1, 3)
+        if c == 11:
+            ks = self.keys_n(1, 3)
+            return ["SINTERCARD", str(len(ks))] + ks + r.choice([[], ["LIMIT", self.int_arg(0, 3)]])
+        if c == 12:
+            return ["SPOP", k, "1000"]
+        if c == 13:
+            return ["OBJECT", "ENCODING", k]
+        if c == 14:
+            return ["SRANDMEMBER", k, "0"]
+        return ["SMEMBERS", k]
+
+    def zset(self):
+        r, k = self.r, self.key()
+        c = r.randrange(26)
+        if c in (0, 1, 2):
+            args = ["ZADD", k]
+            args += r.choice([[], [], ["NX"], ["XX"], ["GT"], ["LT"], ["CH"], ["GT", "CH"],
+                              ["NX", "XX"], ["INCR"]])
+            for _ in range(r.randint(1, 4)):
+                args += [self.score(), self.member()]
+            return args
+        if c == 3:
+            return ["ZINCRBY", k, self.score(), self.member()]
+        if c == 4:
+            return ["ZREM", k] + [self.member() for _ in range(r.randint(1, 3))]
+        if c == 5:
+            return ["ZCARD", k]
+        if c == 6:
+            return ["ZSCORE", k, self.member()]
+        if c == 7:
+            return ["ZMSCORE", k, self.member(), self.member()]
+        if c == 8:
+            return [r.choice(["ZRANK", "ZREVRANK"]), k, self.member()]
+        if c == 9:
+            return ["ZCOUNT", k, self.range_score(), self.range_score()]
+        if c == 10:
+            return ["ZLEXCOUNT", k, self.range_lex(), self.range_lex()]
+        if c in (11, 12):
+            args = ["ZRANGE", k]
+            mode = r.randrange(3)
+            if mode == 0:
+                args += [self.int_arg(-6, 6), self.int_arg(-6, 6)]
+            elif mode == 1:
+                args += [self.range_score(), self.range_score(), "BYSCORE"]
+            else:
+                args += [self.range_lex(), self.range_lex(), "BYLEX"]
+            if r.random() < 0.3:
+                args.append("REV")
+            if mode != 0 and r.random() < 0.3:
+                args += ["LIMIT", self.int_arg(-1, 3), self.int_arg(-1, 4)]
+            if mode != 2 and r.random() < 0.5:
+                args.append("WITHSCORES")
+            return args
+        if c == 13:
+            return [r.choice(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]), k, self.range_score(),
+                    self.range_score()] + r.choice([[], ["WITHSCORES"], ["LIMIT", "0", "2"]])
+        if c == 14:
+            return [r.choice(["ZRANGEBYLEX", "ZREVRANGEBYLEX"]), k, self.range_lex(), self.range_lex()]
+        if c == 15:
+            return ["ZREVRANGE", k, self.int_arg(-5, 5), self.int_arg(-5, 5)] + r.choice([[], ["WITHSCORES"]])
+        if c == 16:
+            return ["ZREMRANGEBYRANK", k, self.int_arg(-5, 5), self.int_arg(-5, 5)]
+        if c == 17:
+            return ["ZREMRANGEBYSCORE", k, self.range_score(), self.range_score()]
+        if c == 18:
+            return ["ZREMRANGEBYLEX", k, self.range_lex(), self.range_lex()]
+        if c == 19:
+            return [r.choice(["ZPOPMIN", "ZPOPMAX"]), k] + r.choice([[], [self.int_arg(-1, 4)]])
+        if c == 20:
+            ks = self.keys_n(1, 3)
+            args = [r.choice(["ZUNIONSTORE", "ZINTERSTORE"]), self.key(), str(len(ks))] + ks
+            if r.random() < 0.4:
+                args += ["WEIGHTS"] + [r.choice(["1", "2", "-1", "0.5"]) for _ in ks]
+            if r.random() < 0.4:
+                args += ["AGGREGATE", r.choice(["SUM", "MIN", "MAX"])]
+            return args
+        if c == 21:
+            ks = self.keys_n(1, 3)
+            return [r.choice(["ZUNION", "ZINTER", "ZDIFF"]), str(len(ks))] + ks + r.choice([[], ["WITHSCORES"]])
+        if c == 22:
+            return ["ZRANGESTORE", self.key(), k, self.int_arg(-3, 3), self.int_arg(-3, 3)]
+        if c == 23:
+            ks = self.keys_n(1, 3)
+            return ["ZINTERCARD", str(len(ks))] + ks
+        if c == 24:
+            return ["OBJECT", "ENCODING", k]
+        return ["ZRANGE", k, "0", "-1", "WITHSCORES"]
+
+    def bitmap(self):
+        r, k = self.r, self.key()
+        c = r.randrange(10)
+        if c in (0, 1):
+            return ["SETBIT", k, self.int_arg(0, 100), r.choice(["0", "1", "1", "2"])]
+        if c == 2:
+            return ["GETBIT", k, self.int_arg(0, 120)]
+        if c == 3:
+            args = ["BITCOUNT", k]
+            if r.random() < 0.6:
+                args += [self.int_arg(-5, 10), self.int_arg(-5, 10)]
+                if r.random() < 0.5:
+                    args.append(r.choice(["BYTE", "BIT"]))
+            return args
+        if c == 4:
+            args = ["BITPOS", k, r.choice(["0", "1"])]
+            if r.random() < 0.6:
+                args += [self.int_arg(-5, 10)]
+                if r.random() < 0.5:
+                    args += [self.int_arg(-5, 10)]
+                    if r.random() < 0.5:
+                        args.append(r.choice(["BYTE", "BIT"]))
+            return args
+        if c == 5:
+            op = r.choice(["AND", "OR", "XOR", "NOT"])
+            srcs = [self.key()] if op == "NOT" else self.keys_n(1, 3)
+            return ["BITOP", op, self.key()] + srcs
+        if c == 6:
+            t = r.choice(["u8", "i8", "u4", "i16", "u63", "i64", "u64", "x"])
+            sub = r.choice([["GET", t, self.int_arg(0, 40)],
+                            ["SET", t, r.choice(["#1", "3", "#0"]), self.int_arg(-300, 300)],
+                            ["OVERFLOW", r.choice(["WRAP", "SAT", "FAIL"]), "INCRBY", t, "0",
+                             self.int_arg(-300, 300)]])
+            return ["BITFIELD", k] + sub
+        if c == 7:
+            return ["BITFIELD_RO", k, "GET", "u8", self.int_arg(0, 30)]
+        if c == 8:
+            return ["GET", k]
+        return ["SET", k, self.value()]
+
+    def hll(self):
+        r, k = self.r, self.key()
+        c = r.randrange(6)
+        if c in (0, 1):
+            return ["PFADD", k] + ["e%d" % r.randint(0, 3000) for _ in range(r.randint(0, 40))]
+        if c == 2:
+            return ["PFCOUNT"] + self.keys_n(1, 2)
+        if c == 3:
+            return ["PFMERGE", self.key()] + self.keys_n(0, 2)
+        if c == 4:
+            return ["GET", k]
+        return ["SET", k, self.value()]
+
+    FAMILIES = {"string": "string", "keys": "keys_family", "hash": "hash", "list": "list",
+                "set": "set", "zset": "zset", "bitmap": "bitmap", "hll": "hll"}
+
+    def command(self, family, allowed):
+        if family == "mixed":
+            family = self.r.choice(allowed)
+        return getattr(self, self.FAMILIES[family])()
+
+
+def read_back(conn_pair):
+    """Commands that read every key's whole state at the end of a stream."""
+    out = [["DBSIZE"], ["KEYS", "*"]]
+    reply = conn_pair.cmd(["KEYS", "*"])
+    keys = sorted(x[1] for x in reply[1])
+    for k in keys:
+        key = k.decode("latin-1")
+        out += [["TYPE", key], ["OBJECT", "ENCODING", key]]
+        t = conn_pair.cmd(["TYPE", key])[1]
+        out.append({b"string": ["GET", key], b"hash": ["HGETALL", key],
+                    b"list": ["LRANGE", key, "0", "-1"], b"set": ["SMEMBERS", key],
+                    b"zset": ["ZRANGE", key, "0", "-1", "WITHSCORES"]}.get(t, ["TYPE", key]))
+    return out
+
+
+def parse_seeds(text):
+    if ".." in text:
+        a, b = text.split("..")
+        return range(int(a), int(b) + 1)
+    return [int(x) for x in text.split(",")]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eddy", required=True)
+    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    ap.add_argument("--seeds", default="1..200")
+    ap.add_argument("--ops", type=int, default=300)
+    ap.add_argument("--families", default=",".join(list(Gen.FAMILIES) + ["mixed"]))
+    opts = ap.parse_args()
+    families = opts.families.split(",")
+    concrete = [f for f in families if f != "mixed"] or list(Gen.FAMILIES)
+    for f in families:
+        if f != "mixed" and f not in Gen.FAMILIES:
+            sys.exit("unknown family %r" % f)
+
+    eddy = harness.Server(opts.eddy, "eddy")
+    redis = harness.Server(opts.redis, "redis")
+    eddy.start()
+    redis.start()
+    failures = 0
+    compared = 0
+    try:
+        for seed in parse_seeds(opts.seeds):
+            rng = random.Random(seed)
+            family = families[seed % len(families)]
+            proto = rng.choice([2, 3])
+            a, b = Conn(eddy.port), Conn(redis.port)
+            history = []
+            try:
+                for c in (a, b):
+                    c.cmd(["FLUSHALL"])
+                    c.cmd(["HELLO", str(proto)])
+                gen = Gen(rng)
+                stream = [gen.command(family, concrete) for _ in range(opts.ops)]
+                mismatch = None
+                for i, args in enumerate(stream + [None]):
+                    batch = read_back(b) if args is None else [args]
+                    for cmd in batch:
+                        history.append(cmd)
+                        ra, rb = normalise(cmd, a.cmd(cmd)), normalise(cmd, b.cmd(cmd))
+                        compared += 1
+                        if ra != rb:
+                            mismatch = (i, cmd, ra, rb)
+                            break
+                    if mismatch:
+                        break
+                if mismatch:
+                    failures += 1
+                    i, cmd, ra, rb = mismatch
+                    print("MISMATCH seed=%d family=%s resp%d command #%d: %r" % (
+                        seed, family, proto, i, cmd))
+                    for h in history[-12:-1]:
+                        print("    after %r" % (h,))
+                    print("    eddy:  %r" % (ra,))
+                    print("    redis: %r" % (rb,))
+            finally:
+                a.close()
+                b.close()
+            if not eddy.alive():
+                print("eddy-server died at seed %d:\n%s" % (seed, eddy.log_tail()))
+                return 1
+    finally:
+        eddy.stop()
+        redis.stop()
+    print("differential: %d replies compared, %d streams mismatched (families %s)" % (
+        compared, failures, ",".join(families)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
