@@ -153,6 +153,7 @@ void register_set_commands(CommandTable& table);
 void register_zset_commands(CommandTable& table);
 void register_bitmap_commands(CommandTable& table);
 void register_hyperloglog_commands(CommandTable& table);
+void register_scripting_commands(CommandTable& table);
 
 // Shared argument parsing with Redis's exact error replies. Each returns false after
 // writing the error reply.
