@@ -292,6 +292,36 @@ TEST_CASE("HINCRBYFLOAT", "[hash]") {
   CHECK(r.run({"HGET", "h", "x"}) == bulk(huge.text));
 }
 
+TEST_CASE("HINCRBYFLOAT formatting and conversion, as Redis's hash tests check", "[hash]") {
+  CommandRunner r;
+  CHECK(r.run({"HINCRBYFLOAT", "m", "float", "1.23"}) == bulk("1.23"));
+  CHECK(r.run({"HINCRBYFLOAT", "m", "float", "0.77"}) == bulk("2"));
+  CHECK(r.run({"HINCRBYFLOAT", "m", "float", "-0.1"}) == bulk("1.9"));
+  CHECK(r.run({"HINCRBYFLOAT", "nokey", "field", "+inf"}) == err("ERR value is NaN or Infinity"));
+  CHECK(r.run({"EXISTS", "nokey"}) == integer(0));
+  CHECK(r.run({"HSET", "z", "f",
+               std::string("1\0"
+                           "2",
+                           3)}) == integer(1));
+  CHECK(r.run({"HINCRBYFLOAT", "z", "f", "1"}) == err("ERR hash value is not a float"));
+
+  // The result and the field count against hash-max-listpack-value like any other string.
+  eddy::kv::EncodingLimits limits;
+  limits.hash_max_listpack_value = 8;
+  r.shard().set_encoding_limits(&limits);
+  CHECK(r.run({"HSET", "smallhash", "tmp", "0"}) == integer(1));
+  CHECK(r.run({"HSET", "bighash", "tmp", "0"}) == integer(1));
+  CHECK(r.run({"HINCRBYFLOAT", "smallhash", "tmp", "0.000005"}) == bulk("0.000005"));
+  CHECK(r.run({"HINCRBYFLOAT", "bighash", "tmp", "0.0000005"}) == bulk("0.0000005"));
+  CHECK(encoding(r, "smallhash") == "listpack");
+  CHECK(encoding(r, "bighash") == "hashtable");
+  CHECK(r.run({"HINCRBYFLOAT", "f8", "abcdefgh", "1"}) == bulk("1"));
+  CHECK(r.run({"HINCRBYFLOAT", "f9", "abcdefghi", "1"}) == bulk("1"));
+  CHECK(encoding(r, "f8") == "listpack");
+  CHECK(encoding(r, "f9") == "hashtable");
+  r.shard().set_encoding_limits(&eddy::kv::EncodingLimits::defaults());
+}
+
 TEST_CASE("HINCRBYFLOAT propagates as HSET of its result; no-op writes propagate nothing",
           "[hash]") {
   ReplayHarness h;
