@@ -161,10 +161,10 @@ CommandSpec session_spec(std::string_view name, int arity, std::uint32_t flags,
 void register_scripting_commands(CommandTable& table) {
   table.add(session_spec("function", -2, kCmdNoscript, function_command,
                          "A container for function commands", "7.0.0", "@slow @scripting",
-                         "subcommand [argument ...]"));
+                         "subcommand [argument [argument ...]]"));
   table.add(session_spec("script", -2, kCmdNoscript, script_command,
                          "A container for Lua scripts management commands", "2.6.0",
-                         "@slow @scripting", "subcommand [argument ...]"));
+                         "@slow @scripting", "subcommand [argument [argument ...]]"));
   table.add(session_spec("eval", -3, kCmdNoscript | kCmdMayReplicate, eval_command,
                          "Executes a server-side Lua script", "2.6.0", "@slow @scripting",
                          "script numkeys [key [key ...]] [arg [arg ...]]"));
