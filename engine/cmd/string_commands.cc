@@ -469,7 +469,8 @@ void incrbyfloat_command(CommandContext& ctx) {
   const std::string_view text = format_long_double_human(result, small, large);
   if (entry == nullptr) entry = ctx.db.find_or_insert(ctx.args[1], ctx.now_ms).first;
   // The TTL of an existing key is kept.
-  ctx.db.update(entry, [&](kv::Value& v) { v.set_string(text); });
+  // Redis keeps the result as a plain string even when it prints as an integer.
+  ctx.db.update(entry, [&](kv::Value& v) { v.set_bytes(text); });
   // Float arithmetic may differ between machines; a replica gets the result.
   ctx.writes.emit(ctx.db_index, {"SET", ctx.args[1], text, "KEEPTTL"});
   ctx.reply.bulk(text);

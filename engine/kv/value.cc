@@ -91,6 +91,12 @@ void Value::set_string(std::string_view text) {
   str_.set_user_byte(static_cast<std::uint8_t>(Type::kString));
 }
 
+void Value::set_bytes(std::string_view text) {
+  destroy_collection();
+  str_.assign(text);
+  str_.set_user_byte(static_cast<std::uint8_t>(Type::kString));
+}
+
 void Value::set_int(std::int64_t number) {
   destroy_collection();
   char raw[sizeof(number)];

@@ -114,6 +114,9 @@ class Value {
   // collection this value held.
   void set_string(std::string_view text);
   void set_int(std::int64_t number);
+  // Stores `text` as bytes even when it reads as an integer: what Redis does with the result of
+  // INCRBYFLOAT (OBJECT ENCODING answers embstr, not int).
+  void set_bytes(std::string_view text);
 
   bool is_int() const { return (bits() & kIntFlag) != 0; }
   std::int64_t as_int() const {
