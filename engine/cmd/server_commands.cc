@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/glob.h"
 #include "engine/cmd/command.h"
 #include "engine/cmd/command_docs.h"
 #include "engine/engine.h"
