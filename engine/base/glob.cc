@@ -109,6 +109,12 @@ class GlobPattern {
   bool nocase_;
 };
 
+// Redis's fix for CVE-2024-31228 (in 6.2.16, 7.2.6, 7.4.1 and the 7.0.15 that distributions
+// ship) stops its recursion 1000 stars deep and answers "no match" there. One level is one run
+// of stars that is not the pattern's last token, and every match crosses every such run, so
+// the cut amounts to: a pattern with more of them than this matches nothing.
+constexpr std::size_t kMaxInnerStarRuns = 1000;
+
 template <bool kTrace>
 bool match(std::string_view pattern_text, std::string_view text, bool nocase,
            std::uint64_t* steps) {
@@ -122,11 +128,14 @@ bool match(std::string_view pattern_text, std::string_view text, bool nocase,
   // The segment after the last star crossed, and the text position it is being tried from.
   std::size_t retry_p = kNoStar;
   std::size_t retry_s = 0;
+  // Each star run is crossed once: a retry restarts after the last one, never before it.
+  std::size_t star_runs = 0;
   while (s < text.size()) {
     if constexpr (kTrace) ++*steps;
     if (p < pattern_size && pattern.is_star(p)) {
       while (p < pattern_size && pattern.is_star(p)) ++p;
       if (p == pattern_size) return true;  // a final star takes the rest
+      if (++star_runs > kMaxInnerStarRuns) return false;
       retry_p = p;
       retry_s = s;
       continue;
