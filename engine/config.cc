@@ -5,75 +5,13 @@
 #include <cstdlib>
 
 #include "engine/base/assert.h"
+#include "engine/base/glob.h"
 
 namespace eddy {
 
 namespace {
 
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool glob_match_impl(const char* p, const char* p_end, const char* s, const char* s_end,
-                     bool nocase, int depth) {
-  // Depth bound: patterns are client input; nested stars must not recurse without limit.
-  if (depth > 1000) return false;
-  while (p < p_end && s < s_end) {
-    switch (*p) {
-      case '*': {
-        while (p + 1 < p_end && p[1] == '*') ++p;
-        if (p + 1 == p_end) return true;
-        for (const char* t = s; t <= s_end; ++t) {
-          if (glob_match_impl(p + 1, p_end, t, s_end, nocase, depth + 1)) return true;
-        }
-        return false;
-      }
-      case '?':
-        ++s;
-        ++p;
-        break;
-      case '[': {
-        ++p;
-        bool negate = p < p_end && *p == '^';
-        if (negate) ++p;
-        bool matched = false;
-        while (p < p_end && *p != ']') {
-          if (*p == '\\' && p + 1 < p_end) {
-            ++p;
-            if (nocase ? lower(*p) == lower(*s) : *p == *s) matched = true;
-            ++p;
-          } else if (p + 2 < p_end && p[1] == '-' && p[2] != ']') {
-            char lo = p[0], hi = p[2], c = *s;
-            if (lo > hi) std::swap(lo, hi);
-            if (nocase) {
-              lo = lower(lo);
-              hi = lower(hi);
-              c = lower(c);
-            }
-            if (c >= lo && c <= hi) matched = true;
-            p += 3;
-          } else {
-            if (nocase ? lower(*p) == lower(*s) : *p == *s) matched = true;
-            ++p;
-          }
-        }
-        if (p < p_end) ++p;  // the ']'
-        if (negate) matched = !matched;
-        if (!matched) return false;
-        ++s;
-        break;
-      }
-      case '\\':
-        if (p + 1 < p_end) ++p;
-        [[fallthrough]];
-      default:
-        if (nocase ? lower(*p) != lower(*s) : *p != *s) return false;
-        ++p;
-        ++s;
-        break;
-    }
-  }
-  while (p < p_end && *p == '*') ++p;
-  return p == p_end && s == s_end;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -84,11 +22,6 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
-
-bool glob_match(std::string_view pattern, std::string_view text, bool nocase) {
-  return glob_match_impl(pattern.data(), pattern.data() + pattern.size(), text.data(),
-                         text.data() + text.size(), nocase, 0);
-}
 
 ServerConfig::ServerConfig() {
   auto add = [this](std::string name, std::string value, Kind kind, std::string enums = {}) {

@@ -11,6 +11,10 @@
 #include <utility>
 #include <vector>
 
+// glob_match used to be declared here; callers that still reach it through this header keep
+// working.
+#include "engine/base/glob.h"
+
 namespace eddy {
 
 class ServerConfig {
@@ -54,8 +58,5 @@ class ServerConfig {
   mutable std::mutex mutex_;
   std::vector<Param> params_;
 };
-
-// Redis's glob match (stringmatchlen semantics: * ? [abc] [^a] [a-z] and \ escapes).
-bool glob_match(std::string_view pattern, std::string_view text, bool nocase = false);
 
 }  // namespace eddy

@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/glob.h"
 #include "engine/cmd/command.h"
 #include "engine/cmd/command_docs.h"
 #include "engine/engine.h"
+#include "engine/fiber/scheduler.h"
 #include "engine/session_context.h"
 #include "engine/tx/coordinator.h"
 
@@ -569,23 +571,42 @@ void swapdb_command(SessionContext& ctx) {
 
 bool live(const kv::Entry& entry, std::int64_t now_ms) { return !Db::expired(entry, now_ms); }
 
+// KEYS walks each shard in slices of at most kKeysSliceEntries entries, one hop per slice,
+// and gives the core back between slices, so a huge keyspace never stalls a core (and every
+// client it serves) for the whole walk. The price is SCAN's guarantee instead of a snapshot
+// of a shard: a key present for the whole command is returned exactly once, one created or
+// deleted meanwhile may or may not be. Across shards KEYS never was a snapshot: each shard is
+// walked on its own.
+constexpr std::size_t kKeysSliceEntries = 4096;
+
 void keys_command(SessionContext& ctx) {
   const int db = ctx.client.db;
   const std::string_view pattern = ctx.args[1];
   const bool all = pattern == "*";
-  std::vector<std::vector<std::string>> per_shard(ctx.engine.shard_count());
-  ctx.coordinator.run_on_all([&](Shard& shard) {
-    auto& keys = per_shard[shard.id()];
-    const std::int64_t now = shard.now_ms();
-    std::uint64_t cursor = 0;
-    do {
-      cursor = shard.db(db).table().scan(cursor, 1024, [&](const kv::Entry& entry) {
-        if (!live(entry, now)) return;
-        std::string_view key = entry.key.view();
-        if (all || glob_match(pattern, key)) keys.emplace_back(key);
-      });
-    } while (cursor != 0);
-  });
+  const std::uint32_t shards = ctx.engine.shard_count();
+  std::vector<std::vector<std::string>> per_shard(shards);
+  std::vector<std::uint64_t> cursors(shards, 0);
+  std::vector<char> finished(shards, 0);  // char, not bool: shards write their own in parallel
+  std::uint32_t unfinished = shards;
+  while (unfinished > 0) {
+    ctx.coordinator.run_on_all([&](Shard& shard) {
+      const std::uint32_t id = shard.id();
+      if (finished[id]) return;
+      auto& keys = per_shard[id];
+      const std::int64_t now = shard.now_ms();
+      cursors[id] =
+          shard.db(db).table().scan(cursors[id], kKeysSliceEntries, [&](const kv::Entry& entry) {
+            if (!live(entry, now)) return;
+            std::string_view key = entry.key.view();
+            if (all || glob_match(pattern, key)) keys.emplace_back(key);
+          });
+      if (cursors[id] == 0) finished[id] = 1;
+    });
+    unfinished = static_cast<std::uint32_t>(std::count(finished.begin(), finished.end(), 0));
+    // Hops to shards on this core run inline without suspending this fiber: let the core's
+    // other fibers and its I/O run before the next slice.
+    if (unfinished > 0) ctx.engine.runtime().scheduler().yield();
+  }
   std::size_t count = 0;
   for (auto& keys : per_shard) count += keys.size();
   ctx.reply.array(count);

@@ -50,6 +50,69 @@ def keys_patterns(ctx):
     eq(c.cmd_raw("KEYS", "zz*"), b"*0\r\n", "empty KEYS reply bytes")
 
 
+# (pattern, key, matches) on the matcher's edge cases, as redis-server 7.0.15 answers them
+# (tests/unit/glob_test.cc holds the same table for the matcher itself).
+GLOB_CASES = [
+    (b"*", b"", True), (b"**", b"", False), (b"?", b"", False),
+    (b"[abc", b"b", True), (b"[abc", b"d", False), (b"[", b"[", False), (b"[^", b"x", True),
+    (b"[]", b"]", False), (b"[]a]", b"a", False), (b"[^]", b"]", True),
+    (b"[a-]", b"]", True), (b"[a-]", b"-", False), (b"[a-]x", b"x", True), (b"[a-]x", b"]x", False),
+    (b"[z-a]", b"m", True), (b"[-a]", b"-", True), (b"[a-", b"-", True), (b"[a-", b"b", False),
+    (b"[\\]", b"]", True), (b"[\\]", b"\\", False), (b"[a\\-z]", b"b", False),
+    (b"[a\\-z]", b"-", True), (b"[a-\\]", b"\\", True), (b"[a-\\]", b"]", True),
+    (b"[a\\", b"\\", True), (b"\\", b"\\", True), (b"x\\", b"x\\", True), (b"x\\", b"x", False),
+    (b"\\*", b"*", True), (b"\\*", b"a", False), (b"[!a]", b"!", True), (b"a*b", b"acbd", False),
+    (b"[a-\xff]", b"\x00", True), (b"[a-\xff]", b"b", False), (b"[\x01-\x80]", b"\x90", True),
+    (b"[\x01-\x80]", b"a", False),
+]
+
+# CONFIG GET matches case-insensitively: (pattern, whether "maxmemory" is among the answers).
+GLOB_NOCASE_CASES = [
+    (b"[Z-m]axmemory", False), (b"[A-z]axmemory", True), (b"[L-N]axmemory", True),
+    (b"[\\M]axmemory", False), (b"[\\m]axmemory", True), (b"\\Maxmemor?", True),
+]
+
+
+@test("keys.glob_edges")
+def glob_edges(ctx):
+    c = ctx.raw()
+    for pattern, key, matches in GLOB_CASES:
+        what = "pattern %r key %r" % (pattern, key)
+        eq(c.cmd("SET", key, "1"), OK, "SET " + what)
+        r = c.cmd("KEYS", pattern)
+        check(isinstance(r, list), "KEYS %s returned %r" % (what, r))
+        eq(key in r, matches, "KEYS " + what)
+        r = c.cmd("SCAN", "0", "MATCH", pattern, "COUNT", "100")
+        check(isinstance(r, list) and len(r) == 2 and r[0] == b"0", "SCAN %s returned %r" % (what, r))
+        eq(key in r[1], matches, "SCAN MATCH " + what)
+        eq(c.cmd("DEL", key), 1, "DEL " + what)
+    for pattern, matches in GLOB_NOCASE_CASES:
+        r = c.cmd("CONFIG", "GET", pattern)
+        check(isinstance(r, list), "CONFIG GET %r returned %r" % (pattern, r))
+        eq(b"maxmemory" in r[0::2], matches, "CONFIG GET %r" % (pattern,))
+
+
+@test("keys.glob_nested_stars")
+def glob_nested_stars(ctx):
+    c = ctx.raw()
+    # Redis's "pattern matching long nested loops" regression, then the same shape at scale:
+    # 10000 stars over a 64 KiB key, which a backtracking matcher never finishes.
+    eq(c.cmd("SET", "a" * 40, "1"), OK, "SET 40 a")
+    eq(c.cmd("KEYS", "a*" * 20 + "b"), [], "KEYS a*a*...*b")
+    long_key = b"a" * 65536
+    eq(c.cmd("SET", long_key, "1"), OK, "SET 64 KiB key")
+    start = time.monotonic()
+    eq(c.cmd("KEYS", "a*" * 10000 + "b"), [], "KEYS with 10000 stars")
+    r = c.cmd("SCAN", "0", "MATCH", "a*" * 1000 + "a", "COUNT", "100")
+    check(isinstance(r, list) and r[1] == [long_key],
+          "SCAN MATCH with 1000 stars: %r" % ([k[:8] for k in r[1]] if isinstance(r, list) else r,))
+    # Redis (since the CVE-2024-31228 fix) gives up on patterns with more than 1000 star runs.
+    eq(c.cmd("KEYS", "a*" * 1001 + "a"), [], "KEYS with 1001 stars")
+    eq(c.cmd("KEYS", "a*" * 1001), [long_key], "KEYS with 1000 stars and a final one")
+    eq(c.cmd("PING"), Simple("PONG"), "server still answers")
+    check(time.monotonic() - start < 10, "10000 stars took %.1f s" % (time.monotonic() - start))
+
+
 def full_scan(c, *opts, max_calls=100000, limit_seconds=60):
     cursor = b"0"
     seen = []
