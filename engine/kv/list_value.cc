@@ -68,16 +68,17 @@ void ListValue::free_node_array() {
   node_begin_ = 0;
 }
 
-void ListValue::grow_node_array() {
-  const std::uint32_t capacity = node_capacity_ * 2;
-  auto* grown = static_cast<Listpack*>(::operator new (std::size_t{capacity} * sizeof(Listpack)));
-  std::uninitialized_default_construct_n(grown, capacity);
+void ListValue::resize_node_array(std::uint32_t capacity) {
+  ASSERT_GE(capacity, node_count_ + 2);
+  auto* moved = static_cast<Listpack*>(::operator new (std::size_t{capacity} * sizeof(Listpack)));
+  std::uninitialized_default_construct_n(moved, capacity);
   const std::uint32_t begin = (capacity - node_count_) / 2;
-  for (std::uint32_t i = 0; i < node_count_; ++i)
-    grown[begin + i] = std::move(nodes_[node_begin_ + i]);
+  for (std::uint32_t i = 0; i < node_count_; ++i) {
+    moved[begin + i] = std::move(nodes_[node_begin_ + i]);
+  }
   std::destroy_n(nodes_, node_capacity_);
   ::operator delete(nodes_);
-  nodes_ = grown;
+  nodes_ = moved;
   node_capacity_ = capacity;
   node_begin_ = begin;
 }
@@ -100,11 +101,14 @@ void ListValue::insert_node(std::uint32_t i) {
     node_count_ = 2;
     return;
   }
-  if (node_begin_ == 0 && node_begin_ + node_count_ == node_capacity_) grow_node_array();
-  const bool room_before = node_begin_ > 0;
-  const bool room_after = node_begin_ + node_count_ < node_capacity_;
-  // Shift whichever side is shorter (when it has room) to open slot i.
-  if (room_before && (i <= node_count_ / 2 || !room_after)) {
+  // Open slot i by shifting the shorter side outwards. When that side has no free slot the
+  // nodes are first re-centred (or the array doubles), so adding at either end stays amortised
+  // O(1) however long one end keeps growing.
+  const bool shift_before = i <= node_count_ - i;
+  const bool side_full =
+      shift_before ? node_begin_ == 0 : node_begin_ + node_count_ == node_capacity_;
+  if (side_full) recentre_node_array();
+  if (shift_before) {
     for (std::uint32_t j = 0; j < i; ++j) {
       nodes_[node_begin_ + j - 1] = std::move(nodes_[node_begin_ + j]);
     }
@@ -116,6 +120,26 @@ void ListValue::insert_node(std::uint32_t i) {
   }
   ++node_count_;
   ASSERT(nodes_[node_begin_ + i].empty());
+}
+
+void ListValue::recentre_node_array() {
+  const std::uint32_t free = node_capacity_ - node_count_;
+  // At least as many free slots as nodes: centring leaves room for count/2 more at each end.
+  if (free < node_count_ || free < 2) {
+    resize_node_array(node_capacity_ * 2);
+    return;
+  }
+  const std::uint32_t begin = free / 2;
+  if (begin < node_begin_) {
+    for (std::uint32_t j = 0; j < node_count_; ++j) {
+      nodes_[begin + j] = std::move(nodes_[node_begin_ + j]);
+    }
+  } else if (begin > node_begin_) {
+    for (std::uint32_t j = node_count_; j > 0; --j) {
+      nodes_[begin + j - 1] = std::move(nodes_[node_begin_ + j - 1]);
+    }
+  }
+  node_begin_ = begin;
 }
 
 void ListValue::erase_node(std::uint32_t i) {
@@ -140,6 +164,10 @@ void ListValue::erase_node(std::uint32_t i) {
     // Back to one node: it lives inline again and the array goes.
     single_ = std::move(nodes_[node_begin_]);
     free_node_array();
+  } else if (node_capacity_ > kNodeArrayInitial && node_count_ * 4 < node_capacity_) {
+    // A list that shrank gives back its slots (at a quarter full, so that growing again does
+    // not resize at once).
+    resize_node_array(node_capacity_ / 2);
   }
 }
 

@@ -157,7 +157,10 @@ class ListValue final : public Collection {
   // Node array management: a new empty node at index i, or node i removed (it must be empty).
   void insert_node(std::uint32_t i);
   void erase_node(std::uint32_t i);
-  void grow_node_array();
+  // Moves the nodes to a new array of `capacity` slots, centred.
+  void resize_node_array(std::uint32_t capacity);
+  // Makes room at both ends: centres the nodes, or doubles the array when over half full.
+  void recentre_node_array();
   void free_node_array();
 
   // erase() without the shrinking conversion.

@@ -256,3 +256,21 @@ TEST_CASE("list value behaves as a deque of strings", "[list][property]") {
     RC_ASSERT(rebuilt(list) == contents(list));
   });
 }
+
+TEST_CASE("list value: one-entry nodes pushed and popped at either end, at scale", "[list]") {
+  // Quadratic node shuffling would take minutes here; amortised O(1) takes milliseconds.
+  ListValue list;
+  constexpr int kPushes = 200'000;
+  for (int i = 0; i < kPushes; ++i) list.push(i % 3 == 0 ? End::kHead : End::kTail, "e", 1);
+  CHECK(list.node_count() == static_cast<std::size_t>(kPushes));
+  CHECK(list.check_invariants(1));
+  const std::size_t full = list.memory_bytes();
+  for (int i = 0; i < kPushes - 10; ++i) list.pop(i % 2 == 0 ? End::kHead : End::kTail, 1);
+  CHECK(list.size() == 10);
+  CHECK(list.check_invariants(1));
+  // The node array shrank with the list.
+  CHECK(list.memory_bytes() * 100 < full);
+  for (int i = 0; i < kPushes; ++i) list.push(End::kTail, "f", 1);
+  CHECK(list.check_invariants(1));
+  CHECK(list.back() == "f");
+}
