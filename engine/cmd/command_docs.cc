@@ -79,7 +79,9 @@ constexpr Syntax kSyntax[] = {
 };
 
 std::string type_of_name(std::string_view name) {
-  if (name == "key" || name == "newkey") return "key";
+  if (name == "key" || name == "newkey" || name == "source" || name == "destination") {
+    return "key";
+  }
   if (name == "pattern") return "pattern";
   if (name == "seconds" || name == "milliseconds" || name == "count" || name == "index" ||
       name == "index1" || name == "index2" || name == "db" || name == "start" || name == "end" ||
@@ -87,6 +89,10 @@ std::string type_of_name(std::string_view name) {
     return "integer";
   }
   if (name == "increment") return "integer";
+  if (name == "stop" || name == "numkeys" || name == "rank" || name == "num-matches" ||
+      name == "len") {
+    return "integer";
+  }
   if (name.starts_with("unix-time")) return "unix-time";
   return "string";
 }
@@ -101,7 +107,8 @@ bool is_token(std::string_view word) {
 }
 
 // Recursive descent over the notation. Words are separated by spaces; '[' ']' group an
-// optional part, '|' separates choices, "..." after an item repeats it.
+// optional part, '<' '>' a required choice ("<LEFT|RIGHT>"), '|' separates choices, "..."
+// after an item repeats it.
 class SyntaxParser {
  public:
   explicit SyntaxParser(std::string_view text) : text_(text) {}
@@ -110,7 +117,7 @@ class SyntaxParser {
     std::vector<DocArgument> items;
     for (;;) {
       skip_spaces();
-      if (done() || peek() == ']' || peek() == '|') return items;
+      if (done() || peek() == ']' || peek() == '>' || peek() == '|') return items;
       if (text_.substr(pos_).starts_with("...")) {
         pos_ += 3;
         continue;  // handled by the optional-repeat merge below
@@ -122,6 +129,13 @@ class SyntaxParser {
         group.optional = true;
         skip_spaces();
         merge_or_push(items, std::move(group));
+        continue;
+      }
+      if (peek() == '<') {
+        ++pos_;
+        DocArgument group = parse_alternatives();
+        expect('>');
+        items.push_back(std::move(group));
         continue;
       }
       items.push_back(parse_word_item());
@@ -195,7 +209,8 @@ class SyntaxParser {
     if (is_token(word)) {
       skip_spaces();
       const std::size_t save = pos_;
-      if (!done() && peek() != '[' && peek() != ']' && peek() != '|') {
+      if (!done() && peek() != '[' && peek() != ']' && peek() != '<' && peek() != '>' &&
+          peek() != '|') {
         std::string_view value = read_word();
         if (!is_token(value) && value != "...") {
           item.token = std::string(word);
@@ -259,7 +274,10 @@ class SyntaxParser {
 
   std::string_view read_word() {
     const std::size_t start = pos_;
-    while (!done() && peek() != ' ' && peek() != '[' && peek() != ']' && peek() != '|') ++pos_;
+    while (!done() && peek() != ' ' && peek() != '[' && peek() != ']' && peek() != '<' &&
+           peek() != '>' && peek() != '|') {
+      ++pos_;
+    }
     return text_.substr(start, pos_ - start);
   }
   void skip_spaces() {
@@ -352,7 +370,11 @@ std::string render_one(const DocArgument& arg) {
   if (!token.empty() && arg.type != "pure-token") token += " ";
   std::string out;
   if (arg.optional) out += "[";
+  // A required choice is written in angle brackets; an optional one's brackets say enough.
+  const bool required_choice = arg.type == "oneof" && !arg.optional;
+  if (required_choice) out += "<";
   out += token + repeat;
+  if (required_choice) out += ">";
   if (arg.multiple) out += " [" + repeat + " ...]";
   if (arg.optional) out += "]";
   return out;

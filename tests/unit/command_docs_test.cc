@@ -36,6 +36,16 @@ TEST_CASE("syntax becomes Redis's argument shapes", "[cmd][docs]") {
   CHECK(set[4].arguments[0].token == "EX");
   CHECK(set[4].arguments[0].type == "integer");
   CHECK(set[4].arguments[4].type == "pure-token");
+
+  // A required choice, in angle brackets.
+  auto lmove = parse_command_syntax("source destination <LEFT|RIGHT> <LEFT|RIGHT>");
+  REQUIRE(lmove.size() == 4);
+  CHECK(lmove[0].type == "key");
+  CHECK(lmove[2].type == "oneof");
+  CHECK_FALSE(lmove[2].optional);
+  REQUIRE(lmove[3].arguments.size() == 2);
+  CHECK(lmove[3].arguments[1].token == "RIGHT");
+  CHECK(render_syntax(lmove) == "source destination <LEFT|RIGHT> <LEFT|RIGHT>");
 }
 
 TEST_CASE("every key command has its syntax recorded", "[cmd][docs]") {
