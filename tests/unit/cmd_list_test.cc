@@ -105,8 +105,8 @@ TEST_CASE("LPUSH RPUSH LPUSHX RPUSHX LLEN LRANGE", "[list]") {
   CHECK(r.run({"LLEN", "l"}) == integer(7));
   CHECK(r.run({"LLEN", "missing"}) == integer(0));
   CHECK(r.run({"TYPE", "l"}) == Reply::simple("list"));
-  // Redis 7.0 answers "quicklist" for every list; eddy follows 7.2's small-list rule.
-  CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("listpack"));
+  // Redis 7.0 answers "quicklist" for every list, small or not.
+  CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("quicklist"));
 
   CHECK(r.run({"LRANGE", "l", "1", "2"}) == strings({"y", "x"}));
   CHECK(r.run({"LRANGE", "l", "-2", "-1"}) == strings({"c", "d"}));
@@ -354,7 +354,7 @@ TEST_CASE("nodes split at list-max-listpack-size; the encoding follows", "[list]
     SmallNodes n(3);
     CommandRunner& r = n.r;
     r.run({"RPUSH", "l", "a", "b", "c"});
-    CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("listpack"));
+    CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("quicklist"));
     r.run({"RPUSH", "l", "d"});
     CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("quicklist"));
     for (int i = 0; i < 20; ++i) r.run({"LPUSH", "l", std::to_string(i)});
@@ -369,7 +369,7 @@ TEST_CASE("nodes split at list-max-listpack-size; the encoding follows", "[list]
     CHECK(r.run({"LRANGE", "l", "-5", "-1"}) == strings({"0", "a", "b", "c", "d"}));
     // Back to one node within half the bound: listpack again.
     CHECK(r.run({"LTRIM", "l", "0", "0"}) == kOk);
-    CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("listpack"));
+    CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("quicklist"));
     CHECK(r.run({"LRANGE", "l", "0", "-1"}) == strings({"19"}));
   }
   SECTION("by bytes (-1: 4 KiB nodes) and elements larger than a node") {
@@ -377,7 +377,7 @@ TEST_CASE("nodes split at list-max-listpack-size; the encoding follows", "[list]
     CommandRunner& r = n.r;
     const std::string kb(1000, 'k');
     for (int i = 0; i < 4; ++i) r.run({"RPUSH", "l", kb});
-    CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("listpack"));
+    CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("quicklist"));
     r.run({"RPUSH", "l", kb});
     CHECK(r.run({"OBJECT", "ENCODING", "l"}) == bulk("quicklist"));
     CHECK(list_at(r, "l").node_count() == 2);

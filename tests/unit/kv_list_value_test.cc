@@ -61,24 +61,25 @@ TEST_CASE("list value: pushes fill nodes up to the bound, then new nodes", "[lis
   list.push(End::kTail, abc, 2);
   // Three entries exceed a bound of two: the list is a quicklist of two nodes.
   CHECK(list.encoding() == Encoding::kQuicklist);
+  CHECK_FALSE(list.compact());
   CHECK(list.node_count() == 2);
   CHECK(list.check_invariants(2));
   CHECK(contents(list) == std::vector<std::string>{"a", "b", "c"});
 
   ListValue small;
   small.push(End::kHead, abc, 3);
-  CHECK(small.encoding() == Encoding::kListpack);
+  CHECK(small.compact());
   CHECK(small.node_count() == 1);
   CHECK(contents(small) == std::vector<std::string>{"c", "b", "a"});
   // A fourth entry crosses the bound; popping back to half the bound (1) returns to listpack.
   small.push(End::kTail, "d", 3);
-  CHECK(small.encoding() == Encoding::kQuicklist);
+  CHECK_FALSE(small.compact());
   small.pop(End::kHead, 3);
-  CHECK(small.encoding() == Encoding::kQuicklist);  // 3 entries in two nodes
+  CHECK_FALSE(small.compact());  // 3 entries in two nodes
   small.pop(End::kHead, 3);
-  CHECK(small.encoding() == Encoding::kQuicklist);  // 2 entries: above half the bound
+  CHECK_FALSE(small.compact());  // 2 entries: above half the bound
   small.pop(End::kHead, 3);
-  CHECK(small.encoding() == Encoding::kListpack);
+  CHECK(small.compact());
   CHECK(contents(small) == std::vector<std::string>{"d"});
   CHECK(small.check_invariants(3));
 }
@@ -87,9 +88,10 @@ TEST_CASE("list value: byte bounds (-1 = 4 KiB per node), and a large element al
   ListValue list;
   const std::string kb(1000, 'x');
   for (int i = 0; i < 4; ++i) list.push(End::kTail, kb, -1);
-  CHECK(list.encoding() == Encoding::kListpack);
+  CHECK(list.compact());
   list.push(End::kTail, kb, -1);  // 5 x ~1 KB > 4 KiB
   CHECK(list.encoding() == Encoding::kQuicklist);
+  CHECK_FALSE(list.compact());
   CHECK(list.node_count() == 2);
   const std::string big(10000, 'y');
   list.push(End::kHead, big, -1);
@@ -251,7 +253,7 @@ TEST_CASE("list value behaves as a deque of strings", "[list][property]") {
       RC_ASSERT(contents(list) == expected);
       RC_ASSERT(contents_backwards(list) == expected);
       // "listpack" only while one node holds everything.
-      if (list.encoding() == Encoding::kListpack) RC_ASSERT(list.node_count() <= 1);
+      if (list.compact()) RC_ASSERT(list.node_count() <= 1);
     }
     RC_ASSERT(rebuilt(list) == contents(list));
   });
