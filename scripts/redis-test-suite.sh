@@ -36,7 +36,7 @@ command -v tclsh >/dev/null || { echo "tclsh is needed (apt-get install tcl)" >&
 port=7390
 start_server() {  # kind
   if [ "$1" = eddy ]; then
-    "$build/eddy-server" --port "$port" --bind 127.0.0.1 --workers 2 >"$out/server-eddy.log" 2>&1 &
+    "${EDDY_SERVER:-$build/eddy-server}" --port "$port" --bind 127.0.0.1 --workers 2 >"$out/server-eddy.log" 2>&1 &
   else
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
       >"$out/server-redis.log" 2>&1 &

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every test: unit and property tests, the integration suite (the real
-# eddy-server driven by redis-cli and redis-py) and seeded simulation sweeps on a Release build,
+# eddy-server driven by redis-cli and redis-py), the differential test against redis-server and seeded simulation sweeps on a Release build,
 # eddy-maelstrom judged by the local Maelstrom runner (and its planted bugs caught), the unit
 # tests again under ASan+UBSan, and the runtime's tests under TSan. Installs missing
 # Debian packages first.
@@ -20,6 +20,9 @@ step "Unit and property tests (Release)"
 
 step "Integration tests: eddy-server with redis-cli and redis-py"
 /usr/bin/python3 tests/integration/run_all.py --server ./build/eddy-server
+
+step "Differential: the same seeded command streams to eddy-server and redis-server, every reply compared"
+/usr/bin/python3 tests/integration/differential.py --eddy ./build/eddy-server --seeds 1..900 --ops 300
 
 step "Simulation: 1000 seeds of every fast scenario, and the determinism check"
 ./build/eddy-sim sweep --seeds 1..1000 --jobs "$jobs" $(printf -- '--scenario %s ' tests/sim/fast/*.toml)
@@ -41,4 +44,4 @@ cmake --build --preset tsan -j "$jobs" --target eddy-unit-tests
 TSAN_OPTIONS=halt_on_error=1 ./build-tsan/eddy-unit-tests "[runtime]"
 
 step "All test stages passed"
-echo "stages: 7 passed, 0 failed"
+echo "stages: 8 passed, 0 failed"
