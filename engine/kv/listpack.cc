@@ -33,9 +33,9 @@ Listpack Listpack::clone() const {
 }
 
 void Listpack::release() {
-  std::free(data_);
+  if (data_ != nullptr) std::free(data_ - kCapacityBytes);
   data_ = nullptr;
-  used_ = capacity_ = count_ = 0;
+  used_ = count_ = 0;
 }
 
 void Listpack::clear() { release(); }
@@ -43,16 +43,24 @@ void Listpack::clear() { release(); }
 void Listpack::reserve(std::size_t extra) {
   const std::size_t needed = std::size_t{used_} + extra;
   ASSERT_LE(needed, kMaxBytes);
-  if (needed <= capacity_) return;
-  // Grow by half again: amortised O(1) appends, at most 50% slack (small buffers grow in
-  // 16-byte steps so a 3-field hash does not round up to 64 bytes).
-  std::size_t capacity = std::max<std::size_t>(needed, capacity_ + capacity_ / 2);
-  capacity = (capacity + 15) & ~std::size_t{15};
-  if (capacity > kMaxBytes) capacity = kMaxBytes;
-  void* grown = std::realloc(data_, capacity);
+  const std::size_t current = capacity();
+  if (needed <= current) return;
+  // Small buffers (most of them: a small hash, set or sorted set, a list node) grow to what
+  // they need, rounded to 16 bytes, as Redis's listpacks do: slack in every small collection
+  // would cost more memory than Redis. The allocator's size classes are geometric and realloc
+  // stays in place within one, so appends still copy only O(log n) times. Beyond
+  // kExactGrowthBytes, grow by half again (amortised O(1) without relying on the allocator).
+  constexpr std::size_t kExactGrowthBytes = 4096;
+  std::size_t wanted = needed;
+  if (needed > kExactGrowthBytes) wanted = std::max<std::size_t>(needed, current + current / 2);
+  // The allocation (capacity word included) is a multiple of 16 bytes.
+  std::size_t allocation = (kCapacityBytes + wanted + 15) & ~std::size_t{15};
+  if (allocation > kCapacityBytes + kMaxBytes) allocation = kCapacityBytes + kMaxBytes;
+  void* grown = std::realloc(data_ == nullptr ? nullptr : data_ - kCapacityBytes, allocation);
   if (grown == nullptr) throw std::bad_alloc();
-  data_ = static_cast<std::uint8_t*>(grown);
-  capacity_ = static_cast<std::uint32_t>(capacity);
+  data_ = static_cast<std::uint8_t*>(grown) + kCapacityBytes;
+  const auto stored = static_cast<std::uint32_t>(allocation - kCapacityBytes);
+  std::memcpy(data_ - kCapacityBytes, &stored, sizeof(stored));
 }
 
 void Listpack::read_header(Pos pos, std::size_t* length, std::size_t* header) const {

@@ -46,8 +46,8 @@ class Listpack {
   std::size_t size() const { return count_; }  // entries
   bool empty() const { return count_ == 0; }
   std::size_t used_bytes() const { return used_; }
-  // Heap bytes held (the buffer's capacity); the object itself lives in its owner.
-  std::size_t heap_bytes() const { return capacity_; }
+  // Heap bytes held (the buffer with its capacity word); the object itself lives in its owner.
+  std::size_t heap_bytes() const { return data_ == nullptr ? 0 : kCapacityBytes + capacity(); }
 
   Pos begin() const { return 0; }
   Pos end() const { return used_; }
@@ -100,18 +100,26 @@ class Listpack {
   void steal(Listpack& other) {
     data_ = other.data_;
     used_ = other.used_;
-    capacity_ = other.capacity_;
     count_ = other.count_;
     other.data_ = nullptr;
-    other.used_ = other.capacity_ = other.count_ = 0;
+    other.used_ = other.count_ = 0;
+  }
+  // The buffer's capacity lives in the 4 bytes before data_, not in the object: a Listpack is
+  // 16 bytes, so a small hash or sorted set object fits the allocator's 32-byte class.
+  static constexpr std::size_t kCapacityBytes = sizeof(std::uint32_t);
+  std::uint32_t capacity() const {
+    if (data_ == nullptr) return 0;
+    std::uint32_t value;
+    __builtin_memcpy(&value, data_ - kCapacityBytes, sizeof(value));
+    return value;
   }
   // Reads the forward varint at `pos`: the payload length, and the varint's own size.
   void read_header(Pos pos, std::size_t* length, std::size_t* header) const;
 
-  std::uint8_t* data_ = nullptr;
+  std::uint8_t* data_ = nullptr;  // kCapacityBytes past the start of the allocation
   std::uint32_t used_ = 0;
-  std::uint32_t capacity_ = 0;
   std::uint32_t count_ = 0;
 };
+static_assert(sizeof(Listpack) == 16);
 
 }  // namespace eddy::kv
