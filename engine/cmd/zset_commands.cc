@@ -217,6 +217,10 @@ struct ZaddOptions {
   bool ch = false;
   std::size_t first_pair = 2;  // index of the first score
   std::size_t pairs = 0;
+  // The first scores, parsed once (the common ZADD names a few pairs); later ones are parsed
+  // again when used, so no command allocates for its scores.
+  static constexpr std::size_t kParsedScores = 16;
+  double parsed[kParsedScores];
 };
 
 // A score as ZADD reads it (Redis's string2d, the rule of parse_double_arg).
@@ -280,12 +284,13 @@ bool parse_zadd(Args args, unsigned base_flags, ZaddOptions* options, ReplyBuild
     return false;
   }
   // Every score is checked before anything changes: the command applies fully or not at all.
-  for (std::size_t j = i; j < args.size(); j += 2) {
+  for (std::size_t j = i, pair = 0; j < args.size(); j += 2, ++pair) {
     double score;
     if (!parse_score(args[j], &score)) {
       reply.error(errors::kNotFloat);
       return false;
     }
+    if (pair < ZaddOptions::kParsedScores) options->parsed[pair] = score;
   }
   options->flags = flags;
   options->first_pair = i;
@@ -294,6 +299,7 @@ bool parse_zadd(Args args, unsigned base_flags, ZaddOptions* options, ReplyBuild
 }
 
 double pair_score(Args args, const ZaddOptions& options, std::size_t pair) {
+  if (pair < ZaddOptions::kParsedScores) return options.parsed[pair];
   double score = 0;
   const bool parsed = parse_score(args[options.first_pair + 2 * pair], &score);
   ASSERT(parsed);  // parse_zadd checked every score
@@ -650,15 +656,19 @@ RankSpan resolve_ranks(const ZSetValue& zset, const RangeRequest& request) {
   return span;
 }
 
-void store_range(CommandContext& ctx, const ZSetValue* source, const RankSpan& span) {
+void store_range(CommandContext& ctx, const ZSetValue* source, const RankSpan& span,
+                 RangeType type) {
   const std::string_view destination = ctx.args[1];
   if (source == nullptr || span.count == 0) {
     ctx.db.erase(destination, ctx.now_ms);
     ctx.reply.integer(0);
     return;
   }
-  auto result = std::make_unique<ZSetValue>();
   const kv::EncodingLimits& limits = ctx.shard.encoding_limits();
+  // Redis starts a rank range's result in the form its length calls for, and a score or lex
+  // range's (length unknown to it up front) as a listpack; adding converts from there.
+  auto result = type == RangeType::kRank ? ZSetValue::for_contents(span.count, 0, 0, limits)
+                                         : std::make_unique<ZSetValue>();
   Rng& rng = rng_of(ctx);
   for_each_in_ranks(*source, span.first, span.count, span.reverse,
                     [&](std::string_view member, double score) {
@@ -677,7 +687,7 @@ void zrange_generic(CommandContext& ctx, RangeRequest request) {
   const kv::Entry* entry = lookup_read(ctx, key);
   if (entry == nullptr) {
     if (request.store) {
-      store_range(ctx, nullptr, {});
+      store_range(ctx, nullptr, {}, request.type);
     } else {
       ctx.reply.array(0);
     }
@@ -690,7 +700,7 @@ void zrange_generic(CommandContext& ctx, RangeRequest request) {
   const ZSetValue& zset = zset_of(*entry);
   const RankSpan span = resolve_ranks(zset, request);
   if (request.store) {
-    store_range(ctx, &zset, span);
+    store_range(ctx, &zset, span, request.type);
     return;
   }
   ElementReply out(ctx.reply, request.withscores);
@@ -888,6 +898,17 @@ void zrandmember_command(CommandContext& ctx) {
       return;
     }
     out.begin(count);
+    if (zset.encoding() == kv::Encoding::kListpack && count > 8) {
+      // Reaching a rank in a listpack is a walk: index the (few) elements once.
+      std::vector<ZSetValue::Cursor> elements;
+      elements.reserve(size);
+      for (ZSetValue::Cursor c = zset.at(0); c.valid(); c.next()) elements.push_back(c);
+      for (std::uint64_t i = 0; i < count; ++i) {
+        const ZSetValue::Cursor& c = elements[rng.below(size)];
+        out.element(c.member(), c.score());
+      }
+      return;
+    }
     for (std::uint64_t i = 0; i < count; ++i) {
       const ZSetValue::Cursor c = zset.at(rng.below(size));
       out.element(c.member(), c.score());
@@ -1233,10 +1254,14 @@ void zsetop_generic(CommandContext& ctx, std::string_view name, bool store, SetO
     ctx.reply.integer(0);
     return;
   }
-  // Built in order, the set takes the listpack form exactly when Redis's would (no more members
-  // than zset-max-listpack-entries, none longer than zset-max-listpack-value).
-  auto stored = std::make_unique<ZSetValue>();
+  std::size_t longest = 0;
+  std::size_t member_bytes = 0;
+  for (const auto& element : result) {
+    longest = std::max(longest, element.first.size());
+    member_bytes += element.first.size();
+  }
   const kv::EncodingLimits& encoding_limits = ctx.shard.encoding_limits();
+  auto stored = ZSetValue::for_contents(result.size(), longest, member_bytes, encoding_limits);
   Rng& rng = rng_of(ctx);
   for (const auto& [member, score] : result) {
     double unused;

@@ -89,6 +89,21 @@ bool LexRange::empty() const {
 
 ZSetValue::~ZSetValue() = default;
 
+std::unique_ptr<ZSetValue> ZSetValue::for_contents(std::size_t members, std::size_t longest_member,
+                                                   std::size_t member_bytes,
+                                                   const EncodingLimits& limits) {
+  auto zset = std::make_unique<ZSetValue>();
+  // Each pair costs its member's bytes plus two entry headers (at most 10 bytes each) and the
+  // score's entry.
+  constexpr std::size_t kPairOverheadMax = 20 + 2 + kScoreBytes;
+  const bool fits = members <= limit_of(limits.zset_max_listpack_entries) &&
+                    longest_member <= limit_of(limits.zset_max_listpack_value) &&
+                    member_bytes <= kListpackBytesMax &&
+                    members <= (kListpackBytesMax - member_bytes) / kPairOverheadMax;
+  if (!fits) zset->large_ = std::make_unique<ZSkiplist>();
+  return zset;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Collection.
 

@@ -92,6 +92,14 @@ class ZSetValue final : public Collection {
   ZSetValue() = default;
   ~ZSetValue() override;
 
+  // An empty set in the form Redis gives a sorted set it builds whole (ZUNIONSTORE and the other
+  // set operations): the listpack when `members` members, none longer than `longest_member`
+  // bytes and `member_bytes` in all, fit its thresholds, else the skiplist. (The form matters
+  // beyond OBJECT ENCODING: the listpack turns a score of -0 into 0.)
+  static std::unique_ptr<ZSetValue> for_contents(std::size_t members, std::size_t longest_member,
+                                                 std::size_t member_bytes,
+                                                 const EncodingLimits& limits);
+
   // ---- Collection
   Type type() const override { return kType; }
   Encoding encoding() const override {
