@@ -14,6 +14,10 @@ namespace eddy::kv {
 namespace {
 
 constexpr int kMinBucketBits = 3;
+// Work per insert or erase while a resize is under way: old buckets holding this many members,
+// or this many buckets looked at (most are empty after a large shrink), whichever comes first.
+constexpr std::size_t kMigrateMembersPerStep = 8;
+constexpr std::size_t kMigrateBucketsPerStep = 256;
 
 // (a_score, a_member) < (b_score, b_member): Redis's order (scores, then member bytes).
 bool key_less(double a_score, std::string_view a_member, double b_score,
@@ -52,7 +56,7 @@ int ZSkiplist::random_level(Rng& rng) {
 ZSkiplist::ZSkiplist() {
   header_ = new_node(kMaxLevel, 0, {}, 0);
   for (int i = 0; i < kMaxLevel; ++i) header_->link(i) = {nullptr, 0};
-  resize_index(kMinBucketBits);
+  start_resize(kMinBucketBits);
 }
 
 ZSkiplist::~ZSkiplist() {
@@ -64,6 +68,7 @@ ZSkiplist::~ZSkiplist() {
   }
   std::free(header_);
   std::free(buckets_);
+  std::free(old_buckets_);
 }
 
 ZSkiplist::Node* ZSkiplist::new_node(int level, double score, std::string_view member,
@@ -94,7 +99,8 @@ void ZSkiplist::free_node(Node* node) {
 
 std::unique_ptr<ZSkiplist> ZSkiplist::clone() const {
   auto copy = std::make_unique<ZSkiplist>();
-  copy->resize_index(bucket_bits_);
+  copy->start_resize(bucket_bits_);
+  if (copy->migrating()) copy->migrate(true);
   // The copy is built front to back: last[i] is the copy's latest node of level > i, and
   // last_rank[i] its 1-based rank (0 for the header).
   Node* last[kMaxLevel];
@@ -115,13 +121,19 @@ std::unique_ptr<ZSkiplist> ZSkiplist::clone() const {
     }
     twin->backward_ = previous;
     previous = twin;
-    copy->index_add(twin);
+    // Straight into the chain: the copy's index already has its final size.
+    Node** head = copy->chain_of(twin->hash_);
+    twin->chain_ = *head;
+    *head = twin;
   }
   for (int i = 0; i < kMaxLevel; ++i) last[i]->link(i) = {nullptr, length_ - last_rank[i]};
   copy->tail_ = previous;
   copy->length_ = length_;
   copy->level_ = level_;
-  ASSERT_EQ(copy->heap_bytes_, heap_bytes_);
+  // The copy's index has the same size but no resize under way.
+  ASSERT_EQ(copy->heap_bytes_ +
+                (migrating() ? (std::size_t{1} << old_bits_) * sizeof(Node*) : std::size_t{0}),
+            heap_bytes_);
   return copy;
 }
 
@@ -233,7 +245,7 @@ void ZSkiplist::erase(const Node* target) {
   unlink(node, update);
   index_remove(node);
   free_node(node);
-  shrink_index_if_sparse();
+  resize_if_needed();
 }
 
 void ZSkiplist::erase_ranks(std::size_t first_rank, std::size_t count) {
@@ -260,7 +272,7 @@ void ZSkiplist::erase_ranks(std::size_t first_rank, std::size_t count) {
     free_node(node);
     node = following;
   }
-  shrink_index_if_sparse();
+  resize_if_needed();
 }
 
 std::size_t ZSkiplist::rank(const Node* node) const {
@@ -329,6 +341,7 @@ const ZSkiplist::Node* ZSkiplist::last_where(FunctionRef<bool(const Node&)> pred
 void ZSkiplist::check_invariants() const {
   ASSERT(level_ >= 1 && level_ <= kMaxLevel);
   std::size_t bytes = node_bytes(kMaxLevel, 0) + (std::size_t{1} << bucket_bits_) * sizeof(Node*);
+  if (migrating()) bytes += (std::size_t{1} << old_bits_) * sizeof(Node*);
   std::size_t count = 0;
   const Node* previous = nullptr;
   for (const Node* node = first(); node != nullptr; node = next(node)) {
@@ -362,7 +375,17 @@ void ZSkiplist::check_invariants() const {
   for (std::size_t b = 0; b < (std::size_t{1} << bucket_bits_); ++b) {
     for (const Node* node = buckets_[b]; node != nullptr; node = node->chain_) {
       ASSERT_EQ(bucket_of(node->hash_), b);
+      ASSERT(!in_old(node->hash_));
       ++indexed;
+    }
+  }
+  if (migrating()) {
+    for (std::size_t b = 0; b < (std::size_t{1} << old_bits_); ++b) {
+      for (const Node* node = old_buckets_[b]; node != nullptr; node = node->chain_) {
+        ASSERT_EQ(node->hash_ >> (64 - old_bits_), b);
+        ASSERT(in_old(node->hash_));
+        ++indexed;
+      }
     }
   }
   ASSERT_EQ(indexed, length_);
@@ -373,23 +396,22 @@ void ZSkiplist::check_invariants() const {
 
 const ZSkiplist::Node* ZSkiplist::find(std::string_view member) const {
   const std::uint64_t hash = hash_member(member);
-  for (const Node* node = buckets_[bucket_of(hash)]; node != nullptr; node = node->chain_) {
+  for (const Node* node = *chain_of(hash); node != nullptr; node = node->chain_) {
     if (node->hash_ == hash && node->member() == member) return node;
   }
   return nullptr;
 }
 
 void ZSkiplist::index_add(Node* node) {
-  if (length_ > (std::size_t{1} << bucket_bits_) && bucket_bits_ < 63) {
-    resize_index(bucket_bits_ + 1);
-  }
-  Node*& head = buckets_[bucket_of(node->hash_)];
-  node->chain_ = head;
-  head = node;
+  resize_if_needed();
+  Node** head = chain_of(node->hash_);
+  node->chain_ = *head;
+  *head = node;
 }
 
 void ZSkiplist::index_remove(Node* node) {
-  Node** at_link = &buckets_[bucket_of(node->hash_)];
+  if (migrating()) migrate(false);
+  Node** at_link = chain_of(node->hash_);
   while (*at_link != node) {
     ASSERT(*at_link != nullptr);
     at_link = &(*at_link)->chain_;
@@ -398,60 +420,108 @@ void ZSkiplist::index_remove(Node* node) {
   node->chain_ = nullptr;
 }
 
-void ZSkiplist::shrink_index_if_sparse() {
-  int bits = bucket_bits_;
-  while (bits > kMinBucketBits && length_ < (std::size_t{1} << bits) / 4) --bits;
-  if (bits != bucket_bits_) resize_index(bits);
+void ZSkiplist::resize_if_needed() {
+  if (migrating()) {
+    migrate(false);
+    return;
+  }
+  const std::size_t buckets = std::size_t{1} << bucket_bits_;
+  if (length_ > buckets && bucket_bits_ < 62) {
+    start_resize(bucket_bits_ + 1);
+  } else if (bucket_bits_ > kMinBucketBits && length_ < buckets / 4) {
+    // To the smallest array that holds every member with a load of at most 1.
+    int bits = kMinBucketBits;
+    while ((std::size_t{1} << bits) < length_) ++bits;
+    start_resize(bits);
+  }
 }
 
-void ZSkiplist::resize_index(int bucket_bits) {
+void ZSkiplist::start_resize(int bucket_bits) {
   ASSERT(bucket_bits >= kMinBucketBits && bucket_bits < 64);
+  if (migrating()) migrate(true);
   const std::size_t count = std::size_t{1} << bucket_bits;
   auto** fresh = static_cast<Node**>(allocate(count * sizeof(Node*)));
   for (std::size_t i = 0; i < count; ++i) fresh[i] = nullptr;
-  Node** old = buckets_;
-  const std::size_t old_count = old == nullptr ? 0 : std::size_t{1} << bucket_bits_;
+  heap_bytes_ += count * sizeof(Node*);
+  if (buckets_ != nullptr) {
+    old_buckets_ = buckets_;
+    old_bits_ = bucket_bits_;
+    old_next_ = 0;
+  }
+  buckets_ = fresh;
   bucket_bits_ = bucket_bits;
-  for (std::size_t b = 0; b < old_count; ++b) {
-    Node* node = old[b];
+  if (migrating()) migrate(false);
+}
+
+void ZSkiplist::migrate(bool finish) {
+  ASSERT(migrating());
+  const std::size_t old_count = std::size_t{1} << old_bits_;
+  std::size_t members = 0;
+  std::size_t looked = 0;
+  while (old_next_ < old_count &&
+         (finish || (members < kMigrateMembersPerStep && looked < kMigrateBucketsPerStep))) {
+    Node* node = old_buckets_[old_next_];
+    old_buckets_[old_next_] = nullptr;
+    // The boundary moves first, so chain_of() sends this bucket's members to the new array.
+    ++old_next_;
+    ++looked;
     while (node != nullptr) {
       Node* following = node->chain_;
-      Node*& head = fresh[bucket_of(node->hash_)];
+      Node*& head = buckets_[bucket_of(node->hash_)];
       node->chain_ = head;
       head = node;
       node = following;
+      ++members;
     }
   }
-  std::free(old);
-  heap_bytes_ = heap_bytes_ - old_count * sizeof(Node*) + count * sizeof(Node*);
-  buckets_ = fresh;
+  if (old_next_ == old_count) {
+    std::free(old_buckets_);
+    old_buckets_ = nullptr;
+    heap_bytes_ -= old_count * sizeof(Node*);
+    old_bits_ = 0;
+    old_next_ = 0;
+  }
 }
 
 std::uint64_t ZSkiplist::scan(std::uint64_t cursor, std::size_t count,
                               FunctionRef<void(const Node&)> visit) const {
-  const std::size_t bucket_count = std::size_t{1} << bucket_bits_;
-  const int shift = 64 - bucket_bits_;
-  std::size_t bucket = bucket_of(cursor);
   std::size_t visited = 0;
   // Redis bounds a call by ten bucket visits per element asked for, so a sparse table cannot
   // make one call walk it all.
   const std::size_t buckets_max = count > SIZE_MAX / 10 ? SIZE_MAX : count * 10;
   std::size_t looked = 0;
-  while (bucket < bucket_count) {
-    for (const Node* node = buckets_[bucket]; node != nullptr; node = node->chain_) {
+  for (;;) {
+    // The bucket holding `cursor`, in whichever array holds that part of the hash range, and
+    // where the range it stands for ends (0: the end of all).
+    const Node* chain;
+    std::uint64_t end;
+    if (in_old(cursor)) {
+      const std::uint64_t bucket = cursor >> (64 - old_bits_);
+      chain = old_buckets_[bucket];
+      end = (bucket + 1) << (64 - old_bits_);
+    } else {
+      const std::uint64_t bucket = bucket_of(cursor);
+      chain = buckets_[bucket];
+      end = (bucket + 1) << (64 - bucket_bits_);
+      // A new bucket (after a shrink, larger than the old ones) may reach past the boundary:
+      // the part beyond it is still in the old array.
+      if (migrating()) {
+        const std::uint64_t boundary = static_cast<std::uint64_t>(old_next_) << (64 - old_bits_);
+        if (boundary > cursor && (end == 0 || end > boundary)) end = boundary;
+      }
+    }
+    for (const Node* node = chain; node != nullptr; node = node->chain_) {
       // After a shrink the cursor may fall inside a bucket: the part below it was returned.
-      if (node->hash_ >= cursor) {
+      if (node->hash_ >= cursor && (end == 0 || node->hash_ < end)) {
         visit(*node);
         ++visited;
       }
     }
-    ++bucket;
     ++looked;
-    if (bucket == bucket_count) return 0;
-    cursor = static_cast<std::uint64_t>(bucket) << shift;
+    if (end == 0) return 0;  // past the last bucket: the scan is complete
+    cursor = end;
     if (visited >= count || looked >= buckets_max) return cursor;
   }
-  return 0;
 }
 
 }  // namespace eddy::kv

@@ -18,7 +18,14 @@
 // those ranges. A ZSCAN cursor is a hash value: a scan visits buckets from the one holding the
 // cursor onward and returns the members whose hash is at least the cursor. A member present for
 // a whole scan is therefore returned exactly once however the table grows or shrinks between
-// calls. The table doubles when it holds more members than buckets and halves below a quarter.
+// calls. The table doubles when it holds more members than buckets and shrinks to fit when
+// under a quarter full.
+//
+// Resizes are incremental, as Redis's dict rehashing: the old bucket array is emptied into the
+// new one a few buckets per insert or erase, in bucket order, so no command pays for moving a
+// whole large set. Because buckets own contiguous hash ranges, the members already moved are
+// exactly those whose hash lies below a boundary (the start of the next old bucket to move):
+// every lookup, insert, erase and scan step picks its array by comparing with it.
 //
 // Memory: heap_bytes() is a running count of every byte allocated (header node, buckets,
 // nodes), exact and O(1).
@@ -130,10 +137,25 @@ class ZSkiplist {
   std::size_t bucket_of(std::uint64_t hash) const {
     return static_cast<std::size_t>(hash >> (64 - bucket_bits_));
   }
+  bool migrating() const { return old_buckets_ != nullptr; }
+  // While migrating: true when `hash` is still in the old array.
+  bool in_old(std::uint64_t hash) const {
+    return migrating() && (hash >> (64 - old_bits_)) >= old_next_;
+  }
+  // The head of the chain that holds (or would hold) `hash`.
+  Node** chain_of(std::uint64_t hash) {
+    return in_old(hash) ? &old_buckets_[hash >> (64 - old_bits_)] : &buckets_[bucket_of(hash)];
+  }
+  Node* const* chain_of(std::uint64_t hash) const {
+    return const_cast<ZSkiplist*>(this)->chain_of(hash);
+  }
   void index_add(Node* node);
   void index_remove(Node* node);
-  void resize_index(int bucket_bits);
-  void shrink_index_if_sparse();
+  // Starts moving the index into an array of 2^bucket_bits buckets.
+  void start_resize(int bucket_bits);
+  // Moves some old buckets (all of them when `finish`).
+  void migrate(bool finish);
+  void resize_if_needed();
 
   Node* header_;
   Node* tail_ = nullptr;
@@ -141,6 +163,9 @@ class ZSkiplist {
   int level_ = 1;
   Node** buckets_ = nullptr;
   int bucket_bits_ = 0;
+  Node** old_buckets_ = nullptr;  // non-null while a resize is under way
+  int old_bits_ = 0;
+  std::size_t old_next_ = 0;  // the next old bucket to move
   std::size_t heap_bytes_ = 0;
 };
 
