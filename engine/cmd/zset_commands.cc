@@ -843,9 +843,11 @@ void zpopmax_command(CommandContext& ctx) {
 // ZRANDMEMBER (Redis's zrandmemberCommand / zrandmemberWithCountCommand).
 
 // A negative count asks for that many draws with repetition, whatever the set's size: the one
-// reply here whose length the client alone decides. Redis would build it (or die trying);
-// eddy refuses counts beyond what a request may carry, as "value is out of range".
+// reply here whose size the client alone decides. Redis would build it (or die trying); eddy
+// refuses, as "value is out of range", more draws than a request may carry arguments or a reply
+// larger than a bulk string may be.
 constexpr std::uint64_t kRandomDrawsMax = static_cast<std::uint64_t>(limits::multibulk_count_max);
+constexpr std::uint64_t kRandomReplyBytesMax = static_cast<std::uint64_t>(limits::bulk_bytes_max);
 
 void zrandmember_command(CommandContext& ctx) {
   const std::string_view key = ctx.args[1];
@@ -897,20 +899,30 @@ void zrandmember_command(CommandContext& ctx) {
       ctx.reply.error("ERR value is out of range");
       return;
     }
-    out.begin(count);
+    // Reaching a rank in a listpack is a walk: index its (few) elements once.
+    std::vector<ZSetValue::Cursor> elements;
     if (zset.encoding() == kv::Encoding::kListpack && count > 8) {
-      // Reaching a rank in a listpack is a walk: index the (few) elements once.
-      std::vector<ZSetValue::Cursor> elements;
       elements.reserve(size);
       for (ZSetValue::Cursor c = zset.at(0); c.valid(); c.next()) elements.push_back(c);
-      for (std::uint64_t i = 0; i < count; ++i) {
-        const ZSetValue::Cursor& c = elements[rng.below(size)];
-        out.element(c.member(), c.score());
-      }
-      return;
     }
+    auto draw = [&](Rng& from) {
+      const std::size_t rank = from.below(size);
+      return elements.empty() ? zset.at(rank) : elements[rank];
+    };
+    // The draws are made twice from the same generator state: once to size the reply, then
+    // for real.
+    Rng preview = rng;
+    std::uint64_t bytes = 0;
     for (std::uint64_t i = 0; i < count; ++i) {
-      const ZSetValue::Cursor c = zset.at(rng.below(size));
+      bytes += draw(preview).member().size() + (withscores ? kv::kScoreTextBytes : 0);
+      if (bytes > kRandomReplyBytesMax) {
+        ctx.reply.error("ERR value is out of range");
+        return;
+      }
+    }
+    out.begin(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const ZSetValue::Cursor c = draw(rng);
       out.element(c.member(), c.score());
     }
     return;

@@ -910,8 +910,11 @@ TEST_CASE("ZRANDMEMBER draws members of the set", "[zset]") {
     }
     const Reply repeated = h.run({"ZRANDMEMBER", "z", "-50"});
     CHECK(repeated.elements.size() == 50);
-    // The one reply a client sizes alone is bounded.
+    // The one reply a client sizes alone is bounded, in draws and in bytes.
     CHECK(h.run({"ZRANDMEMBER", "z", "-100000000"}) == Reply::error("ERR value is out of range"));
+    h.run({"ZADD", "huge", "1", std::string(1 << 20, 'h')});
+    CHECK(h.run({"ZRANDMEMBER", "huge", "-5"}).elements.size() == 5);
+    CHECK(h.run({"ZRANDMEMBER", "huge", "-513"}) == Reply::error("ERR value is out of range"));
     h.harness().primary().set_protocol(3);
     const Reply nested = h.run({"ZRANDMEMBER", "z", "2", "WITHSCORES"});
     REQUIRE(nested.elements.size() == 2);
