@@ -61,8 +61,8 @@ Rng& rng_of(CommandContext& ctx) {
   return ctx.shard.runtime().rng();
 }
 
-// The zset at `key` for a command that answers `missing` when there is none: nullptr after
-// answering (missing, or WRONGTYPE).
+// `entry` when it holds a sorted set; else nullptr after answering: `reply_missing()` when there
+// is no entry, WRONGTYPE when it holds another type.
 template <typename ReplyMissing>
 const kv::Entry* find_zset_or_reply(CommandContext& ctx, const kv::Entry* entry,
                                     ReplyMissing&& reply_missing) {
@@ -1055,12 +1055,18 @@ struct Source {
     *score = 1.0;
     return true;
   }
+  // Calls fn(member, score) for each element until it returns false.
   template <typename Fn>
   void for_each(Fn&& fn) const {
     if (zset != nullptr) {
-      for_each_in_ranks(*zset, 0, zset->size(), false, fn);
+      if (zset->size() == 0) return;
+      for (ZSetValue::Cursor c = zset->at(0); c.valid(); c.next()) {
+        if (!fn(c.member(), c.score())) return;
+      }
     } else {
-      for (const std::string& member : set_members) fn(std::string_view(member), 1.0);
+      for (const std::string& member : set_members) {
+        if (!fn(std::string_view(member), 1.0)) return;
+      }
     }
   }
 };
@@ -1198,9 +1204,7 @@ void zsetop_generic(CommandContext& ctx, std::string_view name, bool store, SetO
   switch (op) {
     case SetOp::kInter: {
       if (sources[0].size() == 0) break;
-      bool stop = false;
       sources[0].for_each([&](std::string_view member, double score) {
-        if (stop) return;
         double total = weighted(score, sources[0].weight);
         for (std::size_t j = 1; j < setnum; ++j) {
           double other;
@@ -1209,16 +1213,17 @@ void zsetop_generic(CommandContext& ctx, std::string_view name, bool store, SetO
           } else if (sources[j].find(member, &other)) {
             other *= sources[j].weight;
           } else {
-            return;
+            return true;  // not in every input
           }
           aggregate_into(&total, other, aggregate);
         }
         if (cardinality_only) {
           ++cardinality;
-          if (limit > 0 && cardinality >= static_cast<std::uint64_t>(limit)) stop = true;
-        } else {
-          result.emplace_back(member, total);
+          // ZINTERCARD's LIMIT: stop counting there.
+          return limit == 0 || cardinality < static_cast<std::uint64_t>(limit);
         }
+        result.emplace_back(member, total);
+        return true;
       });
       break;
     }
@@ -1230,6 +1235,7 @@ void zsetop_generic(CommandContext& ctx, std::string_view name, bool store, SetO
           const double value = weighted(score, source.weight);
           auto [it, inserted] = totals.try_emplace(member, value);
           if (!inserted) aggregate_into(&it->second, value, aggregate);
+          return true;
         });
       }
       result.reserve(totals.size());
@@ -1241,9 +1247,10 @@ void zsetop_generic(CommandContext& ctx, std::string_view name, bool store, SetO
       sources[0].for_each([&](std::string_view member, double score) {
         double unused;
         for (std::size_t j = 1; j < setnum; ++j) {
-          if (sources[j].find(member, &unused)) return;
+          if (sources[j].find(member, &unused)) return true;
         }
         result.emplace_back(member, score);
+        return true;
       });
       break;
     }
