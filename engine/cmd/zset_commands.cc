@@ -665,11 +665,11 @@ void store_range(CommandContext& ctx, const ZSetValue* source, const RankSpan& s
     return;
   }
   const kv::EncodingLimits& limits = ctx.shard.encoding_limits();
+  Rng& rng = rng_of(ctx);
   // Redis starts a rank range's result in the form its length calls for, and a score or lex
   // range's (length unknown to it up front) as a listpack; adding converts from there.
-  auto result = type == RangeType::kRank ? ZSetValue::for_contents(span.count, 0, 0, limits)
+  auto result = type == RangeType::kRank ? ZSetValue::for_contents(span.count, 0, 0, limits, rng)
                                          : std::make_unique<ZSetValue>();
-  Rng& rng = rng_of(ctx);
   for_each_in_ranks(*source, span.first, span.count, span.reverse,
                     [&](std::string_view member, double score) {
                       double unused;
@@ -1280,8 +1280,8 @@ void zsetop_generic(CommandContext& ctx, std::string_view name, bool store, SetO
     member_bytes += element.first.size();
   }
   const kv::EncodingLimits& encoding_limits = ctx.shard.encoding_limits();
-  auto stored = ZSetValue::for_contents(result.size(), longest, member_bytes, encoding_limits);
   Rng& rng = rng_of(ctx);
+  auto stored = ZSetValue::for_contents(result.size(), longest, member_bytes, encoding_limits, rng);
   for (const auto& [member, score] : result) {
     double unused;
     stored->add(score, member, 0, encoding_limits, rng, &unused);

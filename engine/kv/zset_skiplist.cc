@@ -38,8 +38,8 @@ std::size_t ZSkiplist::node_bytes(int level, std::size_t member_size) {
   return sizeof(Node) + static_cast<std::size_t>(level) * sizeof(Node::Link) + member_size;
 }
 
-std::uint64_t ZSkiplist::hash_member(std::string_view member) {
-  return XXH3_64bits(member.data(), member.size());
+std::uint64_t ZSkiplist::hash_member(std::string_view member) const {
+  return XXH3_64bits_withSeed(member.data(), member.size(), hash_seed_);
 }
 
 int ZSkiplist::random_level(Rng& rng) {
@@ -53,7 +53,7 @@ int ZSkiplist::random_level(Rng& rng) {
   return level;
 }
 
-ZSkiplist::ZSkiplist() {
+ZSkiplist::ZSkiplist(std::uint64_t hash_seed) : hash_seed_(hash_seed) {
   header_ = new_node(kMaxLevel, 0, {}, 0);
   for (int i = 0; i < kMaxLevel; ++i) header_->link(i) = {nullptr, 0};
   start_resize(kMinBucketBits);
@@ -98,7 +98,7 @@ void ZSkiplist::free_node(Node* node) {
 }
 
 std::unique_ptr<ZSkiplist> ZSkiplist::clone() const {
-  auto copy = std::make_unique<ZSkiplist>();
+  auto copy = std::make_unique<ZSkiplist>(hash_seed_);
   copy->start_resize(bucket_bits_);
   if (copy->migrating()) copy->migrate(true);
   // The copy is built front to back: last[i] is the copy's latest node of level > i, and

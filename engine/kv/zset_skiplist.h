@@ -9,9 +9,10 @@
 // member's hash and the next node of its hash bucket, so the index itself is only the bucket
 // array (one pointer per bucket).
 //
-// Levels are drawn from the caller's Rng (p = 1/4, at most kMaxLevel), never from the members:
-// a client cannot choose members that degrade the list. A clone keeps every node's level, so
-// it needs no randomness.
+// Levels are drawn from the caller's Rng (p = 1/4, at most kMaxLevel), never from the members,
+// and member hashes are seeded per list (from the same Rng), as Redis seeds its dict hashes: a
+// client cannot choose members that degrade the list or crowd one bucket. A clone keeps every
+// node's level and the seed, so it needs no randomness.
 //
 // Index and ZSCAN. A member's bucket is given by the top bits of its 64-bit hash, so buckets in
 // order own ascending, contiguous ranges of hash values, and a resize only splits or joins
@@ -73,7 +74,8 @@ class ZSkiplist {
     std::uint8_t level_;
   };
 
-  ZSkiplist();
+  // `hash_seed` seeds the member index's hash (draw it from the shard's Rng).
+  explicit ZSkiplist(std::uint64_t hash_seed);
   ~ZSkiplist();
   ZSkiplist(const ZSkiplist&) = delete;
   ZSkiplist& operator=(const ZSkiplist&) = delete;
@@ -122,7 +124,7 @@ class ZSkiplist {
 
  private:
   static std::size_t node_bytes(int level, std::size_t member_size);
-  static std::uint64_t hash_member(std::string_view member);
+  std::uint64_t hash_member(std::string_view member) const;
   static int random_level(Rng& rng);
 
   Node* new_node(int level, double score, std::string_view member, std::uint64_t hash);
@@ -157,6 +159,7 @@ class ZSkiplist {
   void migrate(bool finish);
   void resize_if_needed();
 
+  std::uint64_t hash_seed_;
   Node* header_;
   Node* tail_ = nullptr;
   std::size_t length_ = 0;

@@ -91,7 +91,7 @@ ZSetValue::~ZSetValue() = default;
 
 std::unique_ptr<ZSetValue> ZSetValue::for_contents(std::size_t members, std::size_t longest_member,
                                                    std::size_t member_bytes,
-                                                   const EncodingLimits& limits) {
+                                                   const EncodingLimits& limits, Rng& rng) {
   auto zset = std::make_unique<ZSetValue>();
   // Each pair costs its member's bytes plus two entry headers (at most 10 bytes each) and the
   // score's entry.
@@ -100,7 +100,7 @@ std::unique_ptr<ZSetValue> ZSetValue::for_contents(std::size_t members, std::siz
                     longest_member <= limit_of(limits.zset_max_listpack_value) &&
                     member_bytes <= kListpackBytesMax &&
                     members <= (kListpackBytesMax - member_bytes) / kPairOverheadMax;
-  if (!fits) zset->large_ = std::make_unique<ZSkiplist>();
+  if (!fits) zset->large_ = std::make_unique<ZSkiplist>(rng.next());
   return zset;
 }
 
@@ -499,7 +499,7 @@ void ZSetValue::listpack_insert(double score, std::string_view member) {
 
 void ZSetValue::convert_to_skiplist(Rng& rng) {
   ASSERT(large_ == nullptr);
-  auto large = std::make_unique<ZSkiplist>();
+  auto large = std::make_unique<ZSkiplist>(rng.next());
   for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end();
        pos = listpack_.next(listpack_.next(pos))) {
     large->insert(listpack_score(pos), listpack_.get(pos), rng);

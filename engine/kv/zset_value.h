@@ -98,7 +98,7 @@ class ZSetValue final : public Collection {
   // beyond OBJECT ENCODING: the listpack turns a score of -0 into 0.)
   static std::unique_ptr<ZSetValue> for_contents(std::size_t members, std::size_t longest_member,
                                                  std::size_t member_bytes,
-                                                 const EncodingLimits& limits);
+                                                 const EncodingLimits& limits, Rng& rng);
 
   // ---- Collection
   Type type() const override { return kType; }

@@ -266,7 +266,7 @@ TEST_CASE("ZSetValue matches a model through adds, removals and conversions", "[
 TEST_CASE("ZSkiplist: ZSCAN returns each member present throughout once, across resizes",
           "[zset]") {
   eddy::Rng rng(42);
-  kv::ZSkiplist list;
+  kv::ZSkiplist list(rng.next());
   auto name = [](int i) { return "member:" + std::to_string(i); };
   for (int i = 0; i < 3000; ++i) list.insert(static_cast<double>(i % 97), name(i), rng);
   list.check_invariants();
