@@ -12,8 +12,9 @@
 // The listpack stores a score of -0 as 0, because Redis's listpack stores integral scores as
 // integers: ZADD k -0 m; ZSCORE k m answers "0" there too.
 //
-// Everything a command observes is a function of the contents only, never of the encoding or
-// of the skiplist's random levels: both forms order, rank and search alike. In particular the
+// What a write does, and what a read answers (except ZSCAN's order and ZRANDMEMBER's draws), is
+// a function of the contents only, never of the encoding, of the skiplist's random levels or of
+// its hash seed: both forms order, rank and search alike. In particular the
 // lexicographic searches (ZRANGEBYLEX and friends) are binary searches over ranks: on a set
 // whose members all share one score they find what Redis finds; on other sets (where Redis
 // calls the result unspecified, and its answer depends on its skiplist's shape) they still give
