@@ -32,6 +32,7 @@ MODULES = [
     "test_ttl",
     "test_strings",
     "test_keys_server",
+    "test_zset",
     "test_errors",
 ]
 
