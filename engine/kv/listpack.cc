@@ -24,43 +24,53 @@ std::size_t write_varint(std::uint8_t* out, std::size_t length) {
 Listpack Listpack::clone() const {
   Listpack copy;
   if (used_ > 0) {
-    copy.reserve(used_);
+    copy.extend(used_);
     std::memcpy(copy.data_, data_, used_);
-    copy.used_ = used_;
     copy.count_ = count_;
   }
   return copy;
 }
 
 void Listpack::release() {
-  if (data_ != nullptr) std::free(data_ - kCapacityBytes);
+  std::free(data_);
   data_ = nullptr;
-  used_ = count_ = 0;
+  used_ = 0;
+  count_ = 0;
+  slack_ = 0;
+}
+
+void Listpack::fit() {
+  if (used_ == 0) {
+    release();
+    return;
+  }
+  const std::size_t allocation = (std::size_t{used_} + 15) & ~std::size_t{15};
+  void* fitted = std::realloc(data_, allocation);
+  if (fitted == nullptr) throw std::bad_alloc();  // shrinking: the allocator keeps the block
+  data_ = static_cast<std::uint8_t*>(fitted);
+  slack_ = static_cast<std::uint32_t>(allocation - used_) & kSlackMax;
 }
 
 void Listpack::clear() { release(); }
 
-void Listpack::reserve(std::size_t extra) {
+void Listpack::extend(std::size_t extra) {
   const std::size_t needed = std::size_t{used_} + extra;
   ASSERT_LE(needed, kMaxBytes);
-  const std::size_t current = capacity();
-  if (needed <= current) return;
-  // Small buffers (most of them: a small hash, set or sorted set, a list node) grow to what
-  // they need, rounded to 16 bytes, as Redis's listpacks do: slack in every small collection
-  // would cost more memory than Redis. The allocator's size classes are geometric and realloc
-  // stays in place within one, so appends still copy only O(log n) times. Beyond
-  // kExactGrowthBytes, grow by half again (amortised O(1) without relying on the allocator).
-  constexpr std::size_t kExactGrowthBytes = 4096;
-  std::size_t wanted = needed;
-  if (needed > kExactGrowthBytes) wanted = std::max<std::size_t>(needed, current + current / 2);
-  // The allocation (capacity word included) is a multiple of 16 bytes.
-  std::size_t allocation = (kCapacityBytes + wanted + 15) & ~std::size_t{15};
-  if (allocation > kCapacityBytes + kMaxBytes) allocation = kCapacityBytes + kMaxBytes;
-  void* grown = std::realloc(data_ == nullptr ? nullptr : data_ - kCapacityBytes, allocation);
+  if (needed <= capacity()) {
+    set_used(needed);
+    return;
+  }
+  // Buffers grow to what they need, rounded to 16 bytes, as Redis's listpacks do: slack in
+  // every small collection would cost more memory than Redis. The allocator's size classes
+  // are geometric and its realloc stays in place within one, so a run of appends copies the
+  // buffer O(log n) times, not once per append.
+  const std::size_t allocation = (needed + 15) & ~std::size_t{15};
+  void* grown = std::realloc(data_, allocation);
   if (grown == nullptr) throw std::bad_alloc();
-  data_ = static_cast<std::uint8_t*>(grown) + kCapacityBytes;
-  const auto stored = static_cast<std::uint32_t>(allocation - kCapacityBytes);
-  std::memcpy(data_ - kCapacityBytes, &stored, sizeof(stored));
+  data_ = static_cast<std::uint8_t*>(grown);
+  used_ = static_cast<std::uint32_t>(needed);
+  slack_ = static_cast<std::uint32_t>(allocation - needed) & kSlackMax;
+  ASSERT_EQ(capacity(), allocation);
 }
 
 void Listpack::read_header(Pos pos, std::size_t* length, std::size_t* header) const {
@@ -126,8 +136,9 @@ Listpack::Pos Listpack::insert(Pos pos, std::string_view bytes) {
   ASSERT_LE(pos, used_);
   const std::size_t header = varint_bytes(bytes.size());
   const std::size_t total = bytes.size() + 2 * header;
-  reserve(total);
-  std::memmove(data_ + pos + total, data_ + pos, used_ - pos);
+  const std::size_t tail = used_ - pos;
+  extend(total);
+  std::memmove(data_ + pos + total, data_ + pos, tail);
   std::uint8_t* out = data_ + pos;
   write_varint(out, bytes.size());
   if (!bytes.empty()) std::memcpy(out + header, bytes.data(), bytes.size());
@@ -135,7 +146,7 @@ Listpack::Pos Listpack::insert(Pos pos, std::string_view bytes) {
   std::uint8_t forward[10];
   write_varint(forward, bytes.size());
   for (std::size_t i = 0; i < header; ++i) out[header + bytes.size() + i] = forward[header - 1 - i];
-  used_ = static_cast<std::uint32_t>(used_ + total);
+  ASSERT_LT(count_, kCountMax);
   ++count_;
   return pos;
 }
@@ -145,9 +156,18 @@ Listpack::Pos Listpack::erase(Pos pos, std::size_t count) {
   Pos stop = pos;
   for (std::size_t i = 0; i < count; ++i) stop = next(stop);
   std::memmove(data_ + pos, data_ + stop, used_ - stop);
-  used_ -= stop - pos;
-  count_ = static_cast<std::uint32_t>(count_ - count);
-  if (count_ == 0) release();
+  const std::size_t freed = stop - pos;
+  count_ = static_cast<std::uint32_t>(count_ - count) & kCountMax;
+  if (count_ == 0) {
+    release();
+    return pos;
+  }
+  if (std::size_t{slack_} + freed > kSlackMax) {
+    used_ -= static_cast<std::uint32_t>(freed);
+    fit();  // give back what the erase freed
+  } else {
+    set_used(used_ - freed);
+  }
   return pos;
 }
 

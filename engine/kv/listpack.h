@@ -46,8 +46,8 @@ class Listpack {
   std::size_t size() const { return count_; }  // entries
   bool empty() const { return count_ == 0; }
   std::size_t used_bytes() const { return used_; }
-  // Heap bytes held (the buffer with its capacity word); the object itself lives in its owner.
-  std::size_t heap_bytes() const { return data_ == nullptr ? 0 : kCapacityBytes + capacity(); }
+  // Heap bytes held (the buffer's capacity); the object itself lives in its owner.
+  std::size_t heap_bytes() const { return capacity(); }
 
   Pos begin() const { return 0; }
   Pos end() const { return used_; }
@@ -94,31 +94,44 @@ class Listpack {
     }
     return bytes;
   }
-  // Makes room for `extra` more bytes.
-  void reserve(std::size_t extra);
+  // Grows used_ by `extra` bytes (at the end; the caller moves what must move), reallocating
+  // when the capacity is short.
+  void extend(std::size_t extra);
   void release();
   void steal(Listpack& other) {
     data_ = other.data_;
     used_ = other.used_;
     count_ = other.count_;
+    slack_ = other.slack_;
     other.data_ = nullptr;
-    other.used_ = other.count_ = 0;
+    other.used_ = 0;
+    other.count_ = 0;
+    other.slack_ = 0;
   }
-  // The buffer's capacity lives in the 4 bytes before data_, not in the object: a Listpack is
-  // 16 bytes, so a small hash or sorted set object fits the allocator's 32-byte class.
-  static constexpr std::size_t kCapacityBytes = sizeof(std::uint32_t);
-  std::uint32_t capacity() const {
-    if (data_ == nullptr) return 0;
-    std::uint32_t value;
-    __builtin_memcpy(&value, data_ - kCapacityBytes, sizeof(value));
-    return value;
+  // The buffer's capacity is used_ + slack_ with at most kSlackMax spare bytes (an erase that
+  // would leave more gives the rest back), so the object is 16 bytes and a small hash or
+  // sorted set object fits the allocator's 32-byte class.
+  std::size_t capacity() const { return std::size_t{used_} + slack_; }
+  // Sets used_ to `used` keeping the capacity; the capacity must be at least `used`.
+  void set_used(std::size_t used) {
+    const std::size_t capacity_now = capacity();
+    ASSERT_LE(used, capacity_now);
+    ASSERT_LE(capacity_now - used, kSlackMax);
+    slack_ = static_cast<std::uint32_t>(capacity_now - used) & kSlackMax;
+    used_ = static_cast<std::uint32_t>(used);
   }
+  // Reallocates to exactly `used_` bytes rounded up to 16 (or frees an empty buffer).
+  void fit();
+  static constexpr std::uint32_t kSlackMax = 255;
+  static constexpr std::uint32_t kCountMax = (1u << 24) - 1;
+
   // Reads the forward varint at `pos`: the payload length, and the varint's own size.
   void read_header(Pos pos, std::size_t* length, std::size_t* header) const;
 
-  std::uint8_t* data_ = nullptr;  // kCapacityBytes past the start of the allocation
+  std::uint8_t* data_ = nullptr;
   std::uint32_t used_ = 0;
-  std::uint32_t count_ = 0;
+  std::uint32_t count_ : 24 = 0;  // entries (list nodes and small collections hold far fewer)
+  std::uint32_t slack_ : 8 = 0;   // capacity beyond used_
 };
 static_assert(sizeof(Listpack) == 16);
 

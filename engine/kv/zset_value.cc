@@ -12,8 +12,61 @@ namespace eddy::kv {
 
 namespace {
 
-// Scores in the listpack are their 8 raw bytes.
-constexpr std::size_t kScoreBytes = sizeof(double);
+// Scores in the listpack: an integral score of magnitude below 2^55 (ranks, counters,
+// timestamps: most of them) as its shortest little-endian two's-complement form, 0 to 7 bytes
+// (0 bytes is 0); any other score as its 8 raw bytes. The entry's length tells the two apart,
+// so a 10-member set of small integer scores costs 3 bytes per score instead of 10.
+constexpr std::size_t kScoreBytes = sizeof(double);  // the most a score takes
+
+struct EncodedScore {
+  char bytes[kScoreBytes];
+  std::size_t size;
+  std::string_view view() const { return {bytes, size}; }
+};
+
+EncodedScore encode_score(double score) {
+  EncodedScore out{};
+  constexpr double kIntegralMax = 36028797018963968.0;  // 2^55
+  if (score == std::floor(score) && std::fabs(score) < kIntegralMax && !std::signbit(score)) {
+    auto value = static_cast<std::int64_t>(score);
+    while (value != 0) {  // non-negative here: the top bit of the last byte must stay clear
+      out.bytes[out.size++] = static_cast<char>(value & 0xFF);
+      value >>= 8;
+    }
+    if (out.size > 0 && (static_cast<unsigned char>(out.bytes[out.size - 1]) & 0x80) != 0) {
+      out.bytes[out.size++] = 0;
+    }
+    return out;
+  }
+  if (score == std::floor(score) && std::fabs(score) < kIntegralMax && score < 0) {
+    auto value = static_cast<std::int64_t>(score);
+    do {  // negative: stop once the rest is all ones and the sign bit is set
+      out.bytes[out.size++] = static_cast<char>(value & 0xFF);
+      value >>= 8;
+    } while (!(value == -1 && (static_cast<unsigned char>(out.bytes[out.size - 1]) & 0x80) != 0));
+    return out;
+  }
+  std::memcpy(out.bytes, &score, kScoreBytes);
+  out.size = kScoreBytes;
+  return out;
+}
+
+double score_from_bytes(std::string_view bytes) {
+  ASSERT_LE(bytes.size(), kScoreBytes);
+  if (bytes.size() == kScoreBytes) {
+    double score;
+    std::memcpy(&score, bytes.data(), kScoreBytes);
+    return score;
+  }
+  std::uint64_t value = 0;
+  for (std::size_t i = bytes.size(); i-- > 0;) {
+    value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  }
+  if (!bytes.empty() && (static_cast<unsigned char>(bytes.back()) & 0x80) != 0) {
+    value |= ~std::uint64_t{0} << (8 * bytes.size());  // sign-extend
+  }
+  return static_cast<double>(static_cast<std::int64_t>(value));
+}
 
 // The largest listpack a sorted set keeps (Redis's listpack safety limit is of the same order):
 // beyond it the set converts whatever the configured thresholds say.
@@ -23,17 +76,6 @@ bool key_less(double a_score, std::string_view a_member, double b_score,
               std::string_view b_member) {
   if (a_score != b_score) return a_score < b_score;
   return a_member < b_member;
-}
-
-std::string_view score_bytes(const double& score) {
-  return {reinterpret_cast<const char*>(&score), kScoreBytes};
-}
-
-double score_from_bytes(std::string_view bytes) {
-  ASSERT_EQ(bytes.size(), kScoreBytes);
-  double score;
-  std::memcpy(&score, bytes.data(), kScoreBytes);
-  return score;
 }
 
 std::size_t limit_of(const std::atomic<std::int64_t>& limit) {
@@ -481,7 +523,8 @@ ZSetValue::AddResult ZSetValue::add(double score, std::string_view member, unsig
 void ZSetValue::listpack_insert(double score, std::string_view member) {
   // Redis's listpack holds integral scores as integers, so -0 comes back as 0.
   if (score == 0) score = 0.0;
-  const std::string_view bytes = score_bytes(score);
+  const EncodedScore encoded = encode_score(score);
+  const std::string_view bytes = encoded.view();
   // Sets are often built in order (ZUNIONSTORE, ZRANGESTORE, rebuilds): append when last.
   Listpack::Pos pos = listpack_.end();
   if (!listpack_.empty()) {
