@@ -79,11 +79,12 @@ constexpr Syntax kSyntax[] = {
 };
 
 std::string type_of_name(std::string_view name) {
-  if (name == "key" || name == "newkey") return "key";
+  if (name == "key" || name == "newkey" || name == "source" || name == "destination") return "key";
   if (name == "pattern") return "pattern";
   if (name == "seconds" || name == "milliseconds" || name == "count" || name == "index" ||
       name == "index1" || name == "index2" || name == "db" || name == "start" || name == "end" ||
-      name == "offset" || name == "decrement" || name == "protover" || name == "cursor") {
+      name == "offset" || name == "decrement" || name == "protover" || name == "cursor" ||
+      name == "numkeys" || name == "limit") {
     return "integer";
   }
   if (name == "increment") return "integer";
