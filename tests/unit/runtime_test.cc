@@ -14,10 +14,12 @@
 #include "net/epoll/spsc_ring.h"
 #include "net/session.h"
 #include "tests/unit/support/blocking_client.h"
+#include "tests/unit/support/test_server.h"
 
 using namespace eddy;
 using eddy::testing::BlockingClient;
 using eddy::testing::Reply;
+using eddy::testing::TestServer;
 
 TEST_CASE("fibers run in FIFO order and resume after yield", "[runtime][fiber]") {
   fiber::Scheduler scheduler(64 * 1024);
@@ -129,43 +131,6 @@ TEST_CASE("a full ring refuses more until the consumer pops", "[runtime][ring]")
 }
 
 namespace {
-
-// A real server: EpollRuntime with `workers` cores, one shard per core, serving sessions on a
-// free port from a background thread.
-class TestServer {
- public:
-  explicit TestServer(std::uint32_t workers, std::uint32_t shards = 0)
-      : runtime_(EpollRuntime::Options{workers, false, "."}), port_(testing::free_port()) {
-    EngineOptions options;
-    options.shard_count = shards == 0 ? workers : shards;
-    options.port = port_;
-    engine_ = std::make_unique<Engine>(&runtime_, options);
-    thread_ = std::thread([this] {
-      runtime_.run([this](std::uint32_t) {
-        engine_->start_core_services();
-        std::string error;
-        auto listener = runtime_.listen("127.0.0.1", port_, &error);
-        // Catch's macros are not thread-safe: a core thread fails the process instead.
-        ASSERT_MSG(listener != nullptr, error);
-        while (auto stream = listener->accept()) Session::spawn(engine_.get(), std::move(stream));
-      });
-    });
-  }
-  ~TestServer() { stop(); }
-  void stop() {
-    if (thread_.joinable()) {
-      runtime_.stop();
-      thread_.join();
-    }
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  EpollRuntime runtime_;
-  std::uint16_t port_;
-  std::unique_ptr<Engine> engine_;
-  std::thread thread_;
-};
 
 std::string key_for_shard(int i) { return "key:" + std::to_string(i); }
 
