@@ -39,8 +39,17 @@ bool SetValue::add(std::string_view member, std::size_t intset_entries_max) {
     ASSERT(added);  // the set held integers only, so a non-integer is new
     return true;
   }
-  if (!ints_.insert(number)) return false;
-  if (ints_.size() > intset_entries_max) convert_to_hashtable();
+  if (ints_.contains(number)) return false;
+  // Redis adds, then converts once the intset holds more than the limit; converting first
+  // when a new member would exceed it ends the same and never grows the intset past the limit.
+  if (ints_.size() >= intset_entries_max) {
+    convert_to_hashtable();
+    const bool added = table_.insert(member);
+    ASSERT(added);
+    return true;
+  }
+  const bool added = ints_.insert(number);
+  ASSERT(added);
   return true;
 }
 
