@@ -85,7 +85,8 @@ std::string type_of_name(std::string_view name) {
   if (name == "pattern") return "pattern";
   if (name == "seconds" || name == "milliseconds" || name == "count" || name == "index" ||
       name == "index1" || name == "index2" || name == "db" || name == "start" || name == "end" ||
-      name == "offset" || name == "decrement" || name == "protover" || name == "cursor") {
+      name == "offset" || name == "decrement" || name == "protover" || name == "cursor" ||
+      name == "numkeys" || name == "limit") {
     return "integer";
   }
   if (name == "increment") return "integer";
