@@ -37,6 +37,7 @@ struct KeyCopy {
   std::optional<kv::Value> value;  // nullopt: absent
   std::int64_t expire_at_ms = 0;
   std::uint64_t version = 0;  // the key's version in the scratch shard before the handler
+  bool changed = false;       // the handler changed it: it is written back
 };
 
 // COPY src dst DB n names its destination in another database: the one layout where a key of
@@ -101,11 +102,9 @@ void cross_shard_command(SessionContext& ctx) {
     for (KeyCopy& copy : group) {
       const std::uint64_t after = writes.watched_version(copy.db, ctx.args[copy.arg_index]);
       writes.unwatch(copy.db, ctx.args[copy.arg_index]);
-      if (after != copy.version) {
-        changed_any = true;
-      } else {
-        copy.version = 0;  // unchanged: nothing to write back
-      }
+      // (A key's first version is 0, so "changed" cannot be told by a zero version.)
+      copy.changed = after != copy.version;
+      changed_any = changed_any || copy.changed;
     }
   }
   if (!changed_any) {
@@ -119,7 +118,7 @@ void cross_shard_command(SessionContext& ctx) {
       for (std::size_t i = 0; i < mine.size(); ++i) {
         const KeyCopy& copy = mine[i];
         const std::string_view key = ctx.args[copy.arg_index];
-        if (copy.version == 0) continue;
+        if (!copy.changed) continue;
         bool seen = false;  // a key named twice is written back once
         for (std::size_t j = 0; j < i; ++j) {
           seen = seen || (mine[j].db == copy.db && ctx.args[mine[j].arg_index] == key);
