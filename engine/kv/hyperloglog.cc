@@ -231,8 +231,9 @@ SetResult promote_and_set(SmallString& hll, std::uint32_t index, std::uint8_t co
 // to three opcodes, then merge equal neighbouring VALs near the change.
 SetResult sparse_set(SmallString& hll, std::uint32_t index, std::uint8_t count,
                      std::size_t sparse_max_bytes) {
-  if (count > kSparseValueMax) return promote_and_set(hll, index, count);
   const std::size_t size = hll.size();
+  if (size > kSparseBytesMax) return SetResult::kCorrupt;
+  if (count > kSparseValueMax) return promote_and_set(hll, index, count);
   const Located where = locate(bytes_of(hll.view()), size, index);
   if (!where.found) return SetResult::kCorrupt;
   const Op op = where.op;
@@ -422,6 +423,7 @@ SetResult probe_register(std::string_view bytes, std::uint32_t index, std::uint8
     return get_dense(bytes_of(bytes) + kHeaderBytes, index) < count ? SetResult::kChanged
                                                                     : SetResult::kUnchanged;
   }
+  if (bytes.size() > kSparseBytesMax) return SetResult::kCorrupt;
   if (count > kSparseValueMax) return SetResult::kChanged;
   const Located where = locate(bytes_of(bytes), bytes.size(), index);
   if (!where.found) return SetResult::kCorrupt;

@@ -20,7 +20,10 @@
 // registers (stopping at the first run that goes past, so no hostile string costs more than
 // 16385 opcodes); they answer "corrupt" otherwise, as Redis (with its CVE-2025-32023 fix) does.
 // Writers edit sparse forms the way Redis's hllSparseSet does, quirks included, so the bytes
-// after a PFADD are the bytes Redis would hold.
+// after a PFADD are the bytes Redis would hold. One deliberate difference: a sparse form longer
+// than any valid one can be (kSparseBytesMax: every register its own 2-byte opcode) is refused
+// as corrupt before any edit. Redis would edit such a string in place, moving its whole tail on
+// every change (up to 512 MiB per element added); no valid HLL is refused by this.
 
 #include <array>
 #include <cstddef>
@@ -39,6 +42,7 @@ inline constexpr std::size_t kRegisters = std::size_t{1} << kPrecision;  // 1638
 inline constexpr int kRegisterBits = 6;
 inline constexpr std::size_t kDenseBytes = kHeaderBytes + kRegisters * kRegisterBits / 8;  // 12304
 inline constexpr std::uint8_t kSparseValueMax = 32;
+inline constexpr std::size_t kSparseBytesMax = kHeaderBytes + 2 * kRegisters;
 inline constexpr std::uint64_t kHashSeed = 0xadc83b19ULL;
 // Redis's hll-sparse-max-bytes default.
 inline constexpr std::int64_t kSparseMaxBytesDefault = 3000;

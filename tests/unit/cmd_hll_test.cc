@@ -453,3 +453,21 @@ TEST_CASE("hostile HLL bytes get Redis's answers and never a crash", "[hll]") {
     CHECK(r.run({"PFDEBUG", "TODENSE", "k"}) == expect(c.todense));
   }
 }
+
+TEST_CASE("a sparse form longer than any valid one is refused before any edit", "[hll]") {
+  // Redis gives the same answers here (this edit would grow the form past hll-sparse-max-bytes,
+  // and converting it to dense finds it corrupt); eddy refuses every edit of such a string,
+  // also those that Redis would make in place by moving the whole tail. No valid HLL is this
+  // long.
+  CommandRunner r;
+  const std::string huge = kSparseHeader + xzero(16384) + std::string(40000, '\0');
+  CHECK(r.run({"SET", "k", huge}) == kOk);
+  CHECK(r.run({"PFADD", "k", "a"}) == kCorrupt);
+  CHECK(value_of(r, "k") == huge);
+  CHECK(r.run({"PFCOUNT", "k"}) == kCorrupt);
+  CHECK(r.run({"PFCOUNT", "k", "k"}) == kCorrupt);
+  CHECK(r.run({"PFMERGE", "d", "k"}) == kCorrupt);
+  // The longest valid form (every register its own XZERO) is still accepted.
+  CHECK(r.run({"SET", "k", kSparseHeader + repeat(xzero(1), 16384)}) == kOk);
+  CHECK(r.run({"PFADD", "k", "a"}) == integer(1));
+}
