@@ -111,6 +111,14 @@ Located locate(const Byte* p, std::size_t size, std::uint32_t index) {
   return where;
 }
 
+// An XZERO cut short by the end of the string. Readers take its missing byte as 0, as Redis
+// reads the NUL after the string. Writers refuse to split one: Redis's split writes its last
+// byte past the new end, where the next edit reads it back as that missing byte, so its results
+// depend on bytes outside the string, which eddy does not keep.
+bool truncated(const Located& where, std::size_t size) {
+  return where.op.kind == OpKind::kXZero && where.at + 1 >= size;
+}
+
 // ---- dense registers (6 bits each, from the low bits of each byte up)
 
 std::uint8_t get_dense(const Byte* registers, std::size_t index) {
@@ -260,13 +268,13 @@ SetResult sparse_set(SmallString& hll, std::uint32_t index, std::uint8_t count,
     if (delta > 0 && size + static_cast<std::size_t>(delta) > sparse_max_bytes) {
       return promote_and_set(hll, index, count);
     }
-    // Splice the sequence over the opcode. (An XZERO cut short by the end has one byte where
-    // two are accounted: the last byte of the sequence then falls off the end, as in Redis.)
+    if (truncated(where, size)) return SetResult::kCorrupt;
+    // Splice the sequence over the opcode, moving the opcodes after it.
     const std::size_t next = at + op.length;
-    const std::size_t tail = next < size ? size - next : 0;
+    ASSERT_LE(next, size);
     const std::size_t new_size = size + static_cast<std::size_t>(delta);
-    Byte* p = reinterpret_cast<Byte*>(hll.resize(std::max({size, new_size, at + n})));
-    if (tail > 0) std::memmove(p + next + delta, p + next, tail);
+    Byte* p = reinterpret_cast<Byte*>(hll.resize(std::max(size, new_size)));
+    std::memmove(p + next + delta, p + next, size - next);
     std::memcpy(p + at, sequence, n);
     hll.resize(new_size);
   }

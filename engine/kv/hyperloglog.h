@@ -23,7 +23,9 @@
 // after a PFADD are the bytes Redis would hold. One deliberate difference: a sparse form longer
 // than any valid one can be (kSparseBytesMax: every register its own 2-byte opcode) is refused
 // as corrupt before any edit. Redis would edit such a string in place, moving its whole tail on
-// every change (up to 512 MiB per element added); no valid HLL is refused by this.
+// every change (up to 512 MiB per element added); no valid HLL is refused by this. And a
+// register covered by a final XZERO that lacks its second byte is refused for writing (see
+// hyperloglog.cc: Redis's result there depends on memory past the string's end).
 
 #include <array>
 #include <cstddef>
