@@ -73,6 +73,7 @@ ServerConfig::ServerConfig() {
   add("zset-max-listpack-entries", "128", Kind::kInteger);
   add("zset-max-listpack-value", "64", Kind::kInteger);
   add("list-max-listpack-size", "-2", Kind::kInteger);
+  add("hll-sparse-max-bytes", "3000", Kind::kInteger);
   for (const auto& [alias, name] : {std::pair{"hash-max-ziplist-entries", "hash-max-listpack-entries"},
                                     std::pair{"hash-max-ziplist-value", "hash-max-listpack-value"},
                                     std::pair{"zset-max-ziplist-entries", "zset-max-listpack-entries"},

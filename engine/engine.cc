@@ -34,6 +34,7 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   config_.bind_integer("set-max-listpack-value", &encoding_limits_.set_max_listpack_value, 0, kLong);
   config_.bind_integer("zset-max-listpack-entries", &encoding_limits_.zset_max_listpack_entries, 0, kLong);
   config_.bind_integer("zset-max-listpack-value", &encoding_limits_.zset_max_listpack_value, 0, kLong);
+  config_.bind_integer("hll-sparse-max-bytes", &encoding_limits_.hll_sparse_max_bytes, 0, kLong);
   // Redis takes any int and reads -5..-1 as node byte limits; below -5 is -5.
   config_.bind_integer("list-max-listpack-size", &encoding_limits_.list_max_listpack_size,
                        INT32_MIN, INT32_MAX);

@@ -38,6 +38,7 @@ std::uint64_t name_hash(std::string_view lower_name) {
 
 CommandTable::CommandTable() {
   register_string_commands(*this);
+  register_lcs_command(*this);
   register_key_commands(*this);
   register_server_commands(*this);
   register_hash_commands(*this);

@@ -145,6 +145,7 @@ class CommandTable {
 
 // Each command family registers its commands (one file per family).
 void register_string_commands(CommandTable& table);
+void register_lcs_command(CommandTable& table);  // engine/cmd/lcs_command.cc (string group)
 void register_key_commands(CommandTable& table);
 void register_server_commands(CommandTable& table);
 void register_hash_commands(CommandTable& table);

@@ -20,6 +20,8 @@ struct EncodingLimits {
   std::atomic<std::int64_t> zset_max_listpack_value{64};
   // Per quicklist node: positive = entries, -1..-5 = 4/8/16/32/64 KiB (Redis's encoding).
   std::atomic<std::int64_t> list_max_listpack_size{-2};
+  // A HyperLogLog string's sparse form, header included, at most this long (then dense).
+  std::atomic<std::int64_t> hll_sparse_max_bytes{3000};
 
   static std::int64_t load(const std::atomic<std::int64_t>& limit) {
     return limit.load(std::memory_order_relaxed);

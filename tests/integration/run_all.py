@@ -31,6 +31,7 @@ MODULES = [
     "test_multikey",
     "test_ttl",
     "test_strings",
+    "test_bitmap_hll",
     "test_keys_server",
     "test_zset",
     "test_errors",

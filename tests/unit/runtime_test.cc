@@ -307,3 +307,43 @@ TEST_CASE("cross-shard RENAME survives concurrent FLUSHALL and expiring sources"
   BlockingClient client(server.port());
   REQUIRE(client.call({"PING"}) == Reply::simple("PONG"));
 }
+
+TEST_CASE("BITOP, PFMERGE, PFCOUNT and LCS mean the same across shards",
+          "[runtime][server][bitmap][hll]") {
+  TestServer server(2);
+  // "a" and "{a}..." share a slot; `far` and `far2` live on the other shard.
+  const auto other_shard = [](const std::string& near, const std::string& prefix) {
+    for (int i = 0;; ++i) {
+      std::string candidate = prefix + std::to_string(i);
+      if ((key_slot(candidate) < 8192) != (key_slot(near) < 8192)) return candidate;
+    }
+  };
+  const std::string far = other_shard("a", "f");
+  const std::string far2 = other_shard("a", "g");
+  BlockingClient client(server.port());
+  for (const std::string& key : {std::string("a"), std::string("{a}2"), far}) {
+    REQUIRE(client.call({"SET", key, "\x0f\xf0" + key}) == Reply::ok());
+  }
+  // Same operation, same-shard and across shards: same reply, same bytes.
+  REQUIRE(client.call({"BITOP", "XOR", "{a}d", "a", "{a}2"}) == Reply::integer(6));
+  REQUIRE(client.call({"SET", far2, "\x0f\xf0{a}2"}) == Reply::ok());
+  REQUIRE(client.call({"BITOP", "XOR", far, "a", far2}) == Reply::integer(6));
+  REQUIRE(client.call({"GET", far}) == client.call({"GET", "{a}d"}));
+  REQUIRE(client.call({"LCS", "a", far2}) == client.call({"LCS", "a", "{a}2"}));
+
+  std::vector<std::string> add_near{"PFADD", "{a}h"};
+  std::vector<std::string> add_far{"PFADD", far};
+  for (int i = 0; i < 3000; ++i) {
+    (i % 2 == 0 ? add_near : add_far).push_back(std::to_string(i));
+  }
+  REQUIRE(client.call({"DEL", far, far2}) == Reply::integer(2));
+  REQUIRE(client.call(add_near) == Reply::integer(1));
+  REQUIRE(client.call(add_far) == Reply::integer(1));
+  const Reply union_count = client.call({"PFCOUNT", "{a}h", far});
+  REQUIRE(union_count.kind == Reply::Kind::kInteger);
+  REQUIRE(client.call({"PFMERGE", far2, "{a}h", far}) == Reply::ok());
+  REQUIRE(client.call({"PFCOUNT", far2}) == union_count);
+  REQUIRE(client.call({"PFDEBUG", "ENCODING", far2}) == Reply::simple("dense"));
+  // Redis 7.0.15's figure for the same two PFADDs, PFCOUNT of both and of their PFMERGE.
+  REQUIRE(union_count == Reply::integer(3004));
+}
