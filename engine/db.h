@@ -82,6 +82,18 @@ class Db {
     entry_bytes_ = entry_bytes_ + after - before;
     writes_->key_modified(index_, mutable_entry->key.view());
   }
+  // Redis's bit commands unshare the string they write (SETBIT, BITFIELD SET/INCRBY) even when
+  // no bit changes, so OBJECT ENCODING says "raw" from then on. That is an encoding-only change:
+  // no modification, no version bump, no effect, as in Redis (which does not propagate it).
+  void make_raw(const kv::Entry* entry) {
+    kv::Entry* mutable_entry = const_cast<kv::Entry*>(entry);
+    if (!mutable_entry->value.is_string()) return;
+    const std::size_t before = mutable_entry->value.memory_bytes();
+    mutable_entry->value.mutable_string();
+    // An int's decimal form (at most 20 bytes) stays inline: no memory moves.
+    ASSERT_EQ(mutable_entry->value.memory_bytes(), before);
+  }
+
   // Creates or overwrites `key` with `value` and `expire_at_ms` (0: none).
   void put(std::string_view key, kv::Value&& value, std::int64_t expire_at_ms,
            std::int64_t now_ms) {

@@ -56,7 +56,8 @@ bool replay_effects(const CommandTable& table, Shard& shard, const EffectBatch& 
       shard.swap_dbs(a, b, batch.now_ms);
       continue;
     }
-    if (spec->route != CommandRoute::kKeys || spec->handler == nullptr || !spec->is_write()) {
+    if (spec->route != CommandRoute::kKeys || spec->handler == nullptr ||
+        (!spec->is_write() && (spec->flags & kCmdMayReplicate) == 0)) {
       *error = "'" + std::string(spec->name) + "' is not a keyspace write";
       return false;
     }

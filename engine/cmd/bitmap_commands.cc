@@ -100,6 +100,7 @@ void setbit_command(CommandContext& ctx) {
       old_bit = (static_cast<unsigned char>(bytes[byte]) >> shift) & 1;
       // Neither the length nor the bit changes: nothing to write, nothing to propagate.
       if (old_bit == on) {
+        ctx.db.make_raw(entry);  // Redis unshares the string all the same
         ctx.reply.integer(old_bit);
         return;
       }
@@ -815,7 +816,10 @@ void bitfield_generic(CommandContext& ctx, bool readonly_command) {
         ctx.reply.null();
       }
     }
-    if (!pending) return;
+    if (!pending) {
+      if (writes) ctx.db.make_raw(entry);  // Redis unshares the string all the same
+      return;
+    }
   } else {
     pending = walk.next(&op, nullptr) == 1;
     ASSERT(pending);

@@ -1,17 +1,12 @@
 // The hyperloglog family: PFADD PFCOUNT PFMERGE PFDEBUG, on Redis's own HLL strings
 // (engine/kv/hyperloglog.h), with Redis 7.0's replies and errors.
 //
-// PFCOUNT and the cached cardinality. Redis writes the estimate into the string's header on
-// PFCOUNT (a "read" that modifies the value, propagated to replicas as PFCOUNT itself). eddy's
-// PFCOUNT is a pure read: it answers from a cache that is already valid (as one written by
-// Redis may be) and otherwise computes the estimate without storing it. Writing the cache
-// without an effect would leave a replica's bytes different from the primary's; writing it with
-// one would turn every count after an add into a logged write. The estimate costs one pass over
-// 12 KiB of registers (or a sparse form of at most hll-sparse-max-bytes), which is cheap enough
-// to do each time. Consequences: PFADD and PFMERGE still mark the cache stale exactly as Redis
-// does (so the bytes they leave are Redis's bytes), a GET after PFCOUNT shows a stale cache where
-// Redis shows the number, and PFCOUNT never invalidates a WATCH (in Redis it does whenever it
-// refreshes the cache).
+// PFCOUNT and the cached cardinality. As in Redis, a single-key PFCOUNT that finds the cache
+// stale computes the estimate and writes it into the string's header: a "read" that modifies
+// the value (it bumps WATCH versions, as Redis's does) and is propagated as the PFCOUNT itself,
+// which recomputes the same bytes wherever it is replayed. So the bytes of every HLL are
+// Redis's bytes, cache included, and a GET or DUMP interchanges with Redis. PFCOUNT of several
+// keys merges registers and stores nothing, as in Redis.
 //
 // Effects: PFADD, PFMERGE and PFDEBUG TODENSE/GETREG are deterministic given the same bytes and
 // the same hll-sparse-max-bytes, so each is its own effect; a PFADD that changes no register
@@ -162,7 +157,12 @@ void pfcount_command(CommandContext& ctx) {
     ctx.reply.error(kCorrupt);
     return;
   }
-  // Not stored: see the top of this file.
+  // Stored, and propagated as itself: see the top of this file.
+  ctx.db.update(entry, [&](kv::Value& value) {
+    kv::SmallString& stored = value.mutable_string();
+    hll::store_cache(stored.resize(stored.size()), *estimate);
+  });
+  ctx.writes.emit(ctx.db_index, ctx.args);
   ctx.reply.integer(static_cast<std::int64_t>(*estimate));
 }
 
@@ -266,7 +266,7 @@ void register_hyperloglog_commands(CommandTable& table) {
   table.add(hll_spec("pfadd", -2, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, pfadd_command,
                      "Adds the specified elements to the specified HyperLogLog.",
                      "@write @hyperloglog @fast", "key [element [element ...]]"));
-  table.add(hll_spec("pfcount", -2, kCmdReadonly, 1, -1, pfcount_command,
+  table.add(hll_spec("pfcount", -2, kCmdReadonly | kCmdMayReplicate, 1, -1, pfcount_command,
                      "Return the approximated cardinality of the set(s) observed by the "
                      "HyperLogLog at key(s).",
                      "@read @hyperloglog @slow", "key [key ...]"));

@@ -390,6 +390,14 @@ std::optional<std::uint64_t> cached_cardinality(std::string_view bytes) {
   return read_u64_le(cache);
 }
 
+void store_cache(char* bytes, std::uint64_t cardinality) {
+  // Little endian, all 8 bytes, as Redis writes it: an estimate of 2^63 or more (only hostile
+  // registers give one) lands on the stale bit and reads as stale, in Redis too.
+  for (std::size_t i = 0; i < 8; ++i) {
+    bytes[kCacheByte + i] = static_cast<char>((cardinality >> (8 * i)) & 0xFF);
+  }
+}
+
 void invalidate_cache(char* bytes) {
   bytes[kCacheByte + 7] = static_cast<char>(static_cast<Byte>(bytes[kCacheByte + 7]) | kStaleBit);
 }

@@ -77,6 +77,8 @@ Encoding encoding_of(std::string_view bytes);
 // The cached cardinality, when the header says it is current.
 std::optional<std::uint64_t> cached_cardinality(std::string_view bytes);
 void invalidate_cache(char* bytes);
+// Stores a current cached cardinality (PFCOUNT does, as in Redis).
+void store_cache(char* bytes, std::uint64_t cardinality);
 
 // The estimate from the registers (ignores the cache); nullopt when a sparse form is corrupt.
 std::optional<std::uint64_t> count(std::string_view bytes);

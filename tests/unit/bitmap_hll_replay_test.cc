@@ -174,7 +174,9 @@ TEST_CASE("bitmap and HLL writes that change nothing have no effect", "[bitmap][
   CHECK(effect_lines(h) == std::vector<std::string>{"PFADD h a b"});
   h.run({"PFADD", "h", "b", "a"});
   CHECK(effect_lines(h).empty());
-  h.run({"PFCOUNT", "h"});
+  h.run({"PFCOUNT", "h"});  // stores the estimate in the header: propagated as itself
+  CHECK(effect_lines(h) == std::vector<std::string>{"PFCOUNT h"});
+  h.run({"PFCOUNT", "h"});  // the cache is current: nothing changes
   CHECK(effect_lines(h).empty());
   h.run({"PFMERGE", "h2", "h"});
   CHECK(effect_lines(h) == std::vector<std::string>{"PFMERGE h2 h"});
