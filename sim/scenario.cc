@@ -21,6 +21,8 @@ const std::vector<PlantInfo>& plant_catalog() {
        "the last two replies of a cross-shard pipeline swapped", "kv"},
       {"partial-read-parser", static_cast<std::uint32_t>(PlantedBug::kPartialReadParser),
        "the parser forgets arguments when a command arrives in pieces", "kv"},
+      {"zadd-gt-inverted", static_cast<std::uint32_t>(PlantedBug::kZaddGtInverted),
+       "ZADD GT compares the wrong way: it lowers scores and refuses raises", "kv"},
   };
   static const std::vector<PlantInfo> with_node_plants = [] {
     std::vector<PlantInfo> all = catalog;

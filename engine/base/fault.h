@@ -40,6 +40,7 @@ enum class PlantedBug : std::uint32_t {
   kLinKvLocalRead = 1u << 5,          // every node serves lin-kv from its own copy
   kCounterDropsIncrements = 1u << 6,  // some counter adds are acknowledged, never applied
   kSetForgetsAfterPartition = 1u << 7,  // a set forgets what peers taught it after a silence
+  kZaddGtInverted = 1u << 8,  // ZADD GT keeps an existing member's score only when it would grow
 };
 
 inline void set_planted_bugs(std::uint32_t mask) { detail::g_planted_bugs = mask; }

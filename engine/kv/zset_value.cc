@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "engine/base/assert.h"
+#include "engine/base/fault.h"
 #include "engine/rng.h"
 
 namespace eddy::kv {
@@ -464,7 +465,8 @@ ZSetValue::AddResult ZSetValue::decide(const Location& location, double* score, 
     if (std::isnan(*score)) return AddResult::kNan;
   }
   if (((flags & kAddLt) != 0 && *score >= current) ||
-      ((flags & kAddGt) != 0 && *score <= current)) {
+      ((flags & kAddGt) != 0 &&
+       (PLANTED(PlantedBug::kZaddGtInverted) ? *score >= current : *score <= current))) {
     return AddResult::kSkipped;
   }
   return *score != current ? AddResult::kUpdated : AddResult::kUnchanged;

@@ -62,8 +62,11 @@ std::string result_line(const RunResult& r, bool deterministic_checked, bool det
   if (r.linearizability_inconclusive) line += " linearizability=inconclusive";
   if (deterministic_checked)
     line += std::string(" deterministic=") + (deterministic ? "yes" : "NO");
-  const bool pass = r.ok() && (!deterministic_checked || deterministic);
-  line += std::string(" verdict=") + (pass ? "pass" : "FAIL");
+  // A checker that ran out of budget has no verdict, and no verdict is not a pass.
+  const bool pass = r.ok() && !r.linearizability_inconclusive &&
+                    (!deterministic_checked || deterministic);
+  line += std::string(" verdict=") +
+          (pass ? "pass" : (r.ok() && r.linearizability_inconclusive ? "UNKNOWN" : "FAIL"));
   return line;
 }
 
@@ -78,7 +81,7 @@ bool run_one(const Options& options, const Scenario& scenario, const std::string
     deterministic = again.trace_hash == result.trace_hash && again.events == result.events;
   }
   std::printf("%s\n", result_line(result, options.check_determinism, deterministic).c_str());
-  const bool pass = result.ok() && deterministic;
+  const bool pass = result.ok() && !result.linearizability_inconclusive && deterministic;
   if (!pass && verbose) {
     for (const auto& line : result.trace_tail) std::printf("  trace %s\n", line.c_str());
     for (const auto& v : result.violations) {
