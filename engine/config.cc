@@ -73,6 +73,9 @@ ServerConfig::ServerConfig() {
   add("zset-max-listpack-entries", "128", Kind::kInteger);
   add("zset-max-listpack-value", "64", Kind::kInteger);
   add("list-max-listpack-size", "-2", Kind::kInteger);
+  // Redis compresses inner quicklist nodes with LZF at this depth: memory only, never what a
+  // command answers. eddy keeps the value (CONFIG GET shows it) and compresses nothing.
+  add("list-compress-depth", "0", Kind::kInteger);
   add("hll-sparse-max-bytes", "3000", Kind::kInteger);
   for (const auto& [alias, name] : {std::pair{"hash-max-ziplist-entries", "hash-max-listpack-entries"},
                                     std::pair{"hash-max-ziplist-value", "hash-max-listpack-value"},
