@@ -179,7 +179,7 @@ class Value {
   void destroy_collection() {
     if (is_collection()) {
       delete &collection();
-      str_.assign({});
+      str_.assign(std::string_view("", 0));  // not {}: memmove from a null pointer is UB
       str_.set_user_byte(0);
     }
   }
