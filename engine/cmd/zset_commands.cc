@@ -832,6 +832,83 @@ void zpop_generic(CommandContext& ctx, bool max) {
   erase_if_empty(ctx, entry);
 }
 
+// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] (Redis's zmpopGenericCommand): pops from
+// the first key that exists; a key of another type there is WRONGTYPE. Propagated as
+// ZPOPMIN/ZPOPMAX of that key with the number popped, as Redis rewrites it.
+void zmpop_command(CommandContext& ctx) {
+  constexpr std::string_view kNumkeysError = "ERR numkeys should be greater than 0";
+  constexpr std::string_view kCountError = "ERR count should be greater than 0";
+  std::int64_t numkeys = 0;
+  if (!kv::Value::parse_canonical_int(ctx.args[1], &numkeys) || numkeys < 1) {
+    ctx.reply.error(kNumkeysError);
+    return;
+  }
+  // The MIN|MAX argument follows the keys; numkeys may be anything up to INT64_MAX.
+  if (static_cast<std::uint64_t>(numkeys) >= ctx.args.size() - 2) {
+    ctx.reply.error(errors::kSyntax);
+    return;
+  }
+  const std::size_t where_index = 2 + static_cast<std::size_t>(numkeys);
+  bool max = false;
+  if (equals_ignore_case(ctx.args[where_index], "max")) {
+    max = true;
+  } else if (!equals_ignore_case(ctx.args[where_index], "min")) {
+    ctx.reply.error(errors::kSyntax);
+    return;
+  }
+  std::int64_t count = -1;
+  for (std::size_t j = where_index + 1; j < ctx.args.size(); ++j) {
+    if (count == -1 && equals_ignore_case(ctx.args[j], "count") && j + 1 < ctx.args.size()) {
+      ++j;
+      if (!kv::Value::parse_canonical_int(ctx.args[j], &count) || count < 1) {
+        ctx.reply.error(kCountError);
+        return;
+      }
+    } else {
+      ctx.reply.error(errors::kSyntax);
+      return;
+    }
+  }
+  if (count == -1) count = 1;
+  const kv::Entry* entry = nullptr;
+  std::string_view key;
+  for (std::size_t i = 2; i < where_index; ++i) {
+    entry = ctx.db.find(ctx.args[i], ctx.now_ms);
+    if (entry == nullptr) continue;
+    if (entry->value.type() != kv::Type::kZSet) {
+      ctx.reply.error(errors::kWrongType);
+      return;
+    }
+    key = ctx.args[i];
+    break;
+  }
+  if (entry == nullptr) {
+    ctx.reply.null_array();
+    return;
+  }
+  const ZSetValue& zset = zset_of(*entry);
+  const std::size_t length = zset.size();
+  const std::size_t popped = std::min<std::size_t>(length, static_cast<std::uint64_t>(count));
+  ctx.reply.array(2);
+  ctx.reply.bulk(key);
+  ctx.reply.array(popped);
+  const std::size_t first = max ? length - popped : 0;
+  for_each_in_ranks(zset, first, popped, max, [&](std::string_view member, double score) {
+    ctx.reply.array(2);
+    ctx.reply.bulk(member);
+    ctx.reply.double_value(score);
+  });
+  if (ctx.writes.recording()) {
+    ctx.writes.emit_begin(ctx.db_index, max ? "ZPOPMAX" : "ZPOPMIN");
+    ctx.writes.emit_arg(key);
+    ctx.writes.emit_int_arg(static_cast<std::int64_t>(popped));
+    ctx.writes.emit_end();
+  }
+  ctx.db.update(entry,
+                [&](kv::Value& value) { value.as<ZSetValue>().remove_ranks(first, popped); });
+  erase_if_empty(ctx, entry);
+}
+
 void zpopmin_command(CommandContext& ctx) {
   zpop_generic(ctx, false);
 }
@@ -1414,6 +1491,9 @@ void register_zset_commands(CommandTable& table) {
   table.add(zset_spec("zpopmin", -2, kWriteFast, 1, 1, zpopmin_command,
                       "Remove and return members with the lowest scores in a sorted set", "5.0.0",
                       kWriteFastAcl, "key [count]"));
+  table.add(zset_spec("zmpop", -4, kCmdWrite, 0, 0, zmpop_command,
+                      "Remove and return members with scores in a sorted set", "7.0.0", kWriteSlow,
+                      "numkeys key [key ...] <MIN|MAX> [COUNT count]", 1));
   table.add(zset_spec("zpopmax", -2, kWriteFast, 1, 1, zpopmax_command,
                       "Remove and return members with the highest scores in a sorted set", "5.0.0",
                       kWriteFastAcl, "key [count]"));

@@ -448,6 +448,9 @@ class Gen(object):
             return ["ZRANGESTORE", self.key(), k, self.int_arg(-3, 3), self.int_arg(-3, 3)]
         if c == 23:
             ks = self.keys_n(1, 3)
+            if r.random() < 0.5:
+                return ["ZMPOP", str(len(ks))] + ks + [r.choice(["MIN", "MAX"])] + r.choice(
+                    [[], ["COUNT", self.int_arg(0, 4)]])
             return ["ZINTERCARD", str(len(ks))] + ks
         if c == 24:
             return ["OBJECT", "ENCODING", k]

@@ -1096,3 +1096,36 @@ TEST_CASE("replaying the effects of sorted-set commands reproduces the keyspace"
     h.harness().sync({"(active expiry)"});
   });
 }
+
+TEST_CASE("ZMPOP pops from the first sorted set that exists, propagated as ZPOPMIN/ZPOPMAX",
+          "[zset]") {
+  ZsetHarness h;
+  ReplayHarness& r = h.harness();
+  using R = Reply;
+  h.run({"ZADD", "z", "1", "a", "2", "b", "3", "c"});
+  CHECK(h.run({"ZMPOP", "2", "none", "z", "MIN"}) ==
+        R::array({R::bulk("z"), R::array({R::array({R::bulk("a"), R::bulk("1")})})}));
+  REQUIRE(r.last_effects().size() == 1);
+  CHECK(r.last_effects()[0].effects[0].second == Args{"ZPOPMIN", "z", "1"});
+  // COUNT beyond the size pops everything; the emptied set is deleted.
+  CHECK(h.run({"ZMPOP", "1", "z", "MAX", "COUNT", "10"}) ==
+        R::array({R::bulk("z"), R::array({R::array({R::bulk("c"), R::bulk("3")}),
+                                          R::array({R::bulk("b"), R::bulk("2")})})}));
+  CHECK(r.last_effects()[0].effects[0].second == Args{"ZPOPMAX", "z", "2"});
+  CHECK(h.run({"EXISTS", "z"}) == R::integer(0));
+  CHECK(h.run({"ZMPOP", "1", "z", "MIN"}) == R::null_array());
+  CHECK(r.last_effects().empty());
+  // Errors, in Redis's order and words (checked against redis-server 7.0.15).
+  CHECK(h.run({"ZMPOP", "0", "z", "MIN"}) == R::error("ERR numkeys should be greater than 0"));
+  CHECK(h.run({"ZMPOP", "x", "z", "MIN"}) == R::error("ERR numkeys should be greater than 0"));
+  CHECK(h.run({"ZMPOP", "5", "z", "MIN"}) == R::error("ERR syntax error"));
+  CHECK(h.run({"ZMPOP", "9223372036854775807", "z", "MIN"}) == R::error("ERR syntax error"));
+  CHECK(h.run({"ZMPOP", "1", "z", "MID"}) == R::error("ERR syntax error"));
+  CHECK(h.run({"ZMPOP", "1", "z", "MIN", "COUNT", "0"}) ==
+        R::error("ERR count should be greater than 0"));
+  CHECK(h.run({"ZMPOP", "1", "z", "MIN", "COUNT"}) == R::error("ERR syntax error"));
+  h.run({"SET", "s", "v"});
+  h.run({"ZADD", "z", "1", "a"});
+  CHECK(h.run({"ZMPOP", "2", "s", "z", "MIN"}) ==
+        R::error("WRONGTYPE Operation against a key holding the wrong kind of value"));
+}
