@@ -69,7 +69,7 @@ bool HashValue::set(std::string_view field, std::string_view value, const Limits
     const std::size_t grown = pairs_.used_bytes() + Listpack::entry_bytes(field.size()) +
                               Listpack::entry_bytes(value.size());
     if (field.size() > limits.max_value_bytes || value.size() > limits.max_value_bytes ||
-        grown > Listpack::kMaxBytes) {
+        grown > Listpack::kMaxBytes || pairs_.size() + 2 > Listpack::kEntriesMax) {
       convert_to_table();
     }
   }

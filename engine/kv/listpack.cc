@@ -146,7 +146,7 @@ Listpack::Pos Listpack::insert(Pos pos, std::string_view bytes) {
   std::uint8_t forward[10];
   write_varint(forward, bytes.size());
   for (std::size_t i = 0; i < header; ++i) out[header + bytes.size() + i] = forward[header - 1 - i];
-  ASSERT_LT(count_, kCountMax);
+  ASSERT_LT(count_, kEntriesMax);
   ++count_;
   return pos;
 }
@@ -157,7 +157,7 @@ Listpack::Pos Listpack::erase(Pos pos, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) stop = next(stop);
   std::memmove(data_ + pos, data_ + stop, used_ - stop);
   const std::size_t freed = stop - pos;
-  count_ = static_cast<std::uint32_t>(count_ - count) & kCountMax;
+  count_ = static_cast<std::uint32_t>(count_ - count) & kEntriesMax;
   if (count_ == 0) {
     release();
     return pos;

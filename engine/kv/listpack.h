@@ -27,6 +27,8 @@ class Listpack {
  public:
   using Pos = std::uint32_t;
   static constexpr std::size_t kMaxBytes = std::size_t{1} << 30;
+  // Entries one listpack can hold: families convert before (whatever CONFIG allows).
+  static constexpr std::uint32_t kEntriesMax = (1u << 24) - 1;
 
   Listpack() = default;
   Listpack(const Listpack&) = delete;
@@ -123,7 +125,6 @@ class Listpack {
   // Reallocates to exactly `used_` bytes rounded up to 16 (or frees an empty buffer).
   void fit();
   static constexpr std::uint32_t kSlackMax = 255;
-  static constexpr std::uint32_t kCountMax = (1u << 24) - 1;
 
   // Reads the forward varint at `pos`: the payload length, and the varint's own size.
   void read_header(Pos pos, std::size_t* length, std::size_t* header) const;

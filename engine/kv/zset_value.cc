@@ -482,6 +482,7 @@ ZSetValue::AddResult ZSetValue::plan_add(double score, std::string_view member, 
 
 bool ZSetValue::fits_listpack_with(std::string_view member, const EncodingLimits& limits) const {
   return size() + 1 <= limit_of(limits.zset_max_listpack_entries) &&
+         2 * (size() + 1) <= Listpack::kEntriesMax &&
          member.size() <= limit_of(limits.zset_max_listpack_value) &&
          listpack_.used_bytes() + Listpack::entry_bytes(member.size()) +
                  Listpack::entry_bytes(kScoreBytes) <=

@@ -19,6 +19,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/cmd/command.h"
@@ -61,13 +63,30 @@ void cross_shard_command(SessionContext& ctx) {
   const LockMode mode = spec.is_write() ? LockMode::kExclusive : LockMode::kShared;
   Coordinator::Transaction tx(&ctx.coordinator, ctx.args, indexes, mode);
 
-  // Copies by group; a key named twice is copied once per mention but installed once.
+  // Copies by group; a key named twice is cloned and installed once.
   std::vector<std::vector<KeyCopy>> copies(tx.groups().size());
   tx.lock_all([&](Shard& shard, const Group& group) {
     auto& out = copies[static_cast<std::size_t>(&group - tx.groups().data())];
+    std::unordered_set<std::string_view> seen;  // keys of the client's database cloned here
     for (std::uint32_t index : group.key_indexes) {
       const int db = database_of_key(spec, ctx.args, index, ctx.client.db);
       KeyCopy copy{index, db, std::nullopt, 0, 0, false};
+      // A key named again is cloned once: a client naming one large value a thousand times
+      // must not make a thousand copies of it. (Only COPY ... DB names a key of another
+      // database, and it names two keys: a linear look there is enough.)
+      bool named_before = false;
+      if (db == ctx.client.db) {
+        named_before = !seen.insert(ctx.args[index]).second;
+      } else {
+        for (const KeyCopy& earlier : out) {
+          named_before = named_before ||
+                         (earlier.db == db && ctx.args[earlier.arg_index] == ctx.args[index]);
+        }
+      }
+      if (named_before) {
+        out.push_back(std::move(copy));
+        continue;
+      }
       if (const kv::Entry* entry = shard.db(static_cast<std::size_t>(db)).find(ctx.args[index],
                                                                                tx.now_ms())) {
         copy.value.emplace(entry->value.clone());
