@@ -443,6 +443,21 @@ void hrandfield_command(CommandContext& ctx) {
   if (requested < 0 || requested == 1) {
     // Independent draws: repeats possible, in draw order.
     const auto count = static_cast<std::size_t>(requested < 0 ? -requested : requested);
+    // The reply's bytes are the client's to choose as well: draw once with a copy of the
+    // generator to size it, and refuse past what one bulk string may be, before writing.
+    constexpr std::uint64_t kReplyBytesMax = static_cast<std::uint64_t>(limits::bulk_bytes_max);
+    Rng probe = rng;
+    std::uint64_t reply_bytes = 0;
+    bool too_large = false;
+    hash.random_pairs(count, probe, [&](std::string_view field, std::string_view value) {
+      reply_bytes += field.size() + (with_values ? value.size() : 0) + 32;
+      too_large = too_large || reply_bytes > kReplyBytesMax;
+    });
+    if (too_large) {
+      ctx.reply.error("ERR value is out of range: the HRANDFIELD reply would exceed " +
+                      std::to_string(kReplyBytesMax) + " bytes");
+      return;
+    }
     reply_random_header(ctx.reply, with_values, count);
     hash.random_pairs(count, rng, emit);
     return;

@@ -27,6 +27,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/cmd/command.h"
+#include "engine/limits.h"
 #include "engine/cmd/key_parts.h"
 #include "engine/config.h"
 #include "engine/db.h"
@@ -44,6 +45,9 @@ using kv::SetValue;
 // with the data. Redis 7.0 would try to build any such reply; eddy refuses counts past this
 // bound (a 16M-element reply is already hundreds of megabytes).
 constexpr std::uint64_t kRepeatedMembersMax = std::uint64_t{1} << 24;
+// ... nor a reply larger than a bulk string may be (a bulk's framing counted as 16 bytes).
+constexpr std::uint64_t kReplyBytesMax = static_cast<std::uint64_t>(limits::bulk_bytes_max);
+constexpr std::uint64_t kReplyOverheadBytes = 16;
 
 // Redis's SPOP_MOVE_STRATEGY_MUL and SRANDMEMBER_SUB_STRATEGY_MUL: when a pop or a sample takes
 // most of a set, build it from the other side.
@@ -331,6 +335,18 @@ void srandmember_with_count(CommandContext& ctx) {
       ctx.reply.error("ERR count is out of range: SRANDMEMBER repeats at most " +
                       std::to_string(kRepeatedMembersMax) + " members in one reply");
       return;
+    }
+    // The reply's size is the client's to choose too: draw once with a copy of the generator
+    // to size it, and refuse past what one bulk string may be, before writing anything.
+    Rng probe = rng;
+    std::uint64_t reply_bytes = 0;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      reply_bytes += set.random_member(probe, scratch).size() + kReplyOverheadBytes;
+      if (reply_bytes > kReplyBytesMax) {
+        ctx.reply.error("ERR count is out of range: the SRANDMEMBER reply would exceed " +
+                        std::to_string(kReplyBytesMax) + " bytes");
+        return;
+      }
     }
     ctx.reply.array(count);
     for (std::uint64_t i = 0; i < count; ++i) ctx.reply.bulk(set.random_member(rng, scratch));

@@ -728,3 +728,20 @@ TEST_CASE("multi-key set commands across shards", "[set][runtime][server]") {
   CHECK(c.call({"EXISTS", a}) == integer(0));
   CHECK(members(c.call({"SMEMBERS", d})) == sorted({"1", "2", "3"}));
 }
+
+TEST_CASE("random draws with repeats are refused before their reply could pass 512 MB",
+          "[set][hash][cmd]") {
+  CommandRunner r;
+  const std::string big(1 << 20, 'x');  // 1 MiB members: 600 draws are ~600 MiB
+  r.run({"SADD", "s", big});
+  r.run({"HSET", "h", "f", big});
+  const Reply set_reply = r.run({"SRANDMEMBER", "s", "-600"});
+  REQUIRE(set_reply.is_error());
+  CHECK(set_reply.text.find("would exceed") != std::string::npos);
+  const Reply hash_reply = r.run({"HRANDFIELD", "h", "-600", "WITHVALUES"});
+  REQUIRE(hash_reply.is_error());
+  CHECK(hash_reply.text.find("would exceed") != std::string::npos);
+  // Below the bound the draws are made (and fields alone are small).
+  CHECK(r.run({"SRANDMEMBER", "s", "-3"}).elements.size() == 3);
+  CHECK(r.run({"HRANDFIELD", "h", "-600"}).elements.size() == 600);
+}
