@@ -16,7 +16,8 @@ namespace eddy {
 
 namespace {
 
-constexpr std::string_view kNoEngine = "ERR eddy has no scripting engine: scripts and functions are not supported";
+constexpr std::string_view kNoEngine =
+    "ERR eddy has no scripting engine: scripts and functions are not supported";
 
 void unknown_subcommand(SessionContext& ctx, std::string_view container) {
   std::string message = "ERR unknown subcommand '";
@@ -65,7 +66,8 @@ void function_command(SessionContext& ctx) {
         ++i;
         continue;
       }
-      ctx.reply.error(std::string("ERR Unknown argument ") + std::string(ctx.args[i].substr(0, 128)));
+      ctx.reply.error(std::string("ERR Unknown argument ") +
+                      std::string(ctx.args[i].substr(0, 128)));
       return;
     }
     ctx.reply.array(0);
@@ -140,8 +142,8 @@ void fcall_command(SessionContext& ctx) {
 }
 
 CommandSpec session_spec(std::string_view name, int arity, std::uint32_t flags,
-                         SessionHandler handler, std::string_view summary,
-                         std::string_view since, std::string_view acl, std::string_view syntax) {
+                         SessionHandler handler, std::string_view summary, std::string_view since,
+                         std::string_view acl, std::string_view syntax) {
   CommandSpec s{};
   s.name = name;
   s.arity = arity;
@@ -169,8 +171,8 @@ void register_scripting_commands(CommandTable& table) {
                          "Executes a server-side Lua script", "2.6.0", "@slow @scripting",
                          "script numkeys [key [key ...]] [arg [arg ...]]"));
   table.add(session_spec("eval_ro", -3, kCmdNoscript | kCmdReadonly, eval_command,
-                         "Executes a read-only server-side Lua script", "7.0.0",
-                         "@slow @scripting", "script numkeys [key [key ...]] [arg [arg ...]]"));
+                         "Executes a read-only server-side Lua script", "7.0.0", "@slow @scripting",
+                         "script numkeys [key [key ...]] [arg [arg ...]]"));
   table.add(session_spec("evalsha", -3, kCmdNoscript | kCmdMayReplicate, evalsha_command,
                          "Executes a server-side Lua script by SHA1 digest", "2.6.0",
                          "@slow @scripting", "sha1 numkeys [key [key ...]] [arg [arg ...]]"));

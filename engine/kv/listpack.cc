@@ -51,7 +51,9 @@ void Listpack::fit() {
   slack_ = static_cast<std::uint32_t>(allocation - used_) & kSlackMax;
 }
 
-void Listpack::clear() { release(); }
+void Listpack::clear() {
+  release();
+}
 
 void Listpack::extend(std::size_t extra) {
   const std::size_t needed = std::size_t{used_} + extra;

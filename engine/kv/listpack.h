@@ -83,9 +83,7 @@ class Listpack {
   Pos find(std::string_view bytes, Pos from = 0, std::size_t step = 1) const;
 
   // Encoded size of an entry holding `length` bytes (for threshold checks before inserting).
-  static std::size_t entry_bytes(std::size_t length) {
-    return length + 2 * varint_bytes(length);
-  }
+  static std::size_t entry_bytes(std::size_t length) { return length + 2 * varint_bytes(length); }
 
  private:
   static std::size_t varint_bytes(std::size_t length) {

@@ -79,16 +79,16 @@ void cross_shard_command(SessionContext& ctx) {
         named_before = !seen.insert(ctx.args[index]).second;
       } else {
         for (const KeyCopy& earlier : out) {
-          named_before = named_before ||
-                         (earlier.db == db && ctx.args[earlier.arg_index] == ctx.args[index]);
+          named_before =
+              named_before || (earlier.db == db && ctx.args[earlier.arg_index] == ctx.args[index]);
         }
       }
       if (named_before) {
         out.push_back(std::move(copy));
         continue;
       }
-      if (const kv::Entry* entry = shard.db(static_cast<std::size_t>(db)).find(ctx.args[index],
-                                                                               tx.now_ms())) {
+      if (const kv::Entry* entry =
+              shard.db(static_cast<std::size_t>(db)).find(ctx.args[index], tx.now_ms())) {
         copy.value.emplace(entry->value.clone());
         copy.expire_at_ms = entry->expire_at_ms;
       }

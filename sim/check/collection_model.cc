@@ -89,7 +89,8 @@ std::vector<std::string> flatten(const Pairs& pairs) {
 // ZRANGE 0 -1 WITHSCORES: by score, then member.
 std::vector<std::string> zrange(const Pairs& zset) {
   std::vector<std::pair<double, std::string>> order;
-  for (const auto& [member, score] : zset) order.emplace_back(std::strtod(score.c_str(), nullptr), member);
+  for (const auto& [member, score] : zset)
+    order.emplace_back(std::strtod(score.c_str(), nullptr), member);
   std::sort(order.begin(), order.end());
   std::vector<std::string> out;
   for (const auto& [score, member] : order) {
@@ -208,7 +209,9 @@ Outcome run(const Op& op, std::vector<std::string> elements) {
 
 }  // namespace
 
-bool is_collection_op(OpKind kind) { return type_of(kind) != 0; }
+bool is_collection_op(OpKind kind) {
+  return type_of(kind) != 0;
+}
 
 bool is_collection_read(OpKind kind) {
   switch (kind) {

@@ -23,9 +23,9 @@ bool is_collection_op(OpKind kind);
 bool is_collection_read(OpKind kind);
 
 struct CollectionStep {
-  bool legal = false;                // the recorded reply is what the model gives
-  bool changed = false;              // the value changed (else `next` equals the current one)
-  std::optional<std::string> next;   // the value after the op; nullopt: the key is gone
+  bool legal = false;               // the recorded reply is what the model gives
+  bool changed = false;             // the value changed (else `next` equals the current one)
+  std::optional<std::string> next;  // the value after the op; nullopt: the key is gone
 };
 
 // Applies a collection op to the key's model value (nullopt: no key). With `any` (the reply
