@@ -9,8 +9,11 @@ namespace eddy {
 
 namespace {
 
+// A "read" that may change its key (PFCOUNT storing its cached estimate, flagged
+// may-replicate as in Redis) waits out shared holders too: nothing changes under a lock.
 LockMode lock_mode_of(const CommandSpec& spec) {
-  return spec.is_write() ? LockMode::kExclusive : LockMode::kShared;
+  const bool may_change = spec.is_write() || (spec.flags & kCmdMayReplicate) != 0;
+  return may_change ? LockMode::kExclusive : LockMode::kShared;
 }
 
 }  // namespace
