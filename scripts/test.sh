@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
-step() { printf '\n== %s ==\n' "$*"; }
+started=$(date +%s)
+step() { printf '\n== %s (at %ds) ==\n' "$*" "$(($(date +%s) - started))"; }
 
 step "Release build"
 cmake --preset release >/dev/null
