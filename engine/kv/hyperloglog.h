@@ -9,9 +9,10 @@
 //   dense:  16384 registers of 6 bits, packed from the least significant bit of each byte
 //           up (register 0 is the low 6 bits of byte 0), 12288 bytes
 //   sparse: run-length opcodes over the registers, in order:
-//           00xxxxxx            ZERO:  xxxxxx+1 registers (1..64) are 0
-//           01xxxxxx yyyyyyyy   XZERO: xxxxxxyyyyyyyy+1 registers (1..16384) are 0
-//           1vvvvvxx            VAL:   xx+1 registers (1..4) hold vvvvv+1 (1..32)
+//           00nnnnnn            ZERO:  nnnnnn+1 registers (1..64) are 0
+//           01nnnnnn mmmmmmmm   XZERO: nnnnnnmmmmmmmm+1 registers (1..16384) are 0
+//           1vvvvvcc            VAL:   cc+1 registers (1..4) hold vvvvv+1 (1..32)
+//           (letters name bit fields, most significant first)
 // Elements hash with MurmurHash64A (seed 0xadc83b19): the low 14 bits pick the register, the
 // position of the lowest set bit among the other 50 (plus one) is the value it may raise to.
 //

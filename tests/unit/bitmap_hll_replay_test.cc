@@ -15,6 +15,7 @@
 
 namespace {
 
+using eddy::testing::effect_lines;
 using eddy::testing::ReplayHarness;
 using Args = std::vector<std::string>;
 
@@ -29,14 +30,6 @@ std::vector<std::string> hostile_hlls() {
       kSparseHeader + std::string("\x7f\xff", 2),      // valid and empty
       kSparseHeader + std::string("\x7f\xfd\x85", 3),  // XZERO 16382, VAL 2 x2: valid
   };
-}
-
-std::vector<std::string> effect_lines(const ReplayHarness& h) {
-  std::vector<std::string> lines;
-  for (const auto& batch : h.last_effects()) {
-    for (const auto& [db, args] : batch.effects) lines.push_back(ReplayHarness::describe(args));
-  }
-  return lines;
 }
 
 rc::Gen<Args> bitmap_or_hll_command() {

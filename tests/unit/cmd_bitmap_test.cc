@@ -53,11 +53,7 @@ const Reply kBadType =
 
 TEST_CASE("bitmap command specs match Redis 7.0 COMMAND INFO", "[bitmap]") {
   CommandRunner r;
-  auto spec = [&](std::string_view name) -> const eddy::CommandSpec& {
-    const eddy::CommandSpec* s = r.table().find(name);
-    REQUIRE(s != nullptr);
-    return *s;
-  };
+  auto spec = [&](std::string_view name) -> const eddy::CommandSpec& { return r.spec(name); };
   CHECK(spec("setbit").arity == 4);
   CHECK(spec("setbit").flags == (eddy::kCmdWrite | eddy::kCmdDenyOom));
   CHECK(spec("setbit").acl_categories == "@write @bitmap @slow");

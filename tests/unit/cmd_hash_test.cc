@@ -24,6 +24,7 @@
 namespace {
 
 using eddy::testing::CommandRunner;
+using eddy::testing::effect_lines;
 using eddy::testing::ReplayHarness;
 using eddy::testing::Reply;
 using Args = std::vector<std::string>;
@@ -71,23 +72,11 @@ std::map<std::string, std::string> pairs_of(const Reply& flat) {
   return out;
 }
 
-std::vector<std::string> effect_lines(const ReplayHarness& h) {
-  std::vector<std::string> lines;
-  for (const auto& batch : h.last_effects()) {
-    for (const auto& [db, args] : batch.effects) lines.push_back(ReplayHarness::describe(args));
-  }
-  return lines;
-}
-
 }  // namespace
 
 TEST_CASE("hash command specs match Redis 7.0 COMMAND INFO", "[hash]") {
   CommandRunner r;
-  auto spec = [&](std::string_view name) -> const eddy::CommandSpec& {
-    const eddy::CommandSpec* s = r.table().find(name);
-    REQUIRE(s != nullptr);
-    return *s;
-  };
+  auto spec = [&](std::string_view name) -> const eddy::CommandSpec& { return r.spec(name); };
   CHECK(spec("hset").arity == -4);
   CHECK(spec("hset").flags == (eddy::kCmdWrite | eddy::kCmdDenyOom | eddy::kCmdFast));
   CHECK(spec("hset").acl_categories == "@write @hash @fast");

@@ -111,11 +111,7 @@ std::string cached(std::uint64_t card) {
 
 TEST_CASE("hyperloglog command specs match Redis 7.0 COMMAND INFO", "[hll]") {
   CommandRunner r;
-  auto spec = [&](std::string_view name) -> const eddy::CommandSpec& {
-    const eddy::CommandSpec* s = r.table().find(name);
-    REQUIRE(s != nullptr);
-    return *s;
-  };
+  auto spec = [&](std::string_view name) -> const eddy::CommandSpec& { return r.spec(name); };
   CHECK(spec("pfadd").arity == -2);
   CHECK(spec("pfadd").flags == (eddy::kCmdWrite | eddy::kCmdDenyOom | eddy::kCmdFast));
   CHECK(spec("pfadd").acl_categories == "@write @hyperloglog @fast");

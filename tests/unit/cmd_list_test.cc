@@ -25,6 +25,7 @@ namespace {
 using eddy::kv::ListValue;
 using eddy::testing::BlockingClient;
 using eddy::testing::CommandRunner;
+using eddy::testing::effect_lines;
 using eddy::testing::ReplayHarness;
 using eddy::testing::Reply;
 using eddy::testing::TestServer;
@@ -80,15 +81,6 @@ const ListValue& list_at(CommandRunner& r, std::string_view key) {
   const eddy::kv::Entry* entry = r.db().peek(key);
   REQUIRE(entry != nullptr);
   return entry->value.as<ListValue>();
-}
-
-// The effects of the last command, one line each.
-std::vector<std::string> effect_lines(const ReplayHarness& h) {
-  std::vector<std::string> lines;
-  for (const auto& batch : h.last_effects()) {
-    for (const auto& [db, args] : batch.effects) lines.push_back(ReplayHarness::describe(args));
-  }
-  return lines;
 }
 
 }  // namespace

@@ -91,11 +91,7 @@ std::multiset<std::string> sscan_all(CommandRunner& r, std::string_view key,
 
 TEST_CASE("set command specs match Redis 7.0 COMMAND INFO", "[set][cmd]") {
   CommandRunner r;
-  auto spec = [&](std::string_view name) -> const eddy::CommandSpec& {
-    const eddy::CommandSpec* s = r.table().find(name);
-    REQUIRE(s != nullptr);
-    return *s;
-  };
+  auto spec = [&](std::string_view name) -> const eddy::CommandSpec& { return r.spec(name); };
   CHECK(spec("sadd").arity == -3);
   CHECK(spec("sadd").flags == (eddy::kCmdWrite | eddy::kCmdDenyOom | eddy::kCmdFast));
   CHECK(spec("sadd").acl_categories == "@write @set @fast");

@@ -15,17 +15,9 @@
 namespace {
 
 using eddy::testing::Reply;
+using eddy::testing::effect_lines;
 using eddy::testing::ReplayHarness;
 using Args = std::vector<std::string>;
-
-// The effects of the last command, flattened to one line each.
-std::vector<std::string> effect_lines(const ReplayHarness& h) {
-  std::vector<std::string> lines;
-  for (const auto& batch : h.last_effects()) {
-    for (const auto& [db, args] : batch.effects) lines.push_back(ReplayHarness::describe(args));
-  }
-  return lines;
-}
 
 }  // namespace
 

@@ -35,6 +35,12 @@ class CommandRunner {
   FakeRuntime& runtime() { return *runtime_; }
   Shard& shard() { return *shard_; }
   const CommandTable& table() const { return table_; }
+  // A registered command's spec; throws (failing the test) when there is none.
+  const CommandSpec& spec(std::string_view name) const {
+    const CommandSpec* found = table_.find(name);
+    if (found == nullptr) throw std::out_of_range("no command " + std::string(name));
+    return *found;
+  }
   Db& db() { return shard_->db(static_cast<std::size_t>(db_index_)); }
   std::int64_t now_ms() { return runtime_->unix_now_ms(); }
 

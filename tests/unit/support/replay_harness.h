@@ -152,4 +152,13 @@ class ReplayHarness {
   std::vector<RecordedBatch> last_;
 };
 
+// The effects of the last command, one line each ("HSET h f v"), for tests that pin them.
+inline std::vector<std::string> effect_lines(const ReplayHarness& h) {
+  std::vector<std::string> lines;
+  for (const auto& batch : h.last_effects()) {
+    for (const auto& [db, args] : batch.effects) lines.push_back(ReplayHarness::describe(args));
+  }
+  return lines;
+}
+
 }  // namespace eddy::testing
