@@ -22,6 +22,7 @@ BatchExecutor::BatchExecutor(Engine* engine, ClientState* client)
     : engine_(engine),
       client_(client),
       coordinator_(engine),
+      multi_(engine, client, &coordinator_, this),
       wait_group_(&engine->runtime().scheduler()) {
   batches_.resize(engine_->shard_count());
 }
@@ -61,7 +62,9 @@ bool BatchExecutor::ShardBatch::run_at_target() {
   return true;
 }
 
-void BatchExecutor::ShardBatch::run_at_origin() { owner->wait_group_.done(); }
+void BatchExecutor::ShardBatch::run_at_origin() {
+  owner->wait_group_.done();
+}
 
 BatchExecutor::ShardBatch& BatchExecutor::batch_for(std::uint32_t shard) {
   auto& slot = batches_[shard];
@@ -90,15 +93,31 @@ std::size_t BatchExecutor::execute(std::span<const std::string_view> args,
   return done;
 }
 
-void BatchExecutor::reply_error_direct(std::string_view message, std::string& out) {
+void BatchExecutor::end_session() {
+  multi_.end_session();
+}
+
+void BatchExecutor::run_alone(Args args, std::string& out) {
+  ASSERT(!stitching_);
+  run_command(args, out);
+  finish_segment(out);
+}
+
+void BatchExecutor::reply_from_session(std::string& out, FunctionRef<void(ReplyBuilder&)> write) {
   std::string* target = stitching_ ? &session_replies_ : &out;
   const auto begin = static_cast<std::uint32_t>(target->size());
   ReplyBuilder reply(target, client_->protocol);
-  reply.error(message);
+  write(reply);
   if (stitching_) {
-    routed_.push_back(Routed{nullptr, {}, 0, 0, kSessionSource, begin,
-                             static_cast<std::uint32_t>(target->size())});
+    routed_.push_back(Routed{
+        nullptr, {}, 0, 0, kSessionSource, begin, static_cast<std::uint32_t>(target->size())});
   }
+}
+
+void BatchExecutor::reply_error_direct(std::string_view message, std::string& out) {
+  // Refused while queueing a transaction: EXEC will abort, as in Redis.
+  multi_.refuse_queued();
+  reply_from_session(out, [&](ReplyBuilder& reply) { reply.error(message); });
 }
 
 void BatchExecutor::run_command(Args args, std::string& out) {
@@ -124,6 +143,10 @@ void BatchExecutor::run_command(Args args, std::string& out) {
     message.append(spec->name);
     message.append("' command");
     reply_error_direct(message, out);
+    return;
+  }
+  if (EDDY_UNLIKELY(multi_.queuing()) && !MultiExec::runs_while_queuing(*spec)) {
+    reply_from_session(out, [&](ReplyBuilder& reply) { multi_.queue(*spec, args, reply); });
     return;
   }
   client_->last_command = spec->name;
@@ -202,7 +225,7 @@ void BatchExecutor::run_session_command(const CommandSpec& spec, Args args, std:
   std::string* target = stitching_ ? &session_replies_ : &out;
   const auto begin = static_cast<std::uint32_t>(target->size());
   ReplyBuilder reply(target, client_->protocol);
-  SessionContext ctx{*engine_, *client_, spec, args, reply, coordinator_};
+  SessionContext ctx{*engine_, *client_, spec, args, reply, coordinator_, &multi_};
   spec.session_handler(ctx);
   if (stitching_) {
     routed_.push_back(Routed{&spec, args, 0, 0, kSessionSource, begin,
@@ -217,7 +240,7 @@ void BatchExecutor::run_barrier(const CommandSpec& spec, Args args, std::string&
     reply.error("CROSSSLOT Keys in request don't hash to the same slot");
     return;
   }
-  SessionContext ctx{*engine_, *client_, spec, args, reply, coordinator_};
+  SessionContext ctx{*engine_, *client_, spec, args, reply, coordinator_, &multi_};
   spec.session_handler(ctx);
 }
 

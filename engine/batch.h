@@ -20,6 +20,7 @@
 #include "engine/engine.h"
 #include "engine/fiber/scheduler.h"
 #include "engine/tx/coordinator.h"
+#include "engine/tx/multi_exec.h"
 
 namespace eddy {
 
@@ -30,7 +31,7 @@ struct CommandRef {
   std::uint32_t arg_count;
 };
 
-class BatchExecutor {
+class BatchExecutor final : private MultiExec::Host {
  public:
   BatchExecutor(Engine* engine, ClientState* client);
   ~BatchExecutor();
@@ -40,9 +41,11 @@ class BatchExecutor {
   // Runs commands in order, appending their replies to `out`. Returns how many were run: all
   // of them, or fewer when `out` has passed `out_bytes_soft_max` (the caller flushes and calls
   // again with the rest), or when the client asked to close (QUIT).
-  std::size_t execute(std::span<const std::string_view> args,
-                      std::span<const CommandRef> commands, std::string& out,
-                      std::size_t out_bytes_soft_max);
+  std::size_t execute(std::span<const std::string_view> args, std::span<const CommandRef> commands,
+                      std::string& out, std::size_t out_bytes_soft_max);
+
+  // The connection is closing: releases what it holds at shards (watched keys). Suspends.
+  void end_session();
 
  private:
   static constexpr std::uint32_t kSessionSource = 0xffffffffu;
@@ -70,6 +73,10 @@ class BatchExecutor {
   };
 
   void run_command(Args args, std::string& out);
+  // MultiExec::Host: EXEC's sequential plan runs each queued command through here.
+  void run_alone(Args args, std::string& out) override;
+  // Writes a reply made at the session (no shard) in its place in the batch's order.
+  void reply_from_session(std::string& out, FunctionRef<void(ReplyBuilder&)> write);
   void run_session_command(const CommandSpec& spec, Args args, std::string& out);
   void run_barrier(const CommandSpec& spec, Args args, std::string& out);
   void route_to_shard(std::uint32_t shard, const CommandSpec& spec, Args args, std::string& out);
@@ -85,6 +92,7 @@ class BatchExecutor {
   Engine* engine_;
   ClientState* client_;
   Coordinator coordinator_;
+  MultiExec multi_;
   fiber::WaitGroup wait_group_;
   bool stitching_ = false;
   std::vector<Routed> routed_;

@@ -23,6 +23,12 @@ inline constexpr std::size_t query_buffer_bytes_max = 1024ULL * 1024 * 1024;
 // Commands parsed per batch before they are executed and replied to.
 inline constexpr std::size_t batch_commands_max = 1024;
 
+// MULTI/EXEC: what one connection may queue and watch. Redis bounds neither (only its
+// maxmemory-clients); a transaction past these is refused (EXEC answers EXECABORT).
+inline constexpr std::size_t multi_queued_commands_max = 1024 * 1024;
+inline constexpr std::size_t multi_queued_bytes_max = query_buffer_bytes_max;
+inline constexpr std::size_t watched_keys_max = 1024 * 1024;
+
 // Server.
 inline constexpr std::size_t databases = 16;
 inline constexpr std::size_t shards_max = 256;

@@ -9,6 +9,7 @@ namespace eddy {
 
 class Engine;
 class Coordinator;
+class MultiExec;
 
 struct SessionContext {
   Engine& engine;
@@ -17,6 +18,8 @@ struct SessionContext {
   Args args;
   ReplyBuilder& reply;
   Coordinator& coordinator;
+  // The connection's transaction state (MULTI/EXEC, WATCH); null where there is no connection.
+  MultiExec* multi = nullptr;
 };
 
 }  // namespace eddy

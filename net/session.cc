@@ -86,6 +86,12 @@ bool Session::flush() {
 }
 
 void Session::run() {
+  serve();
+  // What the connection holds at shards (watched keys) goes with it.
+  executor_.end_session();
+}
+
+void Session::serve() {
   input_.resize(limits::read_chunk_bytes);
   Runtime& rt = engine_->runtime();
   for (;;) {
@@ -96,9 +102,9 @@ void Session::run() {
     while (commands_.size() < limits::batch_commands_max) {
       std::size_t consumed = 0;
       const auto first_arg = static_cast<std::uint32_t>(args_.size());
-      auto status = parser_.parse(
-          std::span<char>(input_.data() + input_begin_, input_end_ - input_begin_), args_,
-          &consumed);
+      auto status =
+          parser_.parse(std::span<char>(input_.data() + input_begin_, input_end_ - input_begin_),
+                        args_, &consumed);
       input_begin_ += consumed;
       if (status == resp::ParseStatus::kCommand) {
         commands_.push_back(

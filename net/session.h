@@ -34,6 +34,8 @@ class Session {
   static void spawn(Engine* engine, std::unique_ptr<Stream> stream);
 
  private:
+  // The read-run-write loop of run().
+  void serve();
   // Reads more bytes; false at end of stream.
   bool fill();
   // Writes pending replies; false if the stream broke.

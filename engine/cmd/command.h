@@ -155,6 +155,7 @@ void register_zset_commands(CommandTable& table);
 void register_bitmap_commands(CommandTable& table);
 void register_hyperloglog_commands(CommandTable& table);
 void register_scripting_commands(CommandTable& table);
+void register_transaction_commands(CommandTable& table);  // engine/tx/multi_exec.cc
 
 // Shared argument parsing with Redis's exact error replies. Each returns false after
 // writing the error reply.
