@@ -152,6 +152,10 @@ void BatchExecutor::run_command(Args args, std::string& out) {
   client_->last_command = spec->name;
   ++client_->commands;
 
+  if (EDDY_UNLIKELY((spec->flags & kCmdBlocking) != 0) && !client_->deny_blocking) {
+    run_blocking(*spec, args, out);
+    return;
+  }
   switch (spec->route) {
     case CommandRoute::kSession:
       run_session_command(*spec, args, out);

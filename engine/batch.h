@@ -73,6 +73,20 @@ class BatchExecutor final : private MultiExec::Host {
   };
 
   void run_command(Args args, std::string& out);
+  // BLPOP and the other blocking commands (engine/batch_blocking.cc): a barrier; waits when
+  // there is nothing to pop.
+  void run_blocking(const CommandSpec& spec, Args args, std::string& out);
+  void block_on_one_shard(const CommandSpec& spec, Args args, std::uint32_t shard,
+                          std::span<const std::string_view> sources, std::string& out);
+  void block_across_shards(const CommandSpec& spec, Args args,
+                           std::span<const std::string_view> sources, std::string& out);
+  // Starts waiting: registers the deadline (or shutdown) and counts the client as blocked.
+  void begin_wait(BlockedWait& wait, Nanos deadline);
+  void end_wait(BlockedWait& wait, Nanos deadline);
+  // The reply of a wait that ended without an element.
+  void reply_wait_end(const CommandSpec& spec, const BlockedWait& wait, std::string& out);
+  // Sends a hop to its target core, or runs it here when the target is this core.
+  void dispatch(Hop& hop, std::uint32_t target_core);
   // MultiExec::Host: EXEC's sequential plan runs each queued command through here.
   void run_alone(Args args, std::string& out) override;
   // Writes a reply made at the session (no shard) in its place in the batch's order.

@@ -9,6 +9,18 @@
 
 namespace eddy {
 
+namespace fiber {
+class Fiber;
+}
+
+// A client waiting in a blocking command (BLPOP ...): how its wait ends other than by an
+// element arriving. Set from the client's own core only.
+struct BlockedWait {
+  enum class End : std::uint8_t { kNone, kTimeout, kUnblockTimeout, kUnblockError, kShutdown };
+  fiber::Fiber* fiber = nullptr;
+  End end = End::kNone;
+};
+
 struct ClientState {
   std::uint64_t id = 0;
   std::uint32_t core = 0;
@@ -27,6 +39,8 @@ struct ClientState {
   std::size_t output_bytes = 0;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
   bool kill_requested = false;     // set by CLIENT KILL from the client's own core
+  BlockedWait* blocked = nullptr;  // while in a blocking command (CLIENT UNBLOCK ends it)
+  bool deny_blocking = false;      // inside EXEC: blocking commands answer at once
 
   // Intrusive list of the clients on one core.
   ClientState* prev = nullptr;

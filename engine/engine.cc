@@ -11,6 +11,7 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   ASSERT_LE(options_.shard_count, limits::shards_max);
   const std::uint32_t cores = runtime_->core_count();
   client_registries_.resize(cores);
+  blocking_timers_.resize(cores);
   for (std::uint32_t i = 0; i < options_.shard_count; ++i) {
     shards_.push_back(std::make_unique<Shard>(i, i % cores, runtime_));
     shards_.back()->set_encoding_limits(&encoding_limits_);
@@ -27,13 +28,20 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   config_.set_initial("maxclients", std::to_string(options_.maxclients));
   config_.set_initial("io-threads", std::to_string(cores));
   constexpr std::int64_t kLong = INT64_MAX;
-  config_.bind_integer("hash-max-listpack-entries", &encoding_limits_.hash_max_listpack_entries, 0, kLong);
-  config_.bind_integer("hash-max-listpack-value", &encoding_limits_.hash_max_listpack_value, 0, kLong);
-  config_.bind_integer("set-max-intset-entries", &encoding_limits_.set_max_intset_entries, 0, kLong);
-  config_.bind_integer("set-max-listpack-entries", &encoding_limits_.set_max_listpack_entries, 0, kLong);
-  config_.bind_integer("set-max-listpack-value", &encoding_limits_.set_max_listpack_value, 0, kLong);
-  config_.bind_integer("zset-max-listpack-entries", &encoding_limits_.zset_max_listpack_entries, 0, kLong);
-  config_.bind_integer("zset-max-listpack-value", &encoding_limits_.zset_max_listpack_value, 0, kLong);
+  config_.bind_integer("hash-max-listpack-entries", &encoding_limits_.hash_max_listpack_entries, 0,
+                       kLong);
+  config_.bind_integer("hash-max-listpack-value", &encoding_limits_.hash_max_listpack_value, 0,
+                       kLong);
+  config_.bind_integer("set-max-intset-entries", &encoding_limits_.set_max_intset_entries, 0,
+                       kLong);
+  config_.bind_integer("set-max-listpack-entries", &encoding_limits_.set_max_listpack_entries, 0,
+                       kLong);
+  config_.bind_integer("set-max-listpack-value", &encoding_limits_.set_max_listpack_value, 0,
+                       kLong);
+  config_.bind_integer("zset-max-listpack-entries", &encoding_limits_.zset_max_listpack_entries, 0,
+                       kLong);
+  config_.bind_integer("zset-max-listpack-value", &encoding_limits_.zset_max_listpack_value, 0,
+                       kLong);
   config_.bind_integer("hll-sparse-max-bytes", &encoding_limits_.hll_sparse_max_bytes, 0, kLong);
   // Redis takes any int and reads -5..-1 as node byte limits; below -5 is -5.
   config_.bind_integer("list-max-listpack-size", &encoding_limits_.list_max_listpack_size,

@@ -26,9 +26,9 @@ struct EngineOptions {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 6379;
   std::size_t maxclients = limits::maxclients_default;
-  std::int64_t process_id = 0;        // for INFO; the runtime knows it, the engine does not ask
-  std::string executable;             // for INFO
-  std::string config_file;            // for INFO
+  std::int64_t process_id = 0;  // for INFO; the runtime knows it, the engine does not ask
+  std::string executable;       // for INFO
+  std::string config_file;      // for INFO
 };
 
 // Counters shared by all cores (relaxed atomics: only statistics, never used for decisions
@@ -38,6 +38,7 @@ struct NodeStats {
   std::atomic<std::int64_t> connected_clients{0};
   std::atomic<std::uint64_t> rejected_connections{0};
   std::atomic<std::uint64_t> next_client_id{1};
+  std::atomic<std::int64_t> blocked_clients{0};  // INFO's blocked_clients
 };
 
 class Engine {
@@ -73,6 +74,12 @@ class Engine {
     return client_registries_[core];
   }
 
+  // Deadlines of the clients blocked on `core`; touch only from that core.
+  BlockingTimers& blocking_timers_on(std::uint32_t core) {
+    ASSERT_LT(core, blocking_timers_.size());
+    return blocking_timers_[core];
+  }
+
   // Settings visible through CONFIG GET/SET.
   ServerConfig& config() { return config_; }
 
@@ -90,6 +97,7 @@ class Engine {
   ServerConfig config_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<ClientRegistry> client_registries_;
+  std::vector<BlockingTimers> blocking_timers_;
   std::array<std::uint16_t, limits::cluster_slots> slot_to_shard_{};
   std::atomic<std::uint64_t> next_tx_id_{1};
   kv::EncodingLimits encoding_limits_;

@@ -4,7 +4,9 @@
 
 namespace eddy {
 
-std::uint64_t lock_hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+std::uint64_t lock_hash(std::string_view key) {
+  return XXH3_64bits(key.data(), key.size());
+}
 
 bool LockTable::can_lock(std::uint64_t key_hash, LockMode mode) const {
   auto it = locks_.find(key_hash);
@@ -65,6 +67,9 @@ void Shard::swap_dbs(int a, int b, std::int64_t now_ms) {
     char first[24];
     char second[24];
     writes_.emit(0, {"SWAPDB", kv::Value::format_int(a, first), kv::Value::format_int(b, second)});
+    // Clients blocked in either database may find their key there now (served as the unit
+    // ends).
+    blocking_.databases_changed(a, b);
   });
 }
 

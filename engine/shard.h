@@ -11,6 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "engine/blocking.h"
 #include "engine/db.h"
 #include "engine/kv/encoding_limits.h"
 #include "engine/limits.h"
@@ -70,6 +71,9 @@ class Shard {
   // The one path through which this shard's keyspace changes (engine/write_path.h).
   WritePath& writes() { return writes_; }
 
+  // Clients blocked on this shard's keys (engine/blocking.h).
+  BlockingRegistry& blocking() { return blocking_; }
+
   // Whole-database writes, as units of the write path with their effects: the fan-outs
   // FLUSHDB/FLUSHALL/SWAPDB run these on every shard, and replaying those effects runs them too.
   void flush_db(int db, std::int64_t now_ms);
@@ -104,6 +108,7 @@ class Shard {
   std::uint32_t home_core_;
   Runtime* runtime_;
   WritePath writes_;
+  BlockingRegistry blocking_;
   const kv::EncodingLimits* encoding_limits_ = &kv::EncodingLimits::defaults();
   std::array<Db, limits::databases> dbs_;
   std::int64_t now_ms_ = 0;

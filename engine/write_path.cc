@@ -33,6 +33,7 @@ void WritePath::end_unit() {
     pending_.clear();
     arena_.clear();
     arg_spans_.clear();
+    if (EDDY_UNLIKELY(blocked_calls_ != 0)) serve_blocked();
     return;
   }
   views_.clear();
@@ -58,15 +59,30 @@ void WritePath::end_unit() {
   pending_.clear();
   arena_.clear();
   arg_spans_.clear();
+  if (EDDY_UNLIKELY(blocked_calls_ != 0)) serve_blocked();
+}
+
+void WritePath::note_blocked_key(int db, std::string_view key) {
+  shard_->blocking().key_changed(db, key);
+}
+
+void WritePath::serve_blocked() {
+  if (serving_holds_ == 0) shard_->blocking().serve(*shard_);
+}
+
+void WritePath::release_serving() {
+  ASSERT_GT(serving_holds_, 0u);
+  --serving_holds_;
+  if (blocked_calls_ != 0 && !in_unit_) serve_blocked();
 }
 
 void WritePath::apply(const CommandSpec& spec, int db, std::span<const std::string_view> args,
-                      ReplyBuilder& reply, std::int64_t now_ms) {
+                      ReplyBuilder& reply, std::int64_t now_ms, BlockingRequest* blocking) {
   ASSERT(spec.handler != nullptr);
   begin_unit(now_ms, 0, 1);
   const std::uint64_t before = modifications_;
-  CommandContext ctx{*shard_, shard_->db(static_cast<std::size_t>(db)), db, args, reply, now_ms,
-                     *this};
+  CommandContext ctx{
+      *shard_, shard_->db(static_cast<std::size_t>(db)), db, args, reply, now_ms, *this, blocking};
   spec.handler(ctx);
   ++shard_->stats().commands_processed;
   // Deterministic writes that changed something are their own effect. Expiry DELs counted in
@@ -98,8 +114,8 @@ void WritePath::emit_begin(int db, std::string_view name) {
   explicit_effects_ = true;
   if (!recording()) return;
   emitting_ = true;
-  pending_.push_back(PendingEffect{static_cast<std::uint16_t>(db), false,
-                                   static_cast<std::uint32_t>(arg_spans_.size()), 0, {}});
+  pending_.push_back(PendingEffect{
+      static_cast<std::uint16_t>(db), false, static_cast<std::uint32_t>(arg_spans_.size()), 0, {}});
   emit_arg(name);
 }
 
@@ -169,8 +185,8 @@ void WritePath::key_expired(int db, std::string_view key, std::int64_t now_ms) {
   if (EDDY_UNLIKELY(!watched_.empty())) bump_watched(db, key);
   if (!recording()) return;
   ASSERT(!emitting_);
-  pending_.push_back(PendingEffect{static_cast<std::uint16_t>(db), false,
-                                   static_cast<std::uint32_t>(arg_spans_.size()), 2, {}});
+  pending_.push_back(PendingEffect{
+      static_cast<std::uint16_t>(db), false, static_cast<std::uint32_t>(arg_spans_.size()), 2, {}});
   append_arg("DEL");
   append_arg(key);
 }

@@ -35,6 +35,7 @@
 
 namespace eddy {
 
+struct BlockingRequest;
 struct CommandSpec;
 class ReplyBuilder;
 class Shard;
@@ -69,8 +70,9 @@ class WritePath {
 
   // Runs one command's handler on `db` at `now_ms` as a unit. The handler must be a kKeys
   // command's; `args` stay valid for the call.
+  // A blocking command (BLPOP ...) gets `blocking` where it may wait (engine/blocking.h).
   void apply(const CommandSpec& spec, int db, std::span<const std::string_view> args,
-             ReplyBuilder& reply, std::int64_t now_ms);
+             ReplyBuilder& reply, std::int64_t now_ms, BlockingRequest* blocking = nullptr);
 
   // Runs `fn` as a unit of internal work (active expiry, FLUSHDB, a transaction's step): its
   // effects are whatever it emits, plus expiry DELs. tx_id 0 = not part of a transaction.
@@ -108,6 +110,7 @@ class WritePath {
     ASSERT_MSG(in_unit_, "a keyspace change outside the write path");
     ++modifications_;
     if (EDDY_UNLIKELY(!watched_.empty())) bump_watched(db, key);
+    if (EDDY_UNLIKELY(blocked_calls_ != 0)) note_blocked_key(db, key);
   }
   // A key was deleted because its TTL passed (lazy or active expiry): DEL is its effect. Outside
   // a unit (a read step that looks up keys) the deletion is a unit of its own, at `now_ms`.
@@ -115,6 +118,15 @@ class WritePath {
   // A whole database was emptied or two swapped (FLUSHDB/FLUSHALL/SWAPDB): every watched key
   // there changes.
   void db_changed(int db);
+
+  // ---- blocked clients (engine/blocking.h)
+
+  // How many clients wait at this shard: while any do, changed keys are noted and, when the
+  // outermost unit ends, their waiters are served.
+  void set_blocked_calls(std::size_t count) { blocked_calls_ = count; }
+  // Defers serving blocked clients until release (MULTI/EXEC: served after the whole EXEC).
+  void hold_serving() { ++serving_holds_; }
+  void release_serving();
 
   // ---- observers
 
@@ -137,8 +149,8 @@ class WritePath {
  private:
   struct PendingEffect {
     std::uint16_t db;
-    bool verbatim;                            // args in `verbatim_args`, else in the arena
-    std::uint32_t first_arg;                  // arena: index into arg_spans_
+    bool verbatim;            // args in `verbatim_args`, else in the arena
+    std::uint32_t first_arg;  // arena: index into arg_spans_
     std::uint32_t arg_count;
     std::span<const std::string_view> verbatim_args;
   };
@@ -151,6 +163,8 @@ class WritePath {
   void end_unit();
   void append_arg(std::string_view arg);
   void bump_watched(int db, std::string_view key);
+  void note_blocked_key(int db, std::string_view key);
+  void serve_blocked();
   static std::string watch_key(int db, std::string_view key);
 
   Shard* shard_;
@@ -172,6 +186,9 @@ class WritePath {
   std::vector<PendingEffect> pending_;
   std::vector<std::string_view> views_;
   std::vector<Effect> effects_;
+
+  std::size_t blocked_calls_ = 0;
+  std::uint32_t serving_holds_ = 0;
 
   std::uint64_t version_counter_ = 0;
   std::unordered_map<std::string, WatchedKey> watched_;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/base/assert.h"
+#include "engine/cmd/long_double_text.h"
 #include "engine/kv/value.h"
 #include "engine/tx/coordinator.h"
 
@@ -133,13 +134,15 @@ void key_indexes(const CommandSpec& spec, Args args, std::vector<std::uint32_t>&
   if (spec.numkeys_index > 0 || spec.keys_fn != nullptr) {
     if (spec.first_key > 0) {
       const std::int64_t last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-      for (std::int64_t i = spec.first_key; i <= last && i < argc; i += std::max(spec.key_step, 1)) {
+      for (std::int64_t i = spec.first_key; i <= last && i < argc;
+           i += std::max(spec.key_step, 1)) {
         out.push_back(static_cast<std::uint32_t>(i));
       }
     }
     std::int64_t count = 0;
     if (spec.numkeys_index > 0 && spec.numkeys_index < argc &&
-        kv::Value::parse_canonical_int(args[static_cast<std::size_t>(spec.numkeys_index)], &count) &&
+        kv::Value::parse_canonical_int(args[static_cast<std::size_t>(spec.numkeys_index)],
+                                       &count) &&
         count > 0 && count <= argc - spec.numkeys_index - 1) {
       for (std::int64_t i = 0; i < count; ++i) {
         out.push_back(static_cast<std::uint32_t>(spec.numkeys_index + 1 + i));
@@ -165,6 +168,33 @@ bool parse_int64_arg(std::string_view text, std::int64_t* out, ReplyBuilder& rep
   if (kv::Value::parse_canonical_int(text, out)) return true;
   reply.error(errors::kNotInteger);
   return false;
+}
+
+bool parse_blocking_timeout(std::string_view text, std::int64_t* timeout_ms, ReplyBuilder& reply) {
+  long double seconds = 0;
+  if (!parse_long_double(text, &seconds)) {
+    reply.error("ERR timeout is not a float or out of range");
+    return false;
+  }
+  const long double ms = std::ceil(seconds * 1000.0L);
+  // Redis converts with a plain cast; a timeout beyond what 64 bits of ms hold is refused here.
+  if (ms >= 9.2e18L) {
+    reply.error("ERR timeout is out of range");
+    return false;
+  }
+  if (ms < 0) {
+    reply.error("ERR timeout is negative");
+    return false;
+  }
+  *timeout_ms = static_cast<std::int64_t>(ms);
+  return true;
+}
+
+bool take_blocking_timeout(CommandContext& ctx, std::string_view text) {
+  std::int64_t timeout_ms = 0;
+  if (!parse_blocking_timeout(text, &timeout_ms, ctx.reply)) return false;
+  if (ctx.blocking != nullptr) ctx.blocking->timeout_ms = timeout_ms;
+  return true;
 }
 
 bool parse_double_arg(std::string_view text, double* out, ReplyBuilder& reply) {

@@ -19,6 +19,17 @@ class WritePath;
 
 using Args = std::span<const std::string_view>;  // args[0] is the command name as sent
 
+// How a blocking command (BLPOP, BZPOPMIN, BLMOVE ...) is being run. Without one (inside
+// MULTI, on replay, on a clone) it never blocks: finding nothing, it answers as a timeout would.
+struct BlockingRequest {
+  // kFirstCall: as the client sent it (a key of the wrong type is WRONGTYPE). kServe: a key it
+  // waits on changed; keys of the wrong type are passed over and it keeps waiting.
+  enum class Mode : std::uint8_t { kFirstCall, kServe };
+  Mode mode = Mode::kFirstCall;
+  bool would_block = false;     // out: nothing to pop; no reply was written
+  std::int64_t timeout_ms = 0;  // out (first call): 0 waits forever, else relative ms
+};
+
 struct CommandContext {
   Shard& shard;
   Db& db;
@@ -27,7 +38,28 @@ struct CommandContext {
   ReplyBuilder& reply;
   std::int64_t now_ms;  // wall-clock ms, read once per batch (Redis caches it per command too)
   WritePath& writes;    // the shard's write path: explicit effects go here (emit)
+  BlockingRequest* blocking = nullptr;  // blocking commands only; see BlockingRequest
 };
+
+// For blocking commands: parses the timeout (seconds, a float) with Redis's errors into
+// `*timeout_ms` (0: wait forever). False after writing the error.
+bool parse_blocking_timeout(std::string_view text, std::int64_t* timeout_ms, ReplyBuilder& reply);
+// The same inside a blocking command's handler: records the timeout in ctx.blocking.
+bool take_blocking_timeout(CommandContext& ctx, std::string_view text);
+// A blocking command found nothing: blocks when it may, else answers `on_timeout`'s reply.
+template <typename OnTimeout>
+void block_or_reply(CommandContext& ctx, OnTimeout&& on_timeout) {
+  if (ctx.blocking != nullptr) {
+    ctx.blocking->would_block = true;
+  } else {
+    on_timeout();
+  }
+}
+// Whether a key of the wrong type makes the command fail (a first call) or is passed over
+// (serving a blocked client, as Redis 7.0 leaves it blocked).
+inline bool skips_wrong_type(const CommandContext& ctx) {
+  return ctx.blocking != nullptr && ctx.blocking->mode == BlockingRequest::Mode::kServe;
+}
 
 using CommandHandler = void (*)(CommandContext&);
 
@@ -55,29 +87,30 @@ enum CommandFlag : std::uint32_t {
   kCmdOnlySentinel = 1u << 13,
   kCmdNoMandatoryKeys = 1u << 14,
   kCmdAllowBusy = 1u << 15,
+  kCmdBlocking = 1u << 16,  // may block the client (BLPOP ...): COMMAND INFO says "blocking"
 };
 
 // Where a command runs.
 enum class CommandRoute : std::uint8_t {
-  kKeys,        // on the shard(s) owning its keys; multi-shard key sets go through engine/tx
-  kSession,     // by the session itself, no shard (PING, ECHO, HELLO, SELECT, CLIENT, ...)
-  kAllShards,   // fans out to every shard (DBSIZE, FLUSHALL, KEYS, SCAN, RANDOMKEY, ...)
+  kKeys,       // on the shard(s) owning its keys; multi-shard key sets go through engine/tx
+  kSession,    // by the session itself, no shard (PING, ECHO, HELLO, SELECT, CLIENT, ...)
+  kAllShards,  // fans out to every shard (DBSIZE, FLUSHALL, KEYS, SCAN, RANDOMKEY, ...)
 };
 
 struct CommandSpec {
   std::string_view name;  // lower case
   int arity;              // Redis convention: N exact, -N at least N (name included)
   std::uint32_t flags;
-  int first_key;          // 0 when the command has no keys
-  int last_key;           // -1: the last argument; -2: the one before it
+  int first_key;  // 0 when the command has no keys
+  int last_key;   // -1: the last argument; -2: the one before it
   int key_step;
   CommandRoute route;
-  CommandHandler handler;         // kKeys: runs when all keys are on one shard; else nullptr
-  std::string_view group;         // COMMAND DOCS group: "string", "generic", "server", ...
-  std::string_view summary;       // COMMAND DOCS summary
-  std::string_view since;         // first Redis version with the command
+  CommandHandler handler;           // kKeys: runs when all keys are on one shard; else nullptr
+  std::string_view group;           // COMMAND DOCS group: "string", "generic", "server", ...
+  std::string_view summary;         // COMMAND DOCS summary
+  std::string_view since;           // first Redis version with the command
   std::string_view acl_categories;  // space separated, e.g. "@write @string @slow"
-  std::uint32_t id = 0;           // index in the table, set at registration
+  std::uint32_t id = 0;             // index in the table, set at registration
   // kSession / kAllShards: the handler. kKeys: the cross-shard version (engine/tx), or
   // nullptr when the command cannot span shards (then such a call gets a CROSSSLOT error).
   SessionHandler session_handler = nullptr;

@@ -529,18 +529,20 @@ void lrem_command(CommandContext& ctx) {
   ctx.reply.integer(static_cast<std::int64_t>(removed));
 }
 
-void lmpop_command(CommandContext& ctx) {
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count], and BLMPOP's same arguments after its
+// timeout: `at` is the index of numkeys.
+void lmpop_generic(CommandContext& ctx, std::size_t at) {
   const Args args = ctx.args;
   std::int64_t numkeys;
-  if (!parse_at_least(args[1], 1, "ERR numkeys should be greater than 0", &numkeys, ctx.reply)) {
+  if (!parse_at_least(args[at], 1, "ERR numkeys should be greater than 0", &numkeys, ctx.reply)) {
     return;
   }
-  // The keys are args[2 .. 2+numkeys), then LEFT|RIGHT.
-  if (numkeys > static_cast<std::int64_t>(args.size()) - 3) {
+  // The keys are args[at+1 .. at+1+numkeys), then LEFT|RIGHT.
+  if (numkeys > static_cast<std::int64_t>(args.size() - at) - 2) {
     ctx.reply.error(errors::kSyntax);
     return;
   }
-  const std::size_t where_index = 2 + static_cast<std::size_t>(numkeys);
+  const std::size_t where_index = at + 1 + static_cast<std::size_t>(numkeys);
   End end;
   if (!parse_end(args[where_index], &end, ctx.reply)) return;
   std::int64_t count = -1;
@@ -555,10 +557,11 @@ void lmpop_command(CommandContext& ctx) {
     }
   }
   if (count == -1) count = 1;
-  for (std::size_t k = 2; k < where_index; ++k) {
+  for (std::size_t k = at + 1; k < where_index; ++k) {
     const kv::Entry* entry = ctx.db.find(args[k], ctx.now_ms);
     if (entry == nullptr) continue;
     if (!is_list(*entry)) {
+      if (skips_wrong_type(ctx)) continue;
       ctx.reply.error(errors::kWrongType);
       return;
     }
@@ -574,7 +577,49 @@ void lmpop_command(CommandContext& ctx) {
     ctx.writes.emit_end();
     return;
   }
-  ctx.reply.null_array();
+  block_or_reply(ctx, [&] { ctx.reply.null_array(); });
+}
+
+void lmpop_command(CommandContext& ctx) {
+  lmpop_generic(ctx, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocking pops: BLPOP BRPOP BLMPOP. Each pops at once when it can, as its plain form would;
+// otherwise the client waits (engine/blocking.h) and the command runs again when a key it
+// waits on changes. A served pop is propagated as the plain pop it amounted to.
+
+void bpop_generic(CommandContext& ctx, End end) {
+  if (!take_blocking_timeout(ctx, ctx.args.back())) return;
+  for (std::size_t k = 1; k + 1 < ctx.args.size(); ++k) {
+    const kv::Entry* entry = ctx.db.find(ctx.args[k], ctx.now_ms);
+    if (entry == nullptr) continue;
+    if (!is_list(*entry)) {
+      if (skips_wrong_type(ctx)) continue;
+      ctx.reply.error(errors::kWrongType);
+      return;
+    }
+    const ListValue& list = list_of(*entry);
+    ctx.reply.array(2);
+    ctx.reply.bulk(ctx.args[k]);
+    ctx.reply.bulk(end == End::kHead ? list.front() : list.back());
+    ctx.writes.emit(ctx.db_index, {end == End::kHead ? "LPOP" : "RPOP", ctx.args[k]});
+    pop_elements(ctx, entry, end, 1);
+    return;
+  }
+  block_or_reply(ctx, [&] { ctx.reply.null_array(); });
+}
+
+void blpop_command(CommandContext& ctx) {
+  bpop_generic(ctx, End::kHead);
+}
+void brpop_command(CommandContext& ctx) {
+  bpop_generic(ctx, End::kTail);
+}
+
+void blmpop_command(CommandContext& ctx) {
+  if (!take_blocking_timeout(ctx, ctx.args[1])) return;
+  lmpop_generic(ctx, 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,6 +681,42 @@ void lmove_command(CommandContext& ctx) {
 
 void rpoplpush_command(CommandContext& ctx) {
   lmove_generic(ctx, End::kTail, End::kHead);
+}
+
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout, BRPOPLPUSH source destination
+// timeout: an LMOVE when the source has an element (propagated as LMOVE/RPOPLPUSH), else wait.
+void bmove_generic(CommandContext& ctx, End from, End to, std::string_view timeout_text) {
+  if (!take_blocking_timeout(ctx, timeout_text)) return;
+  const kv::Entry* source = ctx.db.find(ctx.args[1], ctx.now_ms);
+  if (source == nullptr || (!is_list(*source) && skips_wrong_type(ctx))) {
+    block_or_reply(ctx, [&] { ctx.reply.null(); });
+    return;
+  }
+  const std::uint64_t before = ctx.writes.modifications();
+  lmove_generic(ctx, from, to);
+  if (ctx.writes.modifications() == before) {
+    ctx.writes.suppress_verbatim();  // an error: nothing moved
+    return;
+  }
+  if (ctx.args[0].size() == 10) {  // BRPOPLPUSH
+    ctx.writes.emit(ctx.db_index, {"RPOPLPUSH", ctx.args[1], ctx.args[2]});
+  } else {
+    ctx.writes.emit(ctx.db_index,
+                    {"LMOVE", ctx.args[1], ctx.args[2], from == End::kHead ? "LEFT" : "RIGHT",
+                     to == End::kHead ? "LEFT" : "RIGHT"});
+  }
+}
+
+void blmove_command(CommandContext& ctx) {
+  End from;
+  End to;
+  if (!parse_end(ctx.args[3], &from, ctx.reply)) return;
+  if (!parse_end(ctx.args[4], &to, ctx.reply)) return;
+  bmove_generic(ctx, from, to, ctx.args[5]);
+}
+
+void brpoplpush_command(CommandContext& ctx) {
+  bmove_generic(ctx, End::kTail, End::kHead, ctx.args[3]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -712,6 +793,32 @@ void register_list_commands(CommandTable& table) {
   lmpop.key_step = 0;
   lmpop.numkeys_index = 1;
   table.add(lmpop);
+
+  constexpr std::uint32_t kBlocking = kCmdWrite | kCmdNoscript | kCmdBlocking;
+  table.add(list_spec("blpop", -3, kBlocking, 1, -2, blpop_command,
+                      "Remove and get the first element in a list, or block until one is "
+                      "available",
+                      "2.0.0", "@write @list @slow @blocking", "key [key ...] timeout"));
+  table.add(list_spec("brpop", -3, kBlocking, 1, -2, brpop_command,
+                      "Remove and get the last element in a list, or block until one is "
+                      "available",
+                      "2.0.0", "@write @list @slow @blocking", "key [key ...] timeout"));
+  table.add(list_spec("brpoplpush", 4, kBlocking | kCmdDenyOom, 1, 2, brpoplpush_command,
+                      "Pop an element from a list, push it to another list and return it; or "
+                      "block until one is available",
+                      "2.2.0", "@write @list @slow @blocking", "source destination timeout"));
+  table.add(list_spec("blmove", 6, kBlocking | kCmdDenyOom, 1, 2, blmove_command,
+                      "Pop an element from a list, push it to another list and return it; or "
+                      "block until one is available",
+                      "6.2.0", "@write @list @slow @blocking",
+                      "source destination <LEFT|RIGHT> <LEFT|RIGHT> timeout"));
+  CommandSpec blmpop = list_spec("blmpop", -5, kBlocking, 0, 0, blmpop_command,
+                                 "Pop elements from a list or block until one is available",
+                                 "7.0.0", "@write @list @slow @blocking",
+                                 "timeout numkeys key [key ...] <LEFT|RIGHT> [COUNT count]");
+  blmpop.key_step = 0;
+  blmpop.numkeys_index = 2;
+  table.add(blmpop);
 }
 
 }  // namespace eddy

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <optional>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +43,8 @@ bool parse_uint64(std::string_view text, std::uint64_t* out) {
 }
 
 void unknown_subcommand(SessionContext& ctx, std::string_view command) {
-  ctx.reply.error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) +
-                  "'. Try " + upper_copy(command) + " HELP.");
+  ctx.reply.error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) + "'. Try " +
+                  upper_copy(command) + " HELP.");
 }
 
 void wrong_arity(SessionContext& ctx, std::string_view full_name) {
@@ -62,7 +62,9 @@ void ping_command(SessionContext& ctx) {
   }
 }
 
-void echo_command(SessionContext& ctx) { ctx.reply.bulk(ctx.args[1]); }
+void echo_command(SessionContext& ctx) {
+  ctx.reply.bulk(ctx.args[1]);
+}
 
 void quit_command(SessionContext& ctx) {
   ctx.reply.ok();
@@ -113,8 +115,7 @@ void hello_command(SessionContext& ctx) {
     if (equals_ignore_case(ctx.args[next], "AUTH") && left >= 2) {
       // No ACLs: the default user has no password, as in a fresh Redis.
       if (ctx.args[next + 1] != "default") {
-        ctx.reply.error(
-            "WRONGPASS invalid username-password pair or user is disabled.");
+        ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
         return;
       }
       next += 2;
@@ -130,8 +131,7 @@ void hello_command(SessionContext& ctx) {
   if (set_name) {
     for (char c : new_name) {
       if (c < '!' || c > '~') {
-        ctx.reply.error(
-            "ERR Client names cannot contain spaces, newlines or special characters.");
+        ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
         return;
       }
     }
@@ -160,13 +160,21 @@ void hello_command(SessionContext& ctx) {
 
 void flag_names(std::uint32_t flags, std::vector<std::string_view>& out) {
   static constexpr std::pair<std::uint32_t, std::string_view> kNames[] = {
-      {kCmdWrite, "write"},         {kCmdReadonly, "readonly"},
-      {kCmdDenyOom, "denyoom"},     {kCmdAdmin, "admin"},
-      {kCmdPubsub, "pubsub"},       {kCmdNoscript, "noscript"},
-      {kCmdLoading, "loading"},     {kCmdStale, "stale"},
-      {kCmdSkipMonitor, "skip_monitor"}, {kCmdFast, "fast"},
-      {kCmdNoAuth, "no_auth"},      {kCmdMayReplicate, "may_replicate"},
-      {kCmdNoMandatoryKeys, "no_mandatory_keys"}, {kCmdAllowBusy, "allow_busy"},
+      {kCmdWrite, "write"},
+      {kCmdReadonly, "readonly"},
+      {kCmdDenyOom, "denyoom"},
+      {kCmdAdmin, "admin"},
+      {kCmdPubsub, "pubsub"},
+      {kCmdNoscript, "noscript"},
+      {kCmdLoading, "loading"},
+      {kCmdStale, "stale"},
+      {kCmdSkipMonitor, "skip_monitor"},
+      {kCmdFast, "fast"},
+      {kCmdNoAuth, "no_auth"},
+      {kCmdMayReplicate, "may_replicate"},
+      {kCmdNoMandatoryKeys, "no_mandatory_keys"},
+      {kCmdAllowBusy, "allow_busy"},
+      {kCmdBlocking, "blocking"},
   };
   for (const auto& [bit, name] : kNames) {
     if (flags & bit) out.push_back(name);
@@ -280,12 +288,19 @@ void command_command(SessionContext& ctx) {
   } else if (equals_ignore_case(sub, "HELP")) {
     static constexpr std::string_view kHelp[] = {
         "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "(no subcommand)", "    Return details about all Redis commands.", "COUNT",
-        "    Return the total number of commands in this Redis server.", "LIST",
-        "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
-        "    Return details about multiple Redis commands.", "DOCS [<command-name> ...]",
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "DOCS [<command-name> ...]",
         "    Return documentation details about multiple Redis commands.",
-        "GETKEYS <full-command>", "    Return the keys from a full Redis command.", "HELP",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
+        "HELP",
         "    Print this help."};
     ctx.reply.array(std::size(kHelp));
     for (auto line : kHelp) ctx.reply.simple(line);
@@ -430,6 +445,32 @@ void client_command(SessionContext& ctx) {
     std::string all;
     for (auto& text : per_core) all += text;
     ctx.reply.verbatim(all);
+  } else if (equals_ignore_case(sub, "UNBLOCK")) {
+    // CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a blocking command's wait as if it timed out, or
+    // with an UNBLOCKED error.
+    if (ctx.args.size() != 3 && ctx.args.size() != 4) return wrong_arity(ctx, "client|unblock");
+    std::int64_t id = 0;
+    if (!parse_int64_arg(ctx.args[2], &id, ctx.reply)) return;
+    BlockedWait::End end = BlockedWait::End::kUnblockTimeout;
+    if (ctx.args.size() == 4) {
+      if (equals_ignore_case(ctx.args[3], "error")) {
+        end = BlockedWait::End::kUnblockError;
+      } else if (!equals_ignore_case(ctx.args[3], "timeout")) {
+        ctx.reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return;
+      }
+    }
+    std::vector<char> unblocked(ctx.engine.runtime().core_count(), 0);
+    ctx.coordinator.run_on_all_cores([&](std::uint32_t core) {
+      ctx.engine.clients_on(core).for_each([&](ClientState& c) {
+        if (static_cast<std::int64_t>(c.id) != id || c.blocked == nullptr) return;
+        if (c.blocked->end != BlockedWait::End::kNone) return;
+        c.blocked->end = end;
+        ctx.engine.runtime().scheduler().wake(c.blocked->fiber);
+        unblocked[core] = 1;
+      });
+    });
+    ctx.reply.integer(std::count(unblocked.begin(), unblocked.end(), 1) > 0 ? 1 : 0);
   } else if (equals_ignore_case(sub, "NO-EVICT") || equals_ignore_case(sub, "NO-TOUCH")) {
     if (ctx.args.size() != 3) return wrong_arity(ctx, "client|" + lower_copy(sub));
     if (!equals_ignore_case(ctx.args[2], "on") && !equals_ignore_case(ctx.args[2], "off")) {
@@ -440,12 +481,21 @@ void client_command(SessionContext& ctx) {
   } else if (equals_ignore_case(sub, "HELP")) {
     static constexpr std::string_view kHelp[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GETNAME", "    Return the name of the current connection.", "ID",
-        "    Return the ID of the current connection.", "INFO",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
         "    Return information about the current client connection.",
-        "LIST [options ...]", "    Return information about client connections.",
-        "SETNAME <name>", "    Assign the name <name> to the current connection.",
-        "SETINFO <option> <value>", "    Set client meta attr (LIB-NAME or LIB-VER).", "HELP",
+        "LIST [options ...]",
+        "    Return information about client connections.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "SETINFO <option> <value>",
+        "    Set client meta attr (LIB-NAME or LIB-VER).",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "HELP",
         "    Print this help."};
     ctx.reply.array(std::size(kHelp));
     for (auto line : kHelp) ctx.reply.simple(line);
@@ -492,10 +542,16 @@ void config_command(SessionContext& ctx) {
   } else if (equals_ignore_case(sub, "HELP")) {
     static constexpr std::string_view kHelp[] = {
         "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-        "RESETSTAT", "    Reset statistics reported by the INFO command.", "REWRITE",
-        "    Rewrite the configuration file.", "HELP", "    Print this help."};
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        "HELP",
+        "    Print this help."};
     ctx.reply.array(std::size(kHelp));
     for (auto line : kHelp) ctx.reply.simple(line);
   } else {
@@ -536,9 +592,7 @@ void flushdb_command(SessionContext& ctx) {
 
 void flushall_command(SessionContext& ctx) {
   if (!flush_mode_ok(ctx)) return;
-  ctx.coordinator.run_on_all_unlocked([&](Shard& shard) {
-    shard.flush_all(shard.now_ms());
-  });
+  ctx.coordinator.run_on_all_unlocked([&](Shard& shard) { shard.flush_all(shard.now_ms()); });
   ctx.reply.ok();
 }
 
@@ -569,7 +623,9 @@ void swapdb_command(SessionContext& ctx) {
   ctx.reply.ok();
 }
 
-bool live(const kv::Entry& entry, std::int64_t now_ms) { return !Db::expired(entry, now_ms); }
+bool live(const kv::Entry& entry, std::int64_t now_ms) {
+  return !Db::expired(entry, now_ms);
+}
 
 // KEYS walks each shard in slices of at most kKeysSliceEntries entries, one hop per slice,
 // and gives the core back between slices, so a huge keyspace never stalls a core (and every
@@ -829,9 +885,10 @@ void info_command(SessionContext& ctx) {
   }
   if (wanted("clients")) {
     section("Clients");
-    line("connected_clients", std::to_string(stats.connected_clients.load(std::memory_order_relaxed)));
+    line("connected_clients",
+         std::to_string(stats.connected_clients.load(std::memory_order_relaxed)));
     line("maxclients", ctx.engine.config().get_one("maxclients"));
-    line("blocked_clients", "0");
+    line("blocked_clients", std::to_string(stats.blocked_clients.load(std::memory_order_relaxed)));
     line("tracking_clients", "0");
   }
   if (wanted("memory")) {
@@ -871,9 +928,8 @@ void info_command(SessionContext& ctx) {
     section("Keyspace");
     for (std::size_t d = 0; d < limits::databases; ++d) {
       if (total.keys[d] == 0) continue;
-      line("db" + std::to_string(d), "keys=" + std::to_string(total.keys[d]) +
-                                         ",expires=" + std::to_string(total.expires[d]) +
-                                         ",avg_ttl=0");
+      line("db" + std::to_string(d), "keys=" + std::to_string(total.keys[d]) + ",expires=" +
+                                         std::to_string(total.expires[d]) + ",avg_ttl=0");
     }
   }
   ctx.reply.verbatim(text);
@@ -881,8 +937,8 @@ void info_command(SessionContext& ctx) {
 
 CommandSpec spec(std::string_view name, int arity, std::uint32_t flags, CommandRoute route,
                  SessionHandler handler, std::string_view group, std::string_view summary,
-                 std::string_view since, std::string_view acl, int first_key = 0,
-                 int last_key = 0, int step = 0) {
+                 std::string_view since, std::string_view acl, int first_key = 0, int last_key = 0,
+                 int step = 0) {
   CommandSpec s{};
   s.name = name;
   s.arity = arity;
@@ -918,8 +974,8 @@ void register_server_commands(CommandTable& table) {
                  "6.0.0", "@fast @connection"));
   table.add(spec("select", 2, kCmdLoading | kCmdStale | kCmdFast, R::kSession, select_command,
                  "connection", "Changes the selected database.", "1.0.0", "@fast @connection"));
-  table.add(spec("time", 1, kCmdLoading | kCmdStale | kCmdFast, R::kSession, time_command,
-                 "server", "Returns the server time.", "2.6.0", "@fast"));
+  table.add(spec("time", 1, kCmdLoading | kCmdStale | kCmdFast, R::kSession, time_command, "server",
+                 "Returns the server time.", "2.6.0", "@fast"));
   table.add(spec("command", -1, kCmdLoading | kCmdStale, R::kSession, command_command, "server",
                  "Returns detailed information about all commands.", "2.8.13",
                  "@slow @connection"));
@@ -931,8 +987,7 @@ void register_server_commands(CommandTable& table) {
                  "Returns information and statistics about the server.", "1.0.0",
                  "@slow @dangerous"));
   table.add(spec("dbsize", 1, kCmdReadonly | kCmdFast, R::kAllShards, dbsize_command, "server",
-                 "Returns the number of keys in the database.", "1.0.0",
-                 "@keyspace @read @fast"));
+                 "Returns the number of keys in the database.", "1.0.0", "@keyspace @read @fast"));
   table.add(spec("flushdb", -1, kCmdWrite, R::kAllShards, flushdb_command, "server",
                  "Removes all keys from the current database.", "1.0.0",
                  "@keyspace @write @slow @dangerous"));
@@ -945,11 +1000,9 @@ void register_server_commands(CommandTable& table) {
                  "Returns all key names that match a pattern.", "1.0.0",
                  "@keyspace @read @slow @dangerous"));
   table.add(spec("scan", -2, kCmdReadonly, R::kAllShards, scan_command, "generic",
-                 "Iterates over the key names in the database.", "2.8.0",
-                 "@keyspace @read @slow"));
+                 "Iterates over the key names in the database.", "2.8.0", "@keyspace @read @slow"));
   table.add(spec("randomkey", 1, kCmdReadonly, R::kAllShards, randomkey_command, "generic",
-                 "Returns a random key name from the database.", "1.0.0",
-                 "@keyspace @read @slow"));
+                 "Returns a random key name from the database.", "1.0.0", "@keyspace @read @slow"));
 }
 
 }  // namespace eddy

@@ -835,20 +835,21 @@ void zpop_generic(CommandContext& ctx, bool max) {
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] (Redis's zmpopGenericCommand): pops from
 // the first key that exists; a key of another type there is WRONGTYPE. Propagated as
 // ZPOPMIN/ZPOPMAX of that key with the number popped, as Redis rewrites it.
-void zmpop_command(CommandContext& ctx) {
+// `at` is the index of numkeys: 1 for ZMPOP, 2 for BZMPOP (after its timeout).
+void zmpop_generic(CommandContext& ctx, std::size_t at) {
   constexpr std::string_view kNumkeysError = "ERR numkeys should be greater than 0";
   constexpr std::string_view kCountError = "ERR count should be greater than 0";
   std::int64_t numkeys = 0;
-  if (!kv::Value::parse_canonical_int(ctx.args[1], &numkeys) || numkeys < 1) {
+  if (!kv::Value::parse_canonical_int(ctx.args[at], &numkeys) || numkeys < 1) {
     ctx.reply.error(kNumkeysError);
     return;
   }
   // The MIN|MAX argument follows the keys; numkeys may be anything up to INT64_MAX.
-  if (static_cast<std::uint64_t>(numkeys) >= ctx.args.size() - 2) {
+  if (static_cast<std::uint64_t>(numkeys) >= ctx.args.size() - at - 1) {
     ctx.reply.error(errors::kSyntax);
     return;
   }
-  const std::size_t where_index = 2 + static_cast<std::size_t>(numkeys);
+  const std::size_t where_index = at + 1 + static_cast<std::size_t>(numkeys);
   bool max = false;
   if (equals_ignore_case(ctx.args[where_index], "max")) {
     max = true;
@@ -872,10 +873,12 @@ void zmpop_command(CommandContext& ctx) {
   if (count == -1) count = 1;
   const kv::Entry* entry = nullptr;
   std::string_view key;
-  for (std::size_t i = 2; i < where_index; ++i) {
+  for (std::size_t i = at + 1; i < where_index; ++i) {
     entry = ctx.db.find(ctx.args[i], ctx.now_ms);
     if (entry == nullptr) continue;
     if (entry->value.type() != kv::Type::kZSet) {
+      entry = nullptr;
+      if (skips_wrong_type(ctx)) continue;
       ctx.reply.error(errors::kWrongType);
       return;
     }
@@ -883,7 +886,7 @@ void zmpop_command(CommandContext& ctx) {
     break;
   }
   if (entry == nullptr) {
-    ctx.reply.null_array();
+    block_or_reply(ctx, [&] { ctx.reply.null_array(); });
     return;
   }
   const ZSetValue& zset = zset_of(*entry);
@@ -907,6 +910,51 @@ void zmpop_command(CommandContext& ctx) {
   ctx.db.update(entry,
                 [&](kv::Value& value) { value.as<ZSetValue>().remove_ranks(first, popped); });
   erase_if_empty(ctx, entry);
+}
+
+void zmpop_command(CommandContext& ctx) {
+  zmpop_generic(ctx, 1);
+}
+
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+void bzmpop_command(CommandContext& ctx) {
+  if (!take_blocking_timeout(ctx, ctx.args[1])) return;
+  zmpop_generic(ctx, 2);
+}
+
+// BZPOPMIN/BZPOPMAX key [key ...] timeout: the first non-empty sorted set's lowest (highest)
+// member as [key, member, score], propagated as ZPOPMIN/ZPOPMAX key.
+void bzpop_generic(CommandContext& ctx, bool max) {
+  if (!take_blocking_timeout(ctx, ctx.args.back())) return;
+  for (std::size_t k = 1; k + 1 < ctx.args.size(); ++k) {
+    const kv::Entry* entry = ctx.db.find(ctx.args[k], ctx.now_ms);
+    if (entry == nullptr) continue;
+    if (entry->value.type() != kv::Type::kZSet) {
+      if (skips_wrong_type(ctx)) continue;
+      ctx.reply.error(errors::kWrongType);
+      return;
+    }
+    const ZSetValue& zset = zset_of(*entry);
+    const std::size_t first = max ? zset.size() - 1 : 0;
+    ctx.reply.array(3);
+    ctx.reply.bulk(ctx.args[k]);
+    for_each_in_ranks(zset, first, 1, max, [&](std::string_view member, double score) {
+      ctx.reply.bulk(member);
+      ctx.reply.double_value(score);
+    });
+    ctx.writes.emit(ctx.db_index, {max ? "ZPOPMAX" : "ZPOPMIN", ctx.args[k]});
+    ctx.db.update(entry, [&](kv::Value& value) { value.as<ZSetValue>().remove_ranks(first, 1); });
+    erase_if_empty(ctx, entry);
+    return;
+  }
+  block_or_reply(ctx, [&] { ctx.reply.null_array(); });
+}
+
+void bzpopmin_command(CommandContext& ctx) {
+  bzpop_generic(ctx, false);
+}
+void bzpopmax_command(CommandContext& ctx) {
+  bzpop_generic(ctx, true);
 }
 
 void zpopmin_command(CommandContext& ctx) {
@@ -1494,6 +1542,20 @@ void register_zset_commands(CommandTable& table) {
   table.add(zset_spec("zmpop", -4, kCmdWrite, 0, 0, zmpop_command,
                       "Remove and return members with scores in a sorted set", "7.0.0", kWriteSlow,
                       "numkeys key [key ...] <MIN|MAX> [COUNT count]", 1));
+  constexpr std::uint32_t kBlocking = kCmdWrite | kCmdNoscript | kCmdFast | kCmdBlocking;
+  table.add(zset_spec("bzpopmin", -3, kBlocking, 1, -2, bzpopmin_command,
+                      "Remove and return the member with the lowest score from one or more "
+                      "sorted sets, or block until one is available",
+                      "5.0.0", "@write @sortedset @fast @blocking", "key [key ...] timeout"));
+  table.add(zset_spec("bzpopmax", -3, kBlocking, 1, -2, bzpopmax_command,
+                      "Remove and return the member with the highest score from one or more "
+                      "sorted sets, or block until one is available",
+                      "5.0.0", "@write @sortedset @fast @blocking", "key [key ...] timeout"));
+  table.add(zset_spec("bzmpop", -5, kCmdWrite | kCmdBlocking, 0, 0, bzmpop_command,
+                      "Remove and return members with scores in a sorted set or block until one "
+                      "is available",
+                      "7.0.0", "@write @sortedset @slow @blocking",
+                      "timeout numkeys key [key ...] <MIN|MAX> [COUNT count]", 2));
   table.add(zset_spec("zpopmax", -2, kWriteFast, 1, 1, zpopmax_command,
                       "Remove and return members with the highest scores in a sorted set", "5.0.0",
                       kWriteFastAcl, "key [count]"));

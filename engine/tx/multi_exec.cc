@@ -49,12 +49,15 @@ class ExecHop final : public Hop {
       }
     }
     ReplyBuilder reply(&replies, protocol);
+    // Blocked clients are served after the whole EXEC, as in Redis.
+    shard->writes().hold_serving();
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const auto& [spec, args, db] = steps[i];
       ends[i].first = replies.size();
       if (spec != nullptr) shard->writes().apply(*spec, db, args, reply, now_ms);
       ends[i].second = replies.size();
     }
+    shard->writes().release_serving();
     return true;
   }
   void run_at_origin() override { wait_group->done(); }
@@ -392,7 +395,10 @@ void MultiExec::exec_sequential(SessionContext& ctx, std::span<const Step> steps
   }
   unwatch_all();
   ctx.reply.array(steps.size());
+  // Blocking commands inside EXEC answer at once, as Redis's do.
+  client_->deny_blocking = true;
   for (const Step& step : steps) host_->run_alone(step.args, *ctx.reply.out());
+  client_->deny_blocking = false;
 }
 
 namespace {

@@ -516,6 +516,29 @@ rc::Gen<Args> list_command() {
             return Args{"LPOP", k};
           },
           key),
+      // Blocking forms, answered at once here (no client waits in a replay run): a pop they
+      // make is propagated as the plain pop.
+      rc::gen::apply(
+          [](std::string k, std::string j) {
+            return Args{"BLPOP", k, j, "0"};
+          },
+          key, key),
+      rc::gen::apply(
+          [](std::string k) {
+            return Args{"BRPOP", k, "0.01"};
+          },
+          key),
+      rc::gen::apply([](std::string k, std::string d, std::string from,
+                        std::string to) { return Args{"BLMOVE", k, d, from, to, "0"}; },
+                     key, key, end, end),
+      rc::gen::apply(
+          [](std::string k, std::string d) {
+            return Args{"BRPOPLPUSH", k, d, "0"};
+          },
+          key, key),
+      rc::gen::apply([](std::string k, std::string j, std::string from,
+                        std::string n) { return Args{"BLMPOP", "0", "2", k, j, from, "COUNT", n}; },
+                     key, key, end, count),
       rc::gen::apply(
           [](std::string k, std::string n) {
             return Args{"RPOP", k, n};

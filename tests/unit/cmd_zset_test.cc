@@ -1006,6 +1006,22 @@ rc::Gen<Args> zset_command() {
             return Args{"ZPOPMAX", k};
           },
           key),
+      // Blocking forms, answered at once in a replay run; propagated as ZPOPMIN/ZPOPMAX.
+      rc::gen::apply(
+          [](std::string k, std::string j) {
+            return Args{"BZPOPMIN", k, j, "0"};
+          },
+          key, key),
+      rc::gen::apply(
+          [](std::string k) {
+            return Args{"BZPOPMAX", k, "0.5"};
+          },
+          key),
+      rc::gen::apply(
+          [](std::string k, std::string j, std::string c) {
+            return Args{"BZMPOP", "0", "2", k, j, "MAX", "COUNT", c};
+          },
+          key, key, rc::gen::element<std::string>("1", "2", "5")),
       rc::gen::apply(
           [](std::string d, std::string a, std::string b, Args opts) {
             Args args{"ZRANGESTORE", d, a, b, "2"};
