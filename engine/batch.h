@@ -46,6 +46,8 @@ class BatchExecutor final : private MultiExec::Host {
 
   // The connection is closing: releases what it holds at shards (watched keys). Suspends.
   void end_session();
+  // The connection's stream, so that a client blocked in BLPOP and friends is noticed leaving.
+  void set_stream(Stream* stream) { stream_ = stream; }
 
  private:
   static constexpr std::uint32_t kSessionSource = 0xffffffffu;
@@ -82,6 +84,9 @@ class BatchExecutor final : private MultiExec::Host {
                            std::span<const std::string_view> sources, std::string& out);
   // Starts waiting: registers the deadline (or shutdown) and counts the client as blocked.
   void begin_wait(BlockedWait& wait, Nanos deadline);
+  // Whether the wait goes on: no timeout, unblock or shutdown ended it, and the client is
+  // still connected.
+  bool still_waiting(BlockedWait& wait);
   void end_wait(BlockedWait& wait, Nanos deadline);
   // The reply of a wait that ended without an element.
   void reply_wait_end(const CommandSpec& spec, const BlockedWait& wait, std::string& out);
@@ -105,6 +110,7 @@ class BatchExecutor final : private MultiExec::Host {
 
   Engine* engine_;
   ClientState* client_;
+  Stream* stream_ = nullptr;
   Coordinator coordinator_;
   MultiExec multi_;
   fiber::WaitGroup wait_group_;

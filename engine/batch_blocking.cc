@@ -74,16 +74,31 @@ void BatchExecutor::begin_wait(BlockedWait& wait, Nanos deadline) {
   engine_->blocking_timers_on(client_->core).add(engine_->runtime(), deadline, &wait);
   client_->blocked = &wait;
   engine_->stats().blocked_clients.fetch_add(1, std::memory_order_relaxed);
+  if (stream_ != nullptr) stream_->wake_on_input(wait.fiber);
+}
+
+bool BatchExecutor::still_waiting(BlockedWait& wait) {
+  if (wait.end != BlockedWait::End::kNone) return false;
+  if (stream_ != nullptr && stream_->peer_hung_up()) {
+    wait.end = BlockedWait::End::kHungUp;
+    return false;
+  }
+  return true;
 }
 
 void BatchExecutor::end_wait(BlockedWait& wait, Nanos deadline) {
   engine_->blocking_timers_on(client_->core).remove(deadline, &wait);
   client_->blocked = nullptr;
   engine_->stats().blocked_clients.fetch_sub(1, std::memory_order_relaxed);
+  if (stream_ != nullptr) stream_->wake_on_input(nullptr);
 }
 
 void BatchExecutor::reply_wait_end(const CommandSpec& spec, const BlockedWait& wait,
                                    std::string& out) {
+  if (wait.end == BlockedWait::End::kHungUp) {
+    client_->close_after_reply = true;
+    return;
+  }
   ReplyBuilder reply(&out, client_->protocol);
   if (wait.end == BlockedWait::End::kUnblockError) {
     reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
@@ -131,7 +146,7 @@ void BatchExecutor::block_on_one_shard(const CommandSpec& spec, Args args,
 
   BlockedWait wait;
   begin_wait(wait, deadline);
-  while (!call.home && wait.end == BlockedWait::End::kNone) rt.scheduler().suspend();
+  while (!call.home && still_waiting(wait)) rt.scheduler().suspend();
   if (!call.home) {
     // Timed out, unblocked or shutting down: take the call back (it may have been served on
     // its way; then its answer stands).
@@ -209,7 +224,7 @@ void BatchExecutor::block_across_shards(const CommandSpec& spec, Args args,
     auto any_home = [&] {
       return std::any_of(calls.begin(), calls.end(), [](const auto& call) { return call->home; });
     };
-    while (!any_home() && wait.end == BlockedWait::End::kNone) rt.scheduler().suspend();
+    while (!any_home() && still_waiting(wait)) rt.scheduler().suspend();
     if (wait.end != BlockedWait::End::kNone) break;
   }
   // Take back every call still waiting at its shard.

@@ -13,6 +13,14 @@ namespace {
 // shutdown) while it has any.
 constexpr Nanos kTimerTick = 10 * kNanosPerMilli;
 
+// Wakes the blocked client's fiber, unless it is the one running (a hop that comes home
+// inline): a running fiber marked ready that then finishes would be freed while queued.
+void wake_waiter(Runtime& runtime, fiber::Fiber* waiter) {
+  if (waiter != nullptr && waiter != runtime.scheduler().current()) {
+    runtime.scheduler().wake(waiter);
+  }
+}
+
 }  // namespace
 
 bool BlockedCall::run_at_target() {
@@ -43,7 +51,7 @@ bool BlockedCall::run_at_target() {
 
 void BlockedCall::run_at_origin() {
   home = true;
-  if (waiter != nullptr) shard->runtime().scheduler().wake(waiter);
+  wake_waiter(shard->runtime(), waiter);
 }
 
 bool CancelBlockedCall::run_at_target() {
@@ -56,7 +64,7 @@ bool CancelBlockedCall::run_at_target() {
 
 void CancelBlockedCall::run_at_origin() {
   home = true;
-  if (waiter != nullptr) call->shard->runtime().scheduler().wake(waiter);
+  wake_waiter(call->shard->runtime(), waiter);
 }
 
 std::string BlockingRegistry::id_of(int db, std::string_view key) {

@@ -16,7 +16,14 @@ class Fiber;
 // A client waiting in a blocking command (BLPOP ...): how its wait ends other than by an
 // element arriving. Set from the client's own core only.
 struct BlockedWait {
-  enum class End : std::uint8_t { kNone, kTimeout, kUnblockTimeout, kUnblockError, kShutdown };
+  enum class End : std::uint8_t {
+    kNone,
+    kTimeout,
+    kUnblockTimeout,
+    kUnblockError,
+    kShutdown,
+    kHungUp,  // the client left: nothing is popped for it
+  };
   fiber::Fiber* fiber = nullptr;
   End end = End::kNone;
 };

@@ -62,6 +62,13 @@ class Stream {
   bool write(std::string_view bytes) { return write(std::span<const std::string_view>(&bytes, 1)); }
   // Closes the stream; later reads return 0 and writes false.
   virtual void close() = 0;
+  // While the fiber that reads this stream does something else (waits in a blocking command),
+  // wake `fiber` when the peer sends more or hangs up; nullptr stops that. A stream that cannot
+  // tell does nothing (its clients are then noticed gone only when they are next read).
+  virtual void wake_on_input(fiber::Fiber* fiber) { (void)fiber; }
+  // Without suspending: whether the peer has hung up (a read would see end of stream after
+  // whatever it already sent).
+  virtual bool peer_hung_up() { return false; }
   virtual std::string peer_address() const = 0;
   virtual std::string local_address() const = 0;
 };

@@ -24,6 +24,7 @@ void Session::spawn(Engine* engine, std::unique_ptr<Stream> stream) {
 
 Session::Session(Engine* engine, std::unique_ptr<Stream> stream)
     : engine_(engine), stream_(std::move(stream)), executor_(engine, &client_) {
+  executor_.set_stream(stream_.get());
   Runtime& rt = engine_->runtime();
   client_.id = engine_->stats().next_client_id.fetch_add(1, std::memory_order_relaxed);
   client_.core = rt.current_core();

@@ -285,6 +285,20 @@ class EpollStream final : public Stream, public Pollable {
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
 
+  void wake_on_input(fiber::Fiber* fiber) override {
+    ASSERT(reader_ == nullptr || fiber == nullptr);
+    reader_ = fiber;
+  }
+  bool peer_hung_up() override {
+    if (fd_ < 0 || cancelled_) return true;
+    char byte;
+    const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return true;
+    // Pending bytes (a pipelined command) or nothing yet: still there. EPOLLRDHUP with bytes
+    // still unread is not seen here; the next read finds the end.
+    return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+  }
+
   void on_events(std::uint32_t events) override {
     if (reader_ != nullptr && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
       core_->scheduler.wake(reader_);

@@ -202,3 +202,23 @@ TEST_CASE("a client blocked on keys of two shards is served from either", "[bloc
   CHECK(waiter.call({"BLPOP", a, b, "0.05"}) == Reply::null_array());
   wait_blocked(r, 0);
 }
+
+TEST_CASE("a client that leaves while blocked takes nothing with it", "[blocking]") {
+  const auto workers = GENERATE(1u, 2u);
+  TestServer server(workers);
+  BlockingClient r(server.port());
+  const std::string a = key_on(0, "gone");
+  const std::string b = key_on(1, "gone");
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"BLPOP", a, "0"}, std::vector<std::string>{"BLPOP", a, b, "0"}}) {
+    {
+      BlockingClient leaver(server.port());
+      send(leaver, command);
+      wait_blocked(r, 1);
+    }  // the connection closes here
+    wait_blocked(r, 0);
+    CHECK(r.call({"RPUSH", a, "kept"}) == Reply::integer(1));
+    CHECK(r.call({"LRANGE", a, "0", "-1"}) == Reply::array({Reply::bulk("kept")}));
+    CHECK(r.call({"DEL", a}) == Reply::integer(1));
+  }
+}
