@@ -20,6 +20,10 @@ Payloads that exactly one server accepts are counted and listed (the first few),
 accepting one that redis-server refuses fails the run, since eddy means to sanitize at least as
 strictly.
 
+With --corpus FILE (Redis's tests/integration/corrupt-dump.tcl, say) the RESTORE payloads of
+that Tcl file are replayed too, each as written and with its checksum fixed: eddy must refuse
+whatever redis-server refuses, and stay up.
+
 Uses redis-py (Debian's python3 has it) and the harness's server lifecycle. Ends with the line
 "N passed, M failed"; exit status 1 on any failure.
 """
@@ -328,12 +332,77 @@ def fuzz(tally, ed, rd, eddy_server, count, rng):
         print("#   %s: %r (eddy: %s)" % (kind, payload, why))
 
 
+def tcl_payloads(path):
+    """The payloads of `RESTORE key ttl "..."` lines in a Tcl test file (Redis's corrupt-dump
+    tests), unescaped."""
+    import re
+    with open(path, "rb") as f:
+        text = f.read().decode("latin-1")
+    out = []
+    for m in re.finditer(r'restore \S+ \d+ "([^"]*)"', text, re.IGNORECASE):
+        raw, data, i = m.group(1), bytearray(), 0
+        simple = {"n": 10, "t": 9, "r": 13, "0": 0}
+        while i < len(raw):
+            ch = raw[i]
+            if ch == "\\" and i + 1 < len(raw):
+                nxt = raw[i + 1]
+                if nxt == "x":
+                    hexdigits = re.match(r"[0-9a-fA-F]{1,2}", raw[i + 2:]).group(0)
+                    data.append(int(hexdigits, 16))
+                    i += 2 + len(hexdigits)
+                    continue
+                data.append(simple.get(nxt, ord(nxt)))
+                i += 2
+                continue
+            data.append(ord(ch))
+            i += 1
+        out.append(bytes(data))
+    return out
+
+
+def corpus(tally, ed, rd, eddy_server, path):
+    """Redis's own corrupt payloads, each as written and with its checksum fixed: eddy must
+    refuse whatever redis-server (sanitizing) refuses, and stay up."""
+    agree = differ = 0
+    for original in tcl_payloads(path):
+        for payload in (original, frame(original[:-10]) if len(original) >= 10 else original):
+            outcome = []
+            for c in (ed, rd):
+                try:
+                    c.restore("cp", 0, payload, replace=True)
+                    outcome.append(read(c, "cp"))
+                except redis.ResponseError as e:
+                    outcome.append(("error", str(e)))
+                except redis.ConnectionError:
+                    outcome.append(("down", ""))
+            if not eddy_server.alive():
+                tally.check(False, "eddy died on corpus payload %r" % payload)
+                return
+            if outcome[1][0] == "down":
+                print("# redis-server went down on a corpus payload; stopping the corpus")
+                return
+            if outcome[0] == outcome[1]:
+                agree += 1
+            else:
+                differ += 1
+                print("# corpus differs: %r: eddy %r, redis %r" % (
+                    payload[:60], outcome[0][:2], str(outcome[1])[:80]))
+            tally.check(not (outcome[0][0] != "error" and outcome[1][0] == "error"),
+                        "corpus: eddy accepts what redis refuses: %r" % payload)
+            for c in (ed, rd):
+                c.delete("cp")
+    print("# corpus %s: %d outcomes agree, %d differ" % (path, agree, differ))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--eddy", required=True)
     ap.add_argument("--redis", default="/usr/bin/redis-server")
     ap.add_argument("--mutations", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--corpus", action="append", default=[],
+                    help="a Tcl test file of RESTORE payloads (Redis's "
+                         "tests/integration/corrupt-dump.tcl) to replay against both servers")
     opts = ap.parse_args()
     rng = random.Random(opts.seed)
     eddy = harness.Server(opts.eddy, "eddy")
@@ -349,6 +418,8 @@ def main():
             interop_round(tally, ed, rd, name, settings, rng)
         ttl_checks(tally, ed, rd)
         fuzz(tally, ed, rd, eddy, opts.mutations, rng)
+        for path in opts.corpus:
+            corpus(tally, ed, rd, eddy, path)
         tally.check(ed.ping(), "eddy still answers")
     finally:
         eddy.stop()
