@@ -104,23 +104,43 @@ bool put_encoded_int(std::string* out, std::int64_t number) {
   return true;
 }
 
-// Redis's rdbSaveRawString without compression: short canonical integers in an integer
-// encoding, anything else as length and bytes.
+// Bytes as length and bytes, or LZF-compressed when longer than 20 bytes and compression saves
+// at least 4 (Redis's rule with rdbcompression on).
+void put_bytes(std::string* out, std::string_view bytes) {
+  constexpr std::size_t kCompressAbove = 20;
+  constexpr std::size_t kMinSaving = 4;
+  if (bytes.size() > kCompressAbove) {
+    // Compressed straight into `out`; the header, whose size depends on the compressed length,
+    // goes in front afterwards (one move of the compressed bytes, no second buffer).
+    const std::size_t at = out->size();
+    if (lzf_compress(bytes, bytes.size() - kMinSaving, out)) {
+      std::string header;
+      put_byte(&header, (kLengthSpecial << 6) | kStringLzf);
+      put_length(&header, out->size() - at);
+      put_length(&header, bytes.size());
+      out->insert(at, header);
+      return;
+    }
+  }
+  put_length(out, bytes.size());
+  out->append(bytes);
+}
+
+// Redis's rdbSaveRawString: short canonical integers in an integer encoding, anything else as
+// put_bytes.
 void put_string(std::string* out, std::string_view bytes) {
   std::int64_t number;
   if (bytes.size() <= 11 && Value::parse_canonical_int(bytes, &number) &&
       put_encoded_int(out, number)) {
     return;
   }
-  put_length(out, bytes.size());
-  out->append(bytes);
+  put_bytes(out, bytes);
 }
 
-// A blob (listpack, intset) is written as a plain string: never an integer encoding (no blob
-// reads as a decimal number: each starts with a little-endian size or width).
+// A blob (listpack, intset) never reads as a decimal number (each starts with a little-endian
+// size or width), so it skips the integer attempt.
 void put_blob(std::string* out, std::string_view blob) {
-  put_length(out, blob.size());
-  out->append(blob);
+  put_bytes(out, blob);
 }
 
 void put_binary_double(std::string* out, double value) {

@@ -188,6 +188,7 @@ def interop_round(tally, ed, rd, name, settings, rng):
         c.flushall()
     configure((ed, rd), settings)
     keys = build(rd, rng)
+    identical = 0
     for key in keys:
         original = read(rd, key)
         payload = rd.dump(key)
@@ -202,6 +203,7 @@ def interop_round(tally, ed, rd, name, settings, rng):
         enc_r, enc_e = rd.object("encoding", key), ed.object("encoding", key)
         tally.check(enc_r == enc_e, "%s: encoding redis %s eddy %s" % (what, enc_r, enc_e))
         back = ed.dump(key)
+        identical += back == payload
         copy = key + ":from-eddy"
         try:
             rd.restore(copy, 0, back)
@@ -213,7 +215,8 @@ def interop_round(tally, ed, rd, name, settings, rng):
         tally.check(enc_back == enc_r, "%s: encoding after the round trip %s" % (what, enc_back))
         ed.restore(copy, 0, back)
         tally.check(read(ed, copy) == original, what + ": eddy's payload in eddy")
-    print("# round %s: %d keys both ways" % (name, len(keys)))
+    print("# round %s: %d keys both ways; eddy's payload byte-identical to redis's for %d" % (
+        name, len(keys), identical))
 
 
 def ttl_checks(tally, ed, rd):

@@ -22,6 +22,7 @@
 #include "engine/cmd/command.h"
 #include "engine/kv/encoding_limits.h"
 #include "engine/kv/list_value.h"
+#include "engine/kv/lzf.h"
 #include "engine/kv/set_value.h"
 #include "engine/kv/zset_value.h"
 #include "tests/unit/support/command_runner.h"
@@ -185,6 +186,42 @@ TEST_CASE("CRC-64 Jones has Redis's check values", "[dump]") {
         0xc7794709e69683b3ULL);
   // Continuing a CRC equals one pass.
   CHECK(eddy::crc64_jones(eddy::crc64_jones(0, "12345"), "6789") == 0xe9c6d914c4b8d9caULL);
+}
+
+TEST_CASE("LZF streams decode to what was compressed", "[dump][property]") {
+  rc::prop("compress then decompress is the identity", [] {
+    // Small alphabets and repeated chunks, so matches of every length and distance occur.
+    const int alphabet = *rc::gen::inRange(1, 256);
+    const std::size_t length = *rc::gen::inRange<std::size_t>(0, 20000);
+    std::string text;
+    while (text.size() < length) {
+      if (!text.empty() && *rc::gen::inRange(0, 4) == 0) {
+        const std::size_t from = *rc::gen::inRange<std::size_t>(0, text.size());
+        const std::size_t count = *rc::gen::inRange<std::size_t>(1, 600);
+        text += text.substr(from, count);
+      } else {
+        text.push_back(static_cast<char>(*rc::gen::inRange(0, alphabet)));
+      }
+    }
+    text.resize(length);
+    std::string compressed = "prefix";
+    if (!eddy::kv::lzf_compress(text, text.size() + 64, &compressed)) RC_FAIL("did not fit");
+    RC_ASSERT(compressed.substr(0, 6) == "prefix");
+    std::string back(text.size(), '\0');
+    RC_ASSERT(
+        eddy::kv::lzf_decompress(std::string_view(compressed).substr(6), back.data(), back.size()));
+    RC_ASSERT(back == text);
+    // A bound the stream cannot meet leaves the output as it was.
+    std::string bounded = "x";
+    if (text.size() > 40 && !eddy::kv::lzf_compress(text, 1, &bounded)) RC_ASSERT(bounded == "x");
+  });
+  CommandRunner r;
+  r.run({"SET", "k", std::string(10000, 'a') + "b"});
+  const std::string payload = dump(r, "k");
+  CHECK(payload.size() < 200);
+  CHECK(payload[1] == '\xc3');  // an LZF string
+  CHECK(restore(r, "k2", payload) == kOk);
+  CHECK(digest(r, "k2") == digest(r, "k"));
 }
 
 TEST_CASE("DUMP and RESTORE specs match Redis 7.0 COMMAND INFO", "[dump]") {
