@@ -10,7 +10,10 @@
 // integer or raw bytes; a list as QUICKLIST_2 (one listpack node per eddy node); a set as
 // SET_INTSET or SET; a sorted set as ZSET_LISTPACK or ZSET_2 (binary doubles); a hash as
 // HASH_LISTPACK or HASH. Listpacks and intsets are written in Redis's byte formats
-// (engine/kv/rdb_blobs.h), so redis-server can load every payload eddy writes.
+// (engine/kv/rdb_blobs.h), so redis-server can load every payload eddy writes. Strings and
+// blobs over 20 bytes are LZF-compressed when that saves 4 bytes, as Redis does (with its own
+// matcher, so a compressed payload need not be byte-identical to Redis's; uncompressed ones
+// are, for the same contents and encoding).
 //
 // Reading accepts every object type Redis 7.0 can load except streams and modules: strings,
 // LIST, LIST_ZIPLIST, LIST_QUICKLIST (ziplist nodes), LIST_QUICKLIST_2 (listpack and plain
@@ -49,7 +52,10 @@ bool payload_footer_valid(std::string_view payload);
 
 // Builds the value a payload (with a valid footer) describes into *out; false when the payload
 // is not a well-formed object of a supported type (RESTORE answers "Bad data format"). Bytes
-// after the object, before the footer, are ignored, as Redis ignores them.
+// after the object, before the footer, are ignored, as Redis ignores them. Two deliberate
+// departures, both on payloads Redis never writes: the object must end before the footer
+// (Redis reads on into the version and checksum bytes), and an LZF string must decode to exactly
+// its promised length (Redis takes any stream that promises 0 bytes).
 bool load_payload(std::string_view payload, const EncodingLimits& limits, Rng& rng, Value* out);
 
 }  // namespace eddy::kv::rdb
