@@ -25,6 +25,9 @@ step "Integration tests: eddy-server with redis-cli and redis-py"
 step "Differential: the same seeded command streams to eddy-server and redis-server, every reply compared"
 /usr/bin/python3 tests/integration/differential.py --eddy ./build/eddy-server --seeds 1..900 --ops 300
 
+step "DUMP/RESTORE interoperability: payloads both ways between eddy-server and redis-server, and a mutation fuzz"
+/usr/bin/python3 tests/integration/dump_interop.py --eddy ./build/eddy-server --mutations 3000
+
 step "Simulation: 1000 seeds of every fast scenario, and the determinism check"
 ./build/eddy-sim sweep --seeds 1..1000 --jobs "$jobs" $(printf -- '--scenario %s ' tests/sim/fast/*.toml)
 ./build/eddy-sim sweep --seeds 1..50 --jobs "$jobs" --check-determinism \

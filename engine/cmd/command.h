@@ -180,6 +180,7 @@ class CommandTable {
 void register_string_commands(CommandTable& table);
 void register_lcs_command(CommandTable& table);  // engine/cmd/lcs_command.cc (string group)
 void register_key_commands(CommandTable& table);
+void register_dump_commands(CommandTable& table);  // engine/cmd/dump_commands.cc (generic group)
 void register_server_commands(CommandTable& table);
 void register_hash_commands(CommandTable& table);
 void register_list_commands(CommandTable& table);

@@ -1,5 +1,6 @@
 // The generic key family: DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL
-// PERSIST EXPIRETIME PEXPIRETIME RENAME RENAMENX MOVE, with Redis 7.0's semantics and errors.
+// PERSIST EXPIRETIME PEXPIRETIME RENAME RENAMENX MOVE COPY TOUCH OBJECT MEMORY (and DUMP RESTORE,
+// engine/cmd/dump_commands.cc), with Redis 7.0's semantics and errors.
 // RENAME/RENAMENX here run when both keys are on this shard; engine/tx has the cross-shard
 // versions, built on the same keyparts functions.
 
@@ -517,6 +518,7 @@ void register_key_commands(CommandTable& table) {
                      "A container for object introspection commands", "2.2.3", "@keyspace @read @slow"));
   table.add(key_spec("memory", -2, kCmdReadonly, 2, 2, 1, memory_command,
                      "A container for memory diagnostics commands", "4.0.0", "@read @slow"));
+  register_dump_commands(table);
 }
 
 }  // namespace eddy
