@@ -11,7 +11,7 @@
 namespace eddy::kv {
 
 struct EncodingLimits {
-  std::atomic<std::int64_t> hash_max_listpack_entries{128};
+  std::atomic<std::int64_t> hash_max_listpack_entries{512};
   std::atomic<std::int64_t> hash_max_listpack_value{64};
   std::atomic<std::int64_t> set_max_intset_entries{512};
   std::atomic<std::int64_t> set_max_listpack_entries{128};  // Redis 7.2
