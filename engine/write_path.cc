@@ -18,6 +18,7 @@ void WritePath::begin_unit(std::int64_t now_ms, std::uint64_t tx_id, std::uint32
   ASSERT_GE(tx_parts, 1u);
   in_unit_ = true;
   explicit_effects_ = false;
+  last_modified_db_ = -1;
   now_ms_ = now_ms;
   tx_id_ = tx_id;
   tx_parts_ = tx_parts;

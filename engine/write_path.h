@@ -105,10 +105,15 @@ class WritePath {
 
   // ---- reports from Db (inside a unit)
 
-  // A key's value, TTL or existence changed.
+  // A key's value, TTL or existence changed. Counted once per key per run of changes to it
+  // (creating a key and setting its value is one change, as Redis counts its dirty keys).
   void key_modified(int db, std::string_view key) {
     ASSERT_MSG(in_unit_, "a keyspace change outside the write path");
-    ++modifications_;
+    if (db != last_modified_db_ || key != last_modified_key_) {
+      ++modifications_;
+      last_modified_db_ = db;
+      last_modified_key_.assign(key);
+    }
     if (EDDY_UNLIKELY(!watched_.empty())) bump_watched(db, key);
     if (EDDY_UNLIKELY(blocked_calls_ != 0)) note_blocked_key(db, key);
   }
@@ -178,6 +183,8 @@ class WritePath {
   std::uint64_t tx_id_ = 0;
   std::uint32_t tx_parts_ = 1;
   std::uint64_t modifications_ = 0;
+  int last_modified_db_ = -1;  // the key the unit changed last (-1: none yet)
+  std::string last_modified_key_;
   std::uint64_t expirations_ = 0;
 
   // The unit's effects; buffers keep their capacity, so recording allocates nothing once warm.

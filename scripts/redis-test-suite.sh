@@ -19,7 +19,7 @@ if [ ${#units[@]} -eq 0 ]; then
   units=(unit/keyspace unit/type/string unit/type/incr unit/type/hash unit/type/list
          unit/type/list-2 unit/type/list-3 unit/type/set unit/type/zset unit/expire
          unit/bitops unit/bitfield unit/hyperloglog unit/sort unit/scan unit/info-command
-         unit/protocol unit/quit unit/other unit/dump)
+         unit/protocol unit/quit unit/other unit/dump unit/multi)
 fi
 targets=${TARGETS:-eddy redis}
 out=${OUT:-/tmp/eddy-redis-suite}

@@ -94,6 +94,7 @@ void CloneTransaction::lock_and_clone(
                 shard.db(static_cast<std::size_t>(ref.db)).find(ref.key, tx_.now_ms())) {
           copy.value.emplace(entry->value.clone());
           copy.expire_at_ms = entry->expire_at_ms;
+          copy.encoding = entry->value.encoding();
         }
       }
       out.push_back(std::move(copy));
@@ -149,7 +150,13 @@ void CloneTransaction::commit() {
       writes.unwatch(ref.db, ref.key);
       // (A key first watched at clone time starts at version 0, so 0 cannot mean "unchanged".)
       copy.changed = after != copy.version;
-      changed_any = changed_any || copy.changed;
+      if (!copy.changed) {
+        const kv::Entry* now = scratch_->db(static_cast<std::size_t>(ref.db)).peek(ref.key);
+        copy.encoding_only = now != nullptr && now->value.is_string() &&
+                             now->value.encoding() == kv::Encoding::kRaw &&
+                             copy.encoding != kv::Encoding::kRaw;
+      }
+      changed_any = changed_any || copy.changed || copy.encoding_only;
     }
   }
   if (!changed_any) {
@@ -163,9 +170,14 @@ void CloneTransaction::commit() {
     auto& mine = copies_[static_cast<std::size_t>(&group - tx_.groups().data())];
     tx_.write_part(shard, [&] {
       for (const Copy& copy : mine) {
-        if (!copy.changed) continue;
         const KeyRef& ref = keys_[copy.key_index];
         Db& target = shard.db(static_cast<std::size_t>(ref.db));
+        if (copy.encoding_only) {
+          // Not a change: the owner's string only takes the encoding the clone ended with.
+          if (const kv::Entry* entry = target.peek(ref.key)) target.make_raw(entry);
+          continue;
+        }
+        if (!copy.changed) continue;
         const kv::Entry* result = scratch_->db(static_cast<std::size_t>(ref.db)).peek(ref.key);
         if (result == nullptr || Db::expired(*result, now_ms)) {
           if (target.erase(ref.key, now_ms)) shard.writes().emit(ref.db, {"DEL", ref.key});

@@ -72,6 +72,8 @@ class CloneTransaction {
     std::int64_t expire_at_ms = 0;
     std::uint64_t version = 0;  // in the scratch shard, before the handlers ran
     bool changed = false;
+    kv::Encoding encoding{};     // the owner's, when cloned
+    bool encoding_only = false;  // unchanged, but a bit command made the string raw (make_raw)
   };
 
   std::vector<std::string_view> key_views_;  // for Coordinator::Transaction

@@ -395,9 +395,15 @@ EpollRuntime::EpollRuntime(Options options) : options_(std::move(options)) {
 
 EpollRuntime::~EpollRuntime() = default;
 
-std::uint32_t EpollRuntime::core_count() const { return options_.workers; }
-std::uint32_t EpollRuntime::current_core() const { return this_core().index; }
-Nanos EpollRuntime::monotonic_now() { return monotonic_nanos(); }
+std::uint32_t EpollRuntime::core_count() const {
+  return options_.workers;
+}
+std::uint32_t EpollRuntime::current_core() const {
+  return this_core().index;
+}
+Nanos EpollRuntime::monotonic_now() {
+  return monotonic_nanos();
+}
 
 std::int64_t EpollRuntime::unix_now_us() {
   timespec ts{};
@@ -405,9 +411,15 @@ std::int64_t EpollRuntime::unix_now_us() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
 }
 
-fiber::Scheduler& EpollRuntime::scheduler() { return this_core().scheduler; }
-Rng& EpollRuntime::rng() { return this_core().rng; }
-Disk& EpollRuntime::disk() { return *disk_; }
+fiber::Scheduler& EpollRuntime::scheduler() {
+  return this_core().scheduler;
+}
+Rng& EpollRuntime::rng() {
+  return this_core().rng;
+}
+Disk& EpollRuntime::disk() {
+  return *disk_;
+}
 
 void EpollRuntime::sleep_for(Nanos duration) {
   EpollCore& core = this_core();
@@ -533,9 +545,9 @@ std::unique_ptr<Listener> EpollRuntime::listen(const std::string& host, std::uin
   sockaddr_storage bound{};
   socklen_t bound_length = sizeof bound;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
-  const std::uint16_t actual_port =
-      bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                                  : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  const std::uint16_t actual_port = bound.ss_family == AF_INET6
+                                        ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                        : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   return std::make_unique<EpollListener>(&core, fd, actual_port);
 }
 
@@ -548,8 +560,7 @@ std::unique_ptr<Stream> EpollRuntime::connect(const std::string& host, std::uint
   if (fd < 0) return nullptr;
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 &&
-      errno != EINPROGRESS) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 && errno != EINPROGRESS) {
     *error = std::string("connect: ") + std::strerror(errno);
     ::close(fd);
     return nullptr;
@@ -573,7 +584,9 @@ std::unique_ptr<Stream> EpollRuntime::connect(const std::string& host, std::uint
   return nullptr;
 }
 
-bool EpollRuntime::send_to_peer(const std::string&, std::string) { return false; }
+bool EpollRuntime::send_to_peer(const std::string&, std::string) {
+  return false;
+}
 
 std::optional<PeerMessage> EpollRuntime::receive_from_peer() {
   // No peers: nothing will ever arrive; wait until shutdown.

@@ -521,6 +521,56 @@ class Gen(object):
 LEX_COMMANDS = {"zlexcount", "zrangebylex", "zrevrangebylex", "zremrangebylex"}
 
 
+def is_lex_range(cmd):
+    name = cmd[0].lower()
+    return name in LEX_COMMANDS or (
+        name in ("zrange", "zrangestore") and any(a.upper() == "BYLEX" for a in cmd))
+
+
+# Blocking commands queued inside MULTI, where they answer at once (as a timeout would when
+# there is nothing to pop).
+def blocking_command(gen):
+    r = gen.r
+    ks = gen.keys_n(1, 2)
+    c = r.randrange(6)
+    if c == 0:
+        return [r.choice(["BLPOP", "BRPOP"])] + ks + ["0"]
+    if c == 1:
+        return ["BLMOVE", ks[0], gen.key(), r.choice(["LEFT", "RIGHT"]), r.choice(["LEFT", "RIGHT"]), "0"]
+    if c == 2:
+        return ["BRPOPLPUSH", ks[0], gen.key(), "0"]
+    if c == 3:
+        return ["BLMPOP", "0", str(len(ks))] + ks + [r.choice(["LEFT", "RIGHT"]), "COUNT", "2"]
+    if c == 4:
+        return [r.choice(["BZPOPMIN", "BZPOPMAX"])] + ks + ["0"]
+    return ["BZMPOP", "0", str(len(ks))] + ks + [r.choice(["MIN", "MAX"])]
+
+
+def with_transactions(rng, gen, stream):
+    """Wraps random runs of the stream in MULTI ... EXEC (sometimes DISCARD, sometimes after a
+    WATCH of a key the run may touch), with blocking commands among the queued ones."""
+    out = []
+    i = 0
+    while i < len(stream):
+        if rng.random() >= 0.06:
+            out.append(stream[i])
+            i += 1
+            continue
+        run = [c for c in stream[i:i + rng.randint(1, 6)] if not is_lex_range(c)]
+        i += max(1, len(run))
+        if rng.random() < 0.3:
+            out.append(["WATCH", gen.key()])
+            if rng.random() < 0.5:
+                out.append(stream[max(0, i - 1)] if not is_lex_range(stream[max(0, i - 1)]) else ["PING"])
+        out.append(["MULTI"])
+        for c in run:
+            out.append(c)
+            if rng.random() < 0.2:
+                out.append(blocking_command(gen))
+        out.append(["EXEC"] if rng.random() < 0.9 else ["DISCARD"])
+    return out
+
+
 def lex_on_mixed_scores(cmd, redis_conn):
     """Lexicographic ranges over members with different scores are unspecified in Redis
     (its answer depends on the encoding it happens to use): such commands are left out."""
@@ -596,14 +646,27 @@ def main():
                     c.cmd(["HELLO", str(proto)])
                 gen = Gen(rng)
                 stream = [gen.command(family, concrete) for _ in range(opts.ops)]
+                stream = with_transactions(rng, gen, stream)
                 mismatch = None
+                queued = None  # the commands queued since MULTI, to normalise EXEC's replies
                 for i, args in enumerate(stream + [None]):
                     batch = read_back(b) if args is None else [args]
                     for cmd in batch:
-                        if args is not None and lex_on_mixed_scores(cmd, b):
+                        if args is not None and queued is None and lex_on_mixed_scores(cmd, b):
                             continue
                         history.append(cmd)
-                        ra, rb = normalise(cmd, a.cmd(cmd)), normalise(cmd, b.cmd(cmd))
+                        ra, rb = a.cmd(cmd), b.cmd(cmd)
+                        name = cmd[0].lower()
+                        if name == "multi":
+                            queued = []
+                        elif name in ("exec", "discard"):
+                            if name == "exec" and ra[0] == "*" and rb[0] == "*" and ra[1] and rb[1]:
+                                ra = ("*", [normalise(q, x) for q, x in zip(queued, ra[1])])
+                                rb = ("*", [normalise(q, x) for q, x in zip(queued, rb[1])])
+                            queued = None
+                        elif queued is not None:
+                            queued.append(cmd)
+                        ra, rb = normalise(cmd, ra), normalise(cmd, rb)
                         compared += 1
                         if ra != rb:
                             mismatch = (i, cmd, ra, rb)
