@@ -325,9 +325,10 @@ class EpollStream final : public Stream, public Pollable {
 
 class EpollListener final : public Listener, public Pollable {
  public:
-  EpollListener(EpollCore* core, int fd, std::uint16_t port) : core_(core), fd_(fd), port_(port) {
+  EpollListener(EpollCore* core, int fd, std::uint16_t port, std::string host)
+      : core_(core), fd_(fd), port_(port), host_(std::move(host)) {
     epoll_event event{};
-    event.events = EPOLLIN | EPOLLET;
+    event.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE;
     event.data.ptr = static_cast<Pollable*>(this);
     ASSERT_EQ(::epoll_ctl(core_->epoll_fd, EPOLL_CTL_ADD, fd_, &event), 0);
     core_->listeners.push_back(this);
@@ -368,6 +369,7 @@ class EpollListener final : public Listener, public Pollable {
     ::epoll_ctl(core_->epoll_fd, EPOLL_CTL_DEL, fd_, nullptr);
     ::close(fd_);
     fd_ = -1;
+    core_->runtime->release_listen_socket(host_, port_);
     if (waiter_ != nullptr) core_->scheduler.wake(waiter_);
   }
 
@@ -381,6 +383,7 @@ class EpollListener final : public Listener, public Pollable {
   EpollCore* core_;
   int fd_;
   std::uint16_t port_;
+  std::string host_;  // as asked for: the key of the shared socket
   fiber::Fiber* waiter_ = nullptr;
 };
 
@@ -523,32 +526,60 @@ int open_tcp_socket(const std::string& host, std::uint16_t port, sockaddr_storag
 
 std::unique_ptr<Listener> EpollRuntime::listen(const std::string& host, std::uint16_t port,
                                                std::string* error) {
+  // One listening socket for the whole process, bound without SO_REUSEPORT, so the address is
+  // eddy's alone: a second process asking for it gets EADDRINUSE instead of silently taking a
+  // share of the connections. Each core listens on its own descriptor of that socket
+  // (EPOLLEXCLUSIVE: a new connection wakes one waiting core, not all of them).
   EpollCore& core = this_core();
-  sockaddr_storage address{};
-  socklen_t length = 0;
-  const int fd = open_tcp_socket(host, port, &address, &length, error);
-  if (fd < 0) return nullptr;
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  // One listener per core on the same port: the kernel spreads connections across cores.
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
-    *error = "bind " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
-    ::close(fd);
+  std::lock_guard<std::mutex> lock(listen_mutex_);
+  const auto key = std::make_pair(host, port);
+  auto it = port == 0 ? listen_sockets_.end() : listen_sockets_.find(key);
+  if (it == listen_sockets_.end()) {
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    const int fd = open_tcp_socket(host, port, &address, &length, error);
+    if (fd < 0) return nullptr;
+    int one = 1;
+    // Only lets a restarted server bind over connections still in TIME_WAIT.
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+      *error = "bind " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+      ::close(fd);
+      return nullptr;
+    }
+    if (::listen(fd, 511) != 0) {
+      *error = std::string("listen: ") + std::strerror(errno);
+      ::close(fd);
+      return nullptr;
+    }
+    sockaddr_storage bound{};
+    socklen_t bound_length = sizeof bound;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
+    const std::uint16_t actual_port =
+        bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                    : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    it = listen_sockets_
+             .emplace(std::make_pair(host, actual_port), SharedListenSocket{fd, actual_port, 0})
+             .first;
+  }
+  const int fd = ::fcntl(it->second.fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("dup: ") + std::strerror(errno);
     return nullptr;
   }
-  if (::listen(fd, 511) != 0) {
-    *error = std::string("listen: ") + std::strerror(errno);
-    ::close(fd);
-    return nullptr;
+  ++it->second.users;
+  return std::make_unique<EpollListener>(&core, fd, it->second.port, host);
+}
+
+void EpollRuntime::release_listen_socket(const std::string& host, std::uint16_t port) {
+  std::lock_guard<std::mutex> lock(listen_mutex_);
+  auto it = listen_sockets_.find(std::make_pair(host, port));
+  ASSERT(it != listen_sockets_.end());
+  ASSERT_GT(it->second.users, 0u);
+  if (--it->second.users == 0) {
+    ::close(it->second.fd);
+    listen_sockets_.erase(it);
   }
-  sockaddr_storage bound{};
-  socklen_t bound_length = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
-  const std::uint16_t actual_port = bound.ss_family == AF_INET6
-                                        ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                                        : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  return std::make_unique<EpollListener>(&core, fd, actual_port);
 }
 
 std::unique_ptr<Stream> EpollRuntime::connect(const std::string& host, std::uint16_t port,

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +66,21 @@ class EpollRuntime final : public Runtime {
   void send_home_from(EpollCore& core, Hop* hop);
   void flush_overflow(EpollCore& core);
   void wake_core(EpollCore& core);
+
+ public:
+  // A listening socket the cores share (see listen()); released when its last core's
+  // listener closes.
+  void release_listen_socket(const std::string& host, std::uint16_t port);
+
+ private:
+  struct SharedListenSocket {
+    int fd = -1;
+    std::uint16_t port = 0;
+    std::uint32_t users = 0;
+  };
+  // Touched when cores open or close listeners (start-up, shutdown), never per request.
+  std::mutex listen_mutex_;
+  std::map<std::pair<std::string, std::uint16_t>, SharedListenSocket> listen_sockets_;
 
   Options options_;
   std::vector<std::unique_ptr<EpollCore>> cores_;

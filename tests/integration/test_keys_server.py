@@ -515,3 +515,18 @@ def hello(ctx):
     check(isinstance(h, dict), "HELLO 3 SETNAME reply is a map")
     eq(c.cmd("CLIENT", "GETNAME"), b"resp3client", "SETNAME via HELLO")
     eq(c.cmd("HELLO", "3", "FOO"), Error("ERR Syntax error in HELLO option 'FOO'"), "HELLO bad option")
+
+
+@test("server.exclusive_port")
+def server_exclusive_port(ctx):
+    # A second server asked for the address the first one holds must refuse to start (as
+    # Redis does), never quietly take a share of its connections.
+    import subprocess
+    p = subprocess.run(ctx.server.argv(ctx.port), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=20)
+    check(p.returncode != 0, "a second server on port %d exited %d" % (ctx.port, p.returncode))
+    text = (p.stdout + p.stderr).decode("utf-8", "replace")
+    check("already in use" in text.lower(), "its message names the cause: %r" % text[-300:])
+    # The first one still answers every connection.
+    for _ in range(20):
+        eq(ctx.raw().cmd("PING"), Simple("PONG"), "PING after the refused start")
