@@ -18,11 +18,14 @@
 //     the arrow) reads key "x<element>->" as a string; pattern text is read as a C string, so
 //     '*' and "->" are looked for only before a NUL byte;
 //   - LIMIT's offset and count are clamped to the source as Redis clamps them.
+//   - ALPHA compares bytes with STORE, and otherwise as strcoll does in the C locale (the one
+//     Redis servers run in unless told otherwise): byte order up to the first NUL byte, so
+//     "a\0x" and "a" are equal there.
 // Where Redis leaves the order open, eddy is deterministic: ties that Redis's unstable sort
-// leaves in any order (ALPHA by equal weights) keep the source's order here; ALPHA compares
-// bytes (Redis uses strcoll, which is byte order in the C and C.UTF-8 locales); a sorted set's
-// elements enter the sort in score order. Redis also converts a listpack sorted set to a
-// skiplist in place when it sorts one; eddy does not change the source.
+// leaves in any order (ALPHA by equal weights with LIMIT) keep the source's order here, as
+// Redis's stable sort does without LIMIT; a set's and a sorted set's elements enter the sort
+// in eddy's iteration order and in score order (Redis: its hash table's order).
+//   - like Redis, sorting a sorted set converts it to the skiplist form for good (to_skiplist).
 //
 // Effects: SORT ... STORE dst is propagated as the rebuild of dst (DEL, then RPUSH batches), or
 // as DEL dst when the result is empty and dst existed; nothing when it changed nothing.
@@ -242,7 +245,8 @@ bool sortable(const kv::Value& value) {
 struct SortPlan {
   bool dontsort = false;
   bool alpha = false;
-  bool use_by = false;  // weights come from the BY pattern
+  bool use_by = false;   // weights come from the BY pattern
+  bool collate = false;  // ALPHA compares as C strings (without STORE)
 };
 
 struct Item {
@@ -284,6 +288,7 @@ void load(const SortRequest& request, bool storing, const kv::Value* source, Loa
   plan.dontsort = request.dontsort;
   plan.alpha = request.alpha;
   plan.use_by = request.has_by;
+  plan.collate = !storing;
   const kv::Type type = source == nullptr ? kv::Type::kList : source->type();
   // A stored set must not depend on its iteration order, so it is sorted ALPHA instead.
   if (plan.dontsort && type == kv::Type::kSet && storing) {
@@ -397,6 +402,11 @@ int compare_bytes(std::string_view a, std::string_view b) {
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
+// strcmp's order (strcoll's in the C locale): unsigned bytes up to the first NUL.
+int compare_c_strings(std::string_view a, std::string_view b) {
+  return compare_bytes(a.substr(0, a.find('\0')), b.substr(0, b.find('\0')));
+}
+
 // Sorts the items so that [start, end] holds what Redis's order puts there. The order is total
 // (ties fall back to the loading order), so sorting just the window gives the same window as
 // sorting everything.
@@ -411,10 +421,12 @@ void sort_items(const SortRequest& request, Loaded& loaded) {
       if (!a.has_weight || !b.has_weight) {
         c = a.has_weight == b.has_weight ? 0 : (a.has_weight ? 1 : -1);
       } else {
-        c = compare_bytes(loaded.weight(a), loaded.weight(b));
+        c = plan.collate ? compare_c_strings(loaded.weight(a), loaded.weight(b))
+                         : compare_bytes(loaded.weight(a), loaded.weight(b));
       }
     } else {
-      c = compare_bytes(loaded.element(a), loaded.element(b));
+      c = plan.collate ? compare_c_strings(loaded.element(a), loaded.element(b))
+                       : compare_bytes(loaded.element(a), loaded.element(b));
     }
     if (request.desc) c = -c;
     return c != 0 ? c < 0 : a.order < b.order;
@@ -528,6 +540,16 @@ std::optional<std::string_view> lookup_by_pattern(CommandContext& ctx, const Pat
   return entry->value.view(scratch);
 }
 
+// Redis converts a sorted set it sorts to the skiplist form, for good (an encoding change
+// only: OBJECT ENCODING shows it, and so does a later ZADD of -0, which only the skiplist keeps
+// as -0). Done to the live source, wherever the handler runs.
+void to_skiplist(Shard& shard, Db& db, const kv::Entry& entry) {
+  if (entry.value.type() != kv::Type::kZSet) return;
+  db.reencode(&entry, [&](kv::Value& value) {
+    value.as<ZSetValue>().ensure_skiplist(shard.runtime().rng());
+  });
+}
+
 void sort_generic(CommandContext& ctx, bool readonly) {
   SortRequest request;
   if (!parse_sort(ctx.args, readonly, &request, &ctx.reply)) return;
@@ -537,6 +559,7 @@ void sort_generic(CommandContext& ctx, bool readonly) {
     ctx.reply.error(errors::kWrongType);
     return;
   }
+  if (entry != nullptr) to_skiplist(ctx.shard, ctx.db, *entry);
   const bool storing = request.store_index != 0;
   Loaded loaded;
   load(request, storing, entry == nullptr ? nullptr : &entry->value, &loaded);
@@ -723,9 +746,13 @@ void sort_across_shards(SessionContext& ctx) {
       kv::EncodingLimits::load(engine.encoding_limits().list_max_listpack_size);
 
   LockPlan plan;
-  auto copy = [&](std::size_t i, const kv::Entry& entry) -> std::optional<kv::Value> {
+  auto copy = [&](std::size_t i, Shard& shard, const kv::Entry& entry) -> std::optional<kv::Value> {
     const std::uint8_t role = plan.roles[i];
-    if ((role & kRoleSource) != 0) return entry.value.clone();
+    if ((role & kRoleSource) != 0) {
+      // The source itself takes the conversion the handler gives it (see to_skiplist).
+      to_skiplist(shard, shard.db(static_cast<std::size_t>(ctx.client.db)), entry);
+      return entry.value.clone();
+    }
     if (entry.value.is_string() && reads_strings) return entry.value.clone();
     if (entry.value.type() == kv::Type::kHash && !fields.empty()) {
       const HashValue& hash = entry.value.as<HashValue>();
@@ -746,7 +773,7 @@ void sort_across_shards(SessionContext& ctx) {
     }
     return std::nullopt;  // every pattern reads nil from it, as from a missing key
   };
-  FunctionRef<std::optional<kv::Value>(std::size_t, const kv::Entry&)> copy_ref(copy);
+  FunctionRef<std::optional<kv::Value>(std::size_t, Shard&, const kv::Entry&)> copy_ref(copy);
 
   // 2-3. Lock the predicted set; keep the attempt only if the locked source names no other key.
   // (The plan's names point into `predicted`, so a new derivation goes to `fresh` and becomes

@@ -124,7 +124,7 @@ bool run_on_locked_copies(SessionContext& ctx, std::span<const LockedKey> keys,
         if (options.copy == nullptr) {
           copy.value.emplace(entry->value.clone());
         } else {
-          copy.value = (*options.copy)(index, *entry);
+          copy.value = (*options.copy)(index, shard, *entry);
         }
         if (copy.value) copy.expire_at_ms = entry->expire_at_ms;
       }

@@ -29,10 +29,11 @@ struct LockedKey {
 };
 
 struct LockedCopyOptions {
-  // What the scratch shard gets for keys[i], live as `entry`: nullptr copies the whole value;
-  // otherwise the function's value (nullopt: the key is left absent there). A command that
-  // reads only part of a large value copies only that part.
-  FunctionRef<std::optional<kv::Value>(std::size_t i, const kv::Entry& entry)>* copy = nullptr;
+  // What the scratch shard gets for keys[i], live as `entry` on `shard` (its owner, locked):
+  // nullptr copies the whole value; otherwise the function's value (nullopt: the key is left
+  // absent there). A command that reads only part of a large value copies only that part.
+  FunctionRef<std::optional<kv::Value>(std::size_t i, Shard& shard, const kv::Entry& entry)>*
+      copy = nullptr;
   // Runs with every lock held and every copy in place, before the handler; returning false
   // abandons the attempt: no handler, no reply, nothing written, the locks released, and
   // run_on_locked_copies returns false. (SORT checks here that the keys it locked are still
