@@ -44,7 +44,7 @@
 //      what the patterns can read (strings, the named fields of hashes);
 //   3. with the locks held, derive the key set again from the locked copy of the source; if it
 //      names a key outside the locked set, the source changed in between: abandon the attempt
-//      (nothing replied, nothing written), and try again with the new set.
+//      (nothing replied, nothing written), and try again with the union of both sets.
 // After kOptimisticAttempts such attempts (a source rewritten faster than a lock round trip),
 // the call takes the whole keyspace (Coordinator::lock_keyspace: every shard, in shard order,
 // so it cannot deadlock with transactions), derives the key set from the source, which cannot
@@ -469,6 +469,11 @@ class KeySet {
                              [&](const Span& a, const Span& b) { return view(a) == view(b); }),
                  spans_.end());
   }
+  // Adds every name of `other` (finished), then finishes again.
+  void merge(const KeySet& other) {
+    for (std::size_t i = 0; i < other.size(); ++i) add(other.at(i));
+    finish();
+  }
   // After finish():
   std::size_t size() const { return spans_.size(); }
   std::string_view at(std::size_t i) const { return view(spans_[i]); }
@@ -798,7 +803,9 @@ void sort_across_shards(SessionContext& ctx) {
     if (run_on_locked_copies(ctx, plan.keys, LockedCopyOptions{&copy_ref, &check_ref, false})) {
       return;
     }
-    std::swap(predicted, fresh);
+    // The next attempt locks both what the source named before and what it names now: a
+    // source that keeps changing among a few elements is soon covered whatever it holds.
+    predicted.merge(fresh);
   }
 
   // The escalation: the whole keyspace holds still while this call runs.

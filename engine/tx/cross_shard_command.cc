@@ -148,13 +148,19 @@ bool run_on_locked_copies(SessionContext& ctx, std::span<const LockedKey> keys,
       }
     }
   });
+  // Only keys locked exclusively may change (a handler writes nothing it reads under a shared
+  // lock), so only they are watched: a SORT reading a million weights watches its destination.
   for (auto& group : copies) {
-    for (KeyCopy& copy : group) copy.version = writes.watch(keys[copy.key].db, keys[copy.key].name);
+    for (KeyCopy& copy : group) {
+      const LockedKey& key = keys[copy.key];
+      if (key.mode == LockMode::kExclusive) copy.version = writes.watch(key.db, key.name);
+    }
   }
   auto unwatch_all = [&] {
     for (auto& group : copies) {
       for (KeyCopy& copy : group) {
         const LockedKey& key = keys[copy.key];
+        if (key.mode != LockMode::kExclusive) continue;
         const std::uint64_t after = writes.watched_version(key.db, key.name);
         writes.unwatch(key.db, key.name);
         // (A key first watched here starts at version 0, so 0 cannot mean "unchanged".)

@@ -32,8 +32,8 @@ struct LockedCopyOptions {
   // What the scratch shard gets for keys[i], live as `entry` on `shard` (its owner, locked):
   // nullptr copies the whole value; otherwise the function's value (nullopt: the key is left
   // absent there). A command that reads only part of a large value copies only that part.
-  FunctionRef<std::optional<kv::Value>(std::size_t i, Shard& shard, const kv::Entry& entry)>*
-      copy = nullptr;
+  FunctionRef<std::optional<kv::Value>(std::size_t i, Shard& shard, const kv::Entry& entry)>* copy =
+      nullptr;
   // Runs with every lock held and every copy in place, before the handler; returning false
   // abandons the attempt: no handler, no reply, nothing written, the locks released, and
   // run_on_locked_copies returns false. (SORT checks here that the keys it locked are still
@@ -44,7 +44,8 @@ struct LockedCopyOptions {
 };
 
 // Runs ctx.spec's handler on copies of `keys` (a key listed twice is copied once; list each
-// key once with the strongest mode it needs). The reply is the handler's, into ctx.reply.
+// key once with the strongest mode it needs: only keys locked exclusively are written back, so
+// every key the handler may change must be). The reply is the handler's, into ctx.reply.
 // Returns false only when options.check refused.
 bool run_on_locked_copies(SessionContext& ctx, std::span<const LockedKey> keys,
                           const LockedCopyOptions& options);
