@@ -115,7 +115,7 @@ bool run_on_locked_copies(SessionContext& ctx, std::span<const LockedKey> keys,
     for (std::uint32_t index : group.key_indexes) {
       const LockedKey& key = keys[index];
       KeyCopy copy{index, std::nullopt, 0, 0, false};
-      if (!seen.insert(DbKey{key.db, key.name}).second) {
+      if (!options.keys_unique && !seen.insert(DbKey{key.db, key.name}).second) {
         out.push_back(std::move(copy));
         continue;
       }

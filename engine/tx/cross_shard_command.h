@@ -41,9 +41,11 @@ struct LockedCopyOptions {
   FunctionRef<bool(Shard& scratch)>* check = nullptr;
   // The caller holds Coordinator::lock_keyspace: no key locks are taken.
   bool keyspace_held = false;
+  // The caller lists every key once (no (db, name) twice): no need to look for repeats.
+  bool keys_unique = false;
 };
 
-// Runs ctx.spec's handler on copies of `keys` (a key listed twice is copied once; list each
+// Runs ctx.spec's handler on copies of `keys` (a key listed twice is copied once; better, list each
 // key once with the strongest mode it needs: only keys locked exclusively are written back, so
 // every key the handler may change must be). The reply is the handler's, into ctx.reply.
 // Returns false only when options.check refused.
