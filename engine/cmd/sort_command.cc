@@ -746,17 +746,16 @@ void sort_across_shards(SessionContext& ctx) {
   }
 
   // What a copy needs to hold: the patterns read strings whole and hashes by these fields.
-  bool reads_strings = request.by_reads_keys() && request.by.kind == Pattern::Kind::kKey;
+  bool reads_strings = false;
   std::vector<std::string_view> fields;
   auto note_pattern = [&](const Pattern& pattern) {
     if (pattern.kind == Pattern::Kind::kKey) reads_strings = true;
-    if (pattern.kind == Pattern::Kind::kField &&
-        std::find(fields.begin(), fields.end(), pattern.field) == fields.end()) {
-      fields.push_back(pattern.field);
-    }
+    if (pattern.kind == Pattern::Kind::kField) fields.push_back(pattern.field);
   };
   if (request.by_reads_keys()) note_pattern(request.by);
   for (const Pattern& get : request.gets) note_pattern(get);
+  std::sort(fields.begin(), fields.end());
+  fields.erase(std::unique(fields.begin(), fields.end()), fields.end());
   const HashValue::Limits hash_limits = HashValue::Limits::of(engine.encoding_limits());
   const std::int64_t fill =
       kv::EncodingLimits::load(engine.encoding_limits().list_max_listpack_size);
@@ -773,9 +772,19 @@ void sort_across_shards(SessionContext& ctx) {
     if (entry.value.type() == kv::Type::kHash && !fields.empty()) {
       const HashValue& hash = entry.value.as<HashValue>();
       auto part = std::make_unique<HashValue>();
-      for (std::string_view field : fields) {
-        std::string_view value;
-        if (hash.find(field, &value)) part->set(field, value, hash_limits);
+      // Whichever is smaller is walked, so a copy costs at most what the hash holds (many
+      // GET patterns with their own fields do not make every hash pay for all of them).
+      if (hash.size() < fields.size()) {
+        hash.for_each([&](std::string_view field, std::string_view value) {
+          if (std::binary_search(fields.begin(), fields.end(), field)) {
+            part->set(field, value, hash_limits);
+          }
+        });
+      } else {
+        for (std::string_view field : fields) {
+          std::string_view value;
+          if (hash.find(field, &value)) part->set(field, value, hash_limits);
+        }
       }
       if (!part->empty()) return kv::Value::of(std::move(part));
     }

@@ -619,6 +619,43 @@ TEST_CASE("SORT across shards answers as on one shard", "[sort][server]") {
   }
 }
 
+TEST_CASE("SORT across shards: errors, missing sources, and many patterns", "[sort][server]") {
+  TestServer server(2);
+  BlockingClient client(server.port());
+  CommandRunner oracle;
+  const std::string source = key_on(0, 2, "src");
+  const std::string dest = key_on(1, 2, "dst");
+  const std::string text = key_on(1, 2, "str");
+  std::vector<Args> setup = {{"SET", text, "v"}, {"SET", dest, "old"}};
+  Args push = {"RPUSH", source};
+  for (int i = 0; i < 200; ++i) push.push_back(std::to_string(i));
+  setup.push_back(push);
+  for (int i = 0; i < 200; ++i) {
+    setup.push_back({"HSET", "h_" + std::to_string(i), "f" + std::to_string(i % 7), "x",
+                     "big" + std::to_string(i), std::string(100, 'b')});
+  }
+  for (const Args& args : setup) REQUIRE(client.call(args) == oracle.run(args));
+  // 2000 GET patterns, each with its own field: every copied hash holds only what is read.
+  Args many = {"SORT", source, "BY", "nosort", "LIMIT", "0", "50"};
+  for (int i = 0; i < 2000; ++i) many.insert(many.end(), {"GET", "h_*->f" + std::to_string(i)});
+  std::vector<Args> calls = {
+      many,
+      {"SORT", text, "BY", "w_*"},                       // WRONGTYPE, across shards
+      {"SORT", source, "BY", "w_*", "bogus"},            // syntax error
+      {"SORT", source, "BY", "w_*", "LIMIT", "x", "1"},  // not an integer
+      {"SORT_RO", source, "GET", "w_*", "STORE", dest},  // SORT_RO refuses STORE
+      {"SORT", "missing", "BY", "w_*", "GET", "h_*->f1", "STORE", dest},  // deletes dest
+      {"EXISTS", dest},
+      {"SORT", source, "BY", "h_*->f3", "GET", "h_*->f3", "GET", "#", "LIMIT", "0", "40"},
+      {"SORT", source, "BY", "w_*", "STORE", text},  // overwrites the string
+      {"LRANGE", text, "0", "5"},
+  };
+  for (const Args& args : calls) {
+    CAPTURE(args.size() > 12 ? Args(args.begin(), args.begin() + 12) : args);
+    CHECK(client.call(args) == oracle.run(args));
+  }
+}
+
 TEST_CASE("SORT across shards survives stale predictions and escalates after three",
           "[sort][server]") {
   for (const int stale : {1, 2, 1000}) {
