@@ -17,15 +17,15 @@
 //   - a GET pattern without '*' names nothing (nil for every element), "x*->" (nothing after
 //     the arrow) reads key "x<element>->" as a string; pattern text is read as a C string, so
 //     '*' and "->" are looked for only before a NUL byte;
-//   - LIMIT's offset and count are clamped to the source as Redis clamps them.
+//   - LIMIT's offset and count are clamped to the source as Redis clamps them;
 //   - ALPHA compares bytes with STORE, and otherwise as strcoll does in the C locale (the one
 //     Redis servers run in unless told otherwise): byte order up to the first NUL byte, so
-//     "a\0x" and "a" are equal there.
+//     "a\0x" and "a" are equal there;
+//   - sorting a sorted set converts it to the skiplist form for good (to_skiplist).
 // Where Redis leaves the order open, eddy is deterministic: ties that Redis's unstable sort
 // leaves in any order (ALPHA by equal weights with LIMIT) keep the source's order here, as
 // Redis's stable sort does without LIMIT; a set's and a sorted set's elements enter the sort
 // in eddy's iteration order and in score order (Redis: its hash table's order).
-//   - like Redis, sorting a sorted set converts it to the skiplist form for good (to_skiplist).
 //
 // Effects: SORT ... STORE dst is propagated as the rebuild of dst (DEL, then RPUSH batches), or
 // as DEL dst when the result is empty and dst existed; nothing when it changed nothing.
