@@ -170,6 +170,11 @@ void BatchExecutor::run_command(Args args, std::string& out) {
     route_to_shard(0, *spec, args, out);
     return;
   }
+  if (EDDY_UNLIKELY(spec->reads_keys_named_by_values != nullptr) &&
+      spec->reads_keys_named_by_values(args)) {
+    run_barrier(*spec, args, out);
+    return;
+  }
   key_scratch_.clear();
   key_indexes(*spec, args, key_scratch_);
   if (EDDY_UNLIKELY(key_scratch_.empty())) {

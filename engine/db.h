@@ -94,6 +94,20 @@ class Db {
     ASSERT_EQ(mutable_entry->value.memory_bytes(), before);
   }
 
+  // An encoding-only change that may move memory (SORT converting the sorted set it sorts to
+  // the skiplist form, as Redis does): the value means the same afterwards, so there is no
+  // modification, no version bump and no effect (Redis does not propagate it either), only the
+  // memory count follows. `fn(kv::Value&)` must not change what the value means.
+  template <typename Fn>
+  void reencode(const kv::Entry* entry, Fn&& fn) {
+    kv::Entry* mutable_entry = const_cast<kv::Entry*>(entry);
+    const std::size_t before = mutable_entry->value.memory_bytes();
+    fn(mutable_entry->value);
+    const std::size_t after = mutable_entry->value.memory_bytes();
+    ASSERT_GE(entry_bytes_ + after, before);
+    entry_bytes_ = entry_bytes_ + after - before;
+  }
+
   // Creates or overwrites `key` with `value` and `expire_at_ms` (0: none).
   void put(std::string_view key, kv::Value&& value, std::int64_t expire_at_ms,
            std::int64_t now_ms) {

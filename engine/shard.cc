@@ -9,6 +9,7 @@ std::uint64_t lock_hash(std::string_view key) {
 }
 
 bool LockTable::can_lock(std::uint64_t key_hash, LockMode mode) const {
+  if (whole_shard_ || whole_shard_waiters_ != 0) return false;
   auto it = locks_.find(key_hash);
   if (it == locks_.end()) return true;
   if (it->second.exclusive) return false;
@@ -39,6 +40,25 @@ void LockTable::unlock(std::uint64_t key_hash, LockMode mode) {
     --it->second.shared;
   }
   if (!it->second.exclusive && it->second.shared == 0) locks_.erase(it);
+}
+
+void LockTable::lock_whole_shard() {
+  ASSERT(can_lock_whole_shard());
+  whole_shard_ = true;
+}
+
+void LockTable::unlock_whole_shard() {
+  ASSERT(whole_shard_);
+  whole_shard_ = false;
+}
+
+void LockTable::whole_shard_waiting(bool waiting) {
+  if (waiting) {
+    ++whole_shard_waiters_;
+  } else {
+    ASSERT_GT(whole_shard_waiters_, 0u);
+    --whole_shard_waiters_;
+  }
 }
 
 Shard::Shard(std::uint32_t id, std::uint32_t home_core, Runtime* runtime)

@@ -24,13 +24,25 @@ enum class LockMode : std::uint8_t { kShared, kExclusive };
 
 // Key locks held by multi-shard transactions. Keys are identified by their 64-bit hash: two
 // keys that collide only wait for each other, which is safe.
+//
+// The whole shard can also be held exclusively (Coordinator::lock_keyspace: work whose keys
+// are known only once it has read some of them, see engine/cmd/sort_command.cc). It is granted
+// only when no key lock is held, and while such a request waits no new key lock is granted
+// either, so a stream of short transactions cannot starve it.
 class LockTable {
  public:
-  bool empty() const { return locks_.empty(); }
+  bool empty() const { return locks_.empty() && !whole_shard_; }
   bool can_lock(std::uint64_t key_hash, LockMode mode) const;
   void lock(std::uint64_t key_hash, LockMode mode);
   void unlock(std::uint64_t key_hash, LockMode mode);
-  std::size_t size() const { return locks_.size(); }
+  // Locks held, the whole-shard lock counting as one.
+  std::size_t size() const { return locks_.size() + (whole_shard_ ? 1 : 0); }
+
+  bool can_lock_whole_shard() const { return locks_.empty() && !whole_shard_; }
+  void lock_whole_shard();
+  void unlock_whole_shard();
+  // A whole-shard request parked here (it blocks new key locks until granted).
+  void whole_shard_waiting(bool waiting);
 
  private:
   struct State {
@@ -38,6 +50,8 @@ class LockTable {
     bool exclusive = false;
   };
   std::unordered_map<std::uint64_t, State> locks_;
+  bool whole_shard_ = false;
+  std::uint32_t whole_shard_waiters_ = 0;
 };
 
 std::uint64_t lock_hash(std::string_view key);

@@ -50,6 +50,7 @@ CommandTable::CommandTable() {
   register_hyperloglog_commands(*this);
   register_scripting_commands(*this);
   register_transaction_commands(*this);
+  register_sort_commands(*this);
   // Last: the cross-shard versions attach to the specs every family registered above.
   register_multi_shard_commands(*this);
 }

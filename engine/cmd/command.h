@@ -124,6 +124,10 @@ struct CommandSpec {
   std::string_view syntax;
   // Layouts neither form expresses (SORT ... STORE dst): appends the key indexes itself.
   void (*keys_fn)(Args args, std::vector<std::uint32_t>& out) = nullptr;
+  // Calls that read keys named only by the values they read (SORT's BY and GET patterns): true
+  // when this call does. With several shards such a call runs through session_handler even
+  // when its key arguments share a shard, since the keys its values name may live anywhere.
+  bool (*reads_keys_named_by_values)(Args args) = nullptr;
 
   bool is_write() const { return (flags & kCmdWrite) != 0; }
   bool arity_ok(std::size_t argc) const {
@@ -190,6 +194,7 @@ void register_bitmap_commands(CommandTable& table);
 void register_hyperloglog_commands(CommandTable& table);
 void register_scripting_commands(CommandTable& table);
 void register_transaction_commands(CommandTable& table);  // engine/tx/multi_exec.cc
+void register_sort_commands(CommandTable& table);  // engine/cmd/sort_command.cc (generic group)
 
 // Shared argument parsing with Redis's exact error replies. Each returns false after
 // writing the error reply.

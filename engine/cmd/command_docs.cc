@@ -256,6 +256,7 @@ class SyntaxParser {
         if (same) {
           if (n == 1) {
             items.back().multiple = true;
+            items.back().multiple_token = !group.token.empty() && group.token == items.back().token;
           } else {
             DocArgument block;
             block.type = "block";
@@ -335,9 +336,10 @@ void write_doc_arguments(ReplyBuilder& reply, const std::vector<DocArgument>& ar
     }
     if (has_flags) {
       reply.bulk("flags");
-      reply.set((arg.optional ? 1 : 0) + (arg.multiple ? 1 : 0));
+      reply.set((arg.optional ? 1 : 0) + (arg.multiple ? 1 : 0) + (arg.multiple_token ? 1 : 0));
       if (arg.optional) reply.simple("optional");
       if (arg.multiple) reply.simple("multiple");
+      if (arg.multiple_token) reply.simple("multiple_token");
     }
     if (!arg.arguments.empty()) {
       reply.bulk("arguments");
@@ -376,7 +378,7 @@ std::string render_one(const DocArgument& arg) {
   if (required_choice) out += "<";
   out += token + repeat;
   if (required_choice) out += ">";
-  if (arg.multiple) out += " [" + repeat + " ...]";
+  if (arg.multiple) out += " [" + (arg.multiple_token ? token : std::string()) + repeat + " ...]";
   if (arg.optional) out += "]";
   return out;
 }

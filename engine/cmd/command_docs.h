@@ -18,6 +18,7 @@ struct DocArgument {
   std::string token;  // the keyword before the value, if any
   bool optional = false;
   bool multiple = false;
+  bool multiple_token = false;         // each repeat takes the token again ("[GET p [GET p ...]]")
   std::vector<DocArgument> arguments;  // oneof / block
 };
 

@@ -187,6 +187,12 @@ class ZSetValue final : public Collection {
   AddResult plan_add(double score, std::string_view member, unsigned flags,
                      double* result_score) const;
 
+  // Moves a listpack set to the skiplist form (contents unchanged): what Redis's SORT does to
+  // the sorted set it sorts.
+  void ensure_skiplist(Rng& rng) {
+    if (large_ == nullptr) convert_to_skiplist(rng);
+  }
+
   // Removes `member`; false when it was not there.
   bool remove(std::string_view member);
   // Removes `count` elements from 0-based rank `first` on (first + count <= size()).

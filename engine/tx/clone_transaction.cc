@@ -2,7 +2,7 @@
 
 #include <numeric>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace eddy {
 
@@ -55,12 +55,22 @@ void touched_keys(const CommandSpec& spec, Args args, int client_db, std::vector
 
 CloneTransaction::CloneTransaction(Coordinator* coordinator, std::span<const KeyRef> keys,
                                    LockMode mode)
+    : CloneTransaction(coordinator, keys, std::vector<LockMode>(keys.size(), mode),
+                       CloneOptions{}) {}
+
+CloneTransaction::CloneTransaction(Coordinator* coordinator, std::span<const KeyRef> keys,
+                                   std::span<const LockMode> modes, const CloneOptions& options)
     : key_views_(views_of(keys)),
       key_indexes_(all_indexes(keys.size())),
       keys_(keys),
+      modes_(modes.begin(), modes.end()),
+      options_(options),
       coordinator_(coordinator),
-      mode_(mode),
-      tx_(coordinator, key_views_, key_indexes_, mode) {}
+      tx_(coordinator, key_views_, key_indexes_, modes_,
+          options.keyspace_held ? Coordinator::Transaction::Locking::kKeyspaceHeld
+                                : Coordinator::Transaction::Locking::kKeys) {
+  ASSERT_EQ(modes_.size(), keys_.size());
+}
 
 CloneTransaction::~CloneTransaction() {
   // Locks left held would block their keys forever: every path commits or aborts.
@@ -80,19 +90,30 @@ void CloneTransaction::lock_and_clone(
     on_locked(shard, group.key_indexes);
     auto& out = copies_[static_cast<std::size_t>(&group - tx_.groups().data())];
     // A key named again is cloned once: a client naming one large value a thousand times must
-    // not make a thousand copies of it.
-    std::unordered_set<std::string> seen;
+    // not make a thousand copies of it. Its first mention stands for all of them.
+    std::unordered_map<std::string, std::size_t> first_of;  // (db, key) -> index in `out`
     for (std::uint32_t index : group.key_indexes) {
       const KeyRef& ref = keys_[index];
-      Copy copy{index, false, std::nullopt, 0, 0, false};
-      std::string id(ref.key);
-      id.push_back('\0');
-      id.append(std::to_string(ref.db));
-      copy.first = seen.insert(std::move(id)).second;
+      Copy copy{index, true, std::nullopt, 0, 0, false};
+      std::size_t first_at = out.size();
+      if (!options_.keys_unique) {
+        std::string id(ref.key);
+        id.push_back('\0');
+        id.append(std::to_string(ref.db));
+        const auto [at, inserted] = first_of.emplace(std::move(id), out.size());
+        copy.first = inserted;
+        first_at = at->second;
+      }
+      Copy& first = copy.first ? copy : out[first_at];
+      first.exclusive = first.exclusive || modes_[index] == LockMode::kExclusive;
       if (copy.first) {
         if (const kv::Entry* entry =
                 shard.db(static_cast<std::size_t>(ref.db)).find(ref.key, tx_.now_ms())) {
-          copy.value.emplace(entry->value.clone());
+          if (options_.copy == nullptr) {
+            copy.value.emplace(entry->value.clone());
+          } else {
+            copy.value = (*options_.copy)(index, shard, *entry);
+          }
           copy.expire_at_ms = entry->expire_at_ms;
           copy.encoding = entry->value.encoding();
         }
@@ -117,9 +138,11 @@ void CloneTransaction::lock_and_clone(
       }
     }
   });
+  // Only keys locked exclusively may change (a handler writes nothing it reads under a shared
+  // lock), so only they are watched: a SORT reading a million weights watches its destination.
   for (auto& group : copies_) {
     for (Copy& copy : group) {
-      if (!copy.first) continue;
+      if (!copy.first || !copy.exclusive) continue;
       const KeyRef& ref = keys_[copy.key_index];
       copy.version = writes.watch(ref.db, ref.key);
     }
@@ -131,7 +154,9 @@ void CloneTransaction::abort() {
   WritePath& writes = scratch_->writes();
   for (auto& group : copies_) {
     for (Copy& copy : group) {
-      if (copy.first) writes.unwatch(keys_[copy.key_index].db, keys_[copy.key_index].key);
+      if (copy.first && copy.exclusive) {
+        writes.unwatch(keys_[copy.key_index].db, keys_[copy.key_index].key);
+      }
     }
   }
   tx_.unlock_all();
@@ -144,7 +169,7 @@ void CloneTransaction::commit() {
   bool changed_any = false;
   for (auto& group : copies_) {
     for (Copy& copy : group) {
-      if (!copy.first) continue;
+      if (!copy.first || !copy.exclusive) continue;
       const KeyRef& ref = keys_[copy.key_index];
       const std::uint64_t after = writes.watched_version(ref.db, ref.key);
       writes.unwatch(ref.db, ref.key);
@@ -164,7 +189,6 @@ void CloneTransaction::commit() {
     open_ = false;
     return;
   }
-  ASSERT_MSG(mode_ == LockMode::kExclusive, "a write under shared locks");
   const std::int64_t now_ms = tx_.now_ms();
   tx_.unlock_all([&](Shard& shard, const Coordinator::Transaction::Group& group) {
     auto& mine = copies_[static_cast<std::size_t>(&group - tx_.groups().data())];

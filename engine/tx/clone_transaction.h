@@ -40,11 +40,28 @@ struct KeyRef {
 // database. (A target that is not a valid database adds nothing: the handler refuses it.)
 void touched_keys(const CommandSpec& spec, Args args, int client_db, std::vector<KeyRef>& out);
 
+// How a CloneTransaction copies and locks.
+struct CloneOptions {
+  // What the scratch shard gets for keys[i], live as `entry` on `shard` (its owner, locked):
+  // nullptr clones the whole value; otherwise the function's value (nullopt: left absent). A
+  // command that reads only part of a large value (SORT's patterns) copies only that part.
+  FunctionRef<std::optional<kv::Value>(std::size_t i, Shard& shard, const kv::Entry& entry)>* copy =
+      nullptr;
+  // The caller holds Coordinator::lock_keyspace: no key locks are taken.
+  bool keyspace_held = false;
+  // The caller lists every (db, key) once: no need to look for repeats (SORT's million keys).
+  bool keys_unique = false;
+};
+
 class CloneTransaction {
  public:
   // `keys` (views that outlive this object) may repeat: each distinct (db, key) is cloned and
-  // written back once.
+  // written back once. Every key in `mode`.
   CloneTransaction(Coordinator* coordinator, std::span<const KeyRef> keys, LockMode mode);
+  // Each key in its own mode (modes[i] for keys[i]; a key named in both is locked
+  // exclusively). Only keys locked exclusively may change: only they are written back.
+  CloneTransaction(Coordinator* coordinator, std::span<const KeyRef> keys,
+                   std::span<const LockMode> modes, const CloneOptions& options);
   ~CloneTransaction();
   CloneTransaction(const CloneTransaction&) = delete;
   CloneTransaction& operator=(const CloneTransaction&) = delete;
@@ -59,7 +76,7 @@ class CloneTransaction {
   Shard& scratch() { return *scratch_; }
   std::int64_t now_ms() const { return tx_.now_ms(); }
 
-  // Writes back what changed (ASSERTs the mode was exclusive if anything did) and unlocks.
+  // Writes back what changed among the exclusively locked keys, and unlocks.
   void commit();
   // Unlocks without writing anything back.
   void abort();
@@ -74,13 +91,15 @@ class CloneTransaction {
     bool changed = false;
     kv::Encoding encoding{};     // the owner's, when cloned
     bool encoding_only = false;  // unchanged, but a bit command made the string raw (make_raw)
+    bool exclusive = false;      // some mention of the key locks it exclusively: it may change
   };
 
   std::vector<std::string_view> key_views_;  // for Coordinator::Transaction
   std::vector<std::uint32_t> key_indexes_;
   std::span<const KeyRef> keys_;
+  std::vector<LockMode> modes_;
+  CloneOptions options_;
   Coordinator* coordinator_;
-  LockMode mode_;
   Coordinator::Transaction tx_;
   std::vector<std::vector<Copy>> copies_;  // by group of tx_
   std::optional<Shard> scratch_;

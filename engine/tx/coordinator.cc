@@ -1,6 +1,7 @@
 #include "engine/tx/coordinator.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace eddy {
 
@@ -10,16 +11,44 @@ bool StepHop::run_at_target() {
   switch (kind) {
     case Kind::kLock: {
       LockTable& locks = shard->locks();
-      for (std::uint64_t hash : lock_hashes) {
-        if (!locks.can_lock(hash, mode)) {
+      for (std::uint64_t hash : shared_hashes) {
+        if (!locks.can_lock(hash, LockMode::kShared)) {
           shard->park(this);
           return false;
         }
       }
-      for (std::uint64_t hash : lock_hashes) locks.lock(hash, mode);
+      for (std::uint64_t hash : exclusive_hashes) {
+        if (!locks.can_lock(hash, LockMode::kExclusive)) {
+          shard->park(this);
+          return false;
+        }
+      }
+      for (std::uint64_t hash : shared_hashes) locks.lock(hash, LockMode::kShared);
+      for (std::uint64_t hash : exclusive_hashes) locks.lock(hash, LockMode::kExclusive);
       if (step != nullptr) (*step)(*shard);
       return true;
     }
+    case Kind::kLockShard: {
+      LockTable& locks = shard->locks();
+      if (!locks.can_lock_whole_shard()) {
+        if (!waiting_for_shard) {
+          locks.whole_shard_waiting(true);
+          waiting_for_shard = true;
+        }
+        shard->park(this);
+        return false;
+      }
+      if (waiting_for_shard) {
+        locks.whole_shard_waiting(false);
+        waiting_for_shard = false;
+      }
+      locks.lock_whole_shard();
+      return true;
+    }
+    case Kind::kUnlockShard:
+      shard->locks().unlock_whole_shard();
+      shard->retry_parked();
+      return true;
     case Kind::kRun:
       ASSERT(step != nullptr);
       (*step)(*shard);
@@ -34,7 +63,10 @@ bool StepHop::run_at_target() {
       return true;
     case Kind::kUnlock: {
       if (step != nullptr) (*step)(*shard);
-      for (std::uint64_t hash : lock_hashes) shard->locks().unlock(hash, mode);
+      for (std::uint64_t hash : shared_hashes) shard->locks().unlock(hash, LockMode::kShared);
+      for (std::uint64_t hash : exclusive_hashes) {
+        shard->locks().unlock(hash, LockMode::kExclusive);
+      }
       shard->retry_parked();
       return true;
     }
@@ -128,33 +160,83 @@ void Coordinator::run_on_all_cores(FunctionRef<void(std::uint32_t core)> fn) {
   wait_group.wait();
 }
 
+void Coordinator::keyspace_hop(std::uint32_t shard, StepHop::Kind kind) {
+  fiber::WaitGroup wait_group(&engine_->runtime().scheduler());
+  StepHop hop;
+  hop.kind = kind;
+  hop.shard = &engine_->shard(shard);
+  hop.wait_group = &wait_group;
+  wait_group.add();
+  dispatch(&hop);
+  wait_group.wait();
+}
+
+void Coordinator::lock_keyspace() {
+  // One shard at a time, ascending: the order every transaction follows.
+  for (std::uint32_t i = 0; i < engine_->shard_count(); ++i) {
+    keyspace_hop(i, StepHop::Kind::kLockShard);
+  }
+}
+
+void Coordinator::unlock_keyspace() {
+  for (std::uint32_t i = 0; i < engine_->shard_count(); ++i) {
+    keyspace_hop(i, StepHop::Kind::kUnlockShard);
+  }
+}
+
 Coordinator::Transaction::Transaction(Coordinator* coordinator, Args args,
-                                      std::span<const std::uint32_t> key_indexes,
-                                      LockMode mode)
+                                      std::span<const std::uint32_t> key_indexes, LockMode mode)
     : coordinator_(coordinator),
-      mode_(mode),
       now_ms_(coordinator->engine().runtime().unix_now_ms()),
       id_(coordinator->engine().next_tx_id()) {
-  Engine& engine = coordinator_->engine();
-  for (std::uint32_t index : key_indexes) {
-    ASSERT_LT(index, args.size());
-    const std::uint32_t shard = engine.shard_of_key(args[index]);
-    auto it = std::find_if(groups_.begin(), groups_.end(),
-                           [shard](const Group& g) { return g.shard == shard; });
-    if (it == groups_.end()) {
-      groups_.push_back(Group{shard, {}, {}});
-      it = groups_.end() - 1;
-    }
-    it->key_indexes.push_back(index);
-    it->lock_hashes.push_back(lock_hash(args[index]));
+  for (std::uint32_t index : key_indexes) add_key(args, index, mode);
+  finish_groups();
+}
+
+Coordinator::Transaction::Transaction(Coordinator* coordinator, Args args,
+                                      std::span<const std::uint32_t> key_indexes,
+                                      std::span<const LockMode> modes, Locking locking)
+    : coordinator_(coordinator),
+      locking_(locking),
+      now_ms_(coordinator->engine().runtime().unix_now_ms()),
+      id_(coordinator->engine().next_tx_id()) {
+  ASSERT_EQ(key_indexes.size(), modes.size());
+  for (std::size_t i = 0; i < key_indexes.size(); ++i) add_key(args, key_indexes[i], modes[i]);
+  finish_groups();
+}
+
+void Coordinator::Transaction::add_key(Args args, std::uint32_t index, LockMode mode) {
+  ASSERT_LT(index, args.size());
+  const std::uint32_t shard = coordinator_->engine().shard_of_key(args[index]);
+  auto it = std::find_if(groups_.begin(), groups_.end(),
+                         [shard](const Group& g) { return g.shard == shard; });
+  if (it == groups_.end()) {
+    groups_.push_back(Group{shard, {}, {}, {}});
+    it = groups_.end() - 1;
   }
+  it->key_indexes.push_back(index);
+  auto& hashes = mode == LockMode::kShared ? it->shared_hashes : it->exclusive_hashes;
+  hashes.push_back(lock_hash(args[index]));
+}
+
+void Coordinator::Transaction::finish_groups() {
   // Ascending shard order is what makes lock acquisition deadlock-free.
   std::sort(groups_.begin(), groups_.end(),
             [](const Group& a, const Group& b) { return a.shard < b.shard; });
+  auto sort_unique = [](std::vector<std::uint64_t>& hashes) {
+    std::sort(hashes.begin(), hashes.end());
+    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+  };
   for (Group& group : groups_) {
-    std::sort(group.lock_hashes.begin(), group.lock_hashes.end());
-    group.lock_hashes.erase(std::unique(group.lock_hashes.begin(), group.lock_hashes.end()),
-                            group.lock_hashes.end());
+    sort_unique(group.shared_hashes);
+    sort_unique(group.exclusive_hashes);
+    // A key held exclusively needs no shared lock besides (the lock table refuses both).
+    std::vector<std::uint64_t> shared_only;
+    shared_only.reserve(group.shared_hashes.size());
+    std::set_difference(group.shared_hashes.begin(), group.shared_hashes.end(),
+                        group.exclusive_hashes.begin(), group.exclusive_hashes.end(),
+                        std::back_inserter(shared_only));
+    group.shared_hashes = std::move(shared_only);
   }
 }
 
@@ -187,10 +269,10 @@ void Coordinator::Transaction::lock_all(FunctionRef<void(Shard&, const Group&)> 
     auto step_fn = [&](Shard& shard) { on_locked(shard, group); };
     FunctionRef<void(Shard&)> step(step_fn);
     StepHop hop;
-    hop.kind = StepHop::Kind::kLock;
+    hop.kind = locking_ == Locking::kKeys ? StepHop::Kind::kLock : StepHop::Kind::kRun;
     hop.shard = &engine.shard(group.shard);
-    hop.lock_hashes = group.lock_hashes;
-    hop.mode = mode_;
+    hop.shared_hashes = group.shared_hashes;
+    hop.exclusive_hashes = group.exclusive_hashes;
     hop.step = &step;
     hop.wait_group = &wait_group;
     wait_group.add();
@@ -233,10 +315,10 @@ void Coordinator::Transaction::unlock_all(FunctionRef<void(Shard&, const Group&)
   wait_group.add(count);
   for (std::size_t g = 0; g < count; ++g) {
     StepHop& hop = hops[g];
-    hop.kind = StepHop::Kind::kUnlock;
+    hop.kind = locking_ == Locking::kKeys ? StepHop::Kind::kUnlock : StepHop::Kind::kRun;
     hop.shard = &engine.shard(groups_[g].shard);
-    hop.lock_hashes = groups_[g].lock_hashes;
-    hop.mode = mode_;
+    hop.shared_hashes = groups_[g].shared_hashes;
+    hop.exclusive_hashes = groups_[g].exclusive_hashes;
     hop.step = &steps[g];
     hop.wait_group = &wait_group;
     coordinator_->dispatch(&hop);

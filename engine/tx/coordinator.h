@@ -25,19 +25,22 @@ namespace eddy {
 // One hop of a coordinator: lock keys, run a step, or unlock, on one shard.
 class StepHop final : public Hop {
  public:
-  enum class Kind : std::uint8_t { kLock, kRun, kRunUnlocked, kUnlock };
+  // kLockShard / kUnlockShard take and release the whole shard (Coordinator::lock_keyspace).
+  enum class Kind : std::uint8_t { kLock, kRun, kRunUnlocked, kUnlock, kLockShard, kUnlockShard };
 
   bool run_at_target() override;
   void run_at_origin() override { wait_group->done(); }
 
   Kind kind = Kind::kRun;
   Shard* shard = nullptr;
-  std::span<const std::uint64_t> lock_hashes;  // unique, for kLock/kUnlock
-  LockMode mode = LockMode::kExclusive;
+  // For kLock/kUnlock: the key locks, each hash unique and in one list only.
+  std::span<const std::uint64_t> shared_hashes;
+  std::span<const std::uint64_t> exclusive_hashes;
   // Runs on the shard: after the lock is granted (kLock), as the step (kRun), or before the
   // unlock (kUnlock). May be empty for lock/unlock.
   FunctionRef<void(Shard&)>* step = nullptr;
   fiber::WaitGroup* wait_group = nullptr;
+  bool waiting_for_shard = false;  // kLockShard parked: counted as a waiter by the lock table
 };
 
 class Coordinator {
@@ -57,17 +60,35 @@ class Coordinator {
   // per-core client registries.
   void run_on_all_cores(FunctionRef<void(std::uint32_t core)> fn);
 
+  // Takes every shard whole and exclusively, in ascending shard order; each shard is granted
+  // once it holds no key locks (and new key locks there wait behind the request). Because it
+  // follows the same shard order as transactions, it cannot deadlock with them. Meanwhile
+  // every other command on every shard waits: the escalation for work whose key set cannot
+  // be known before reading some keys and did not hold still under optimistic locking (SORT's
+  // BY/GET patterns). Release with unlock_keyspace; while held, reach shards with run_on or a
+  // Transaction built with Locking::kKeyspaceHeld.
+  void lock_keyspace();
+  void unlock_keyspace();
+
   // A multi-shard transaction over the keys of `args` at `key_indexes`.
   class Transaction {
    public:
     struct Group {
       std::uint32_t shard;
-      std::vector<std::uint32_t> key_indexes;  // into args, in command order
-      std::vector<std::uint64_t> lock_hashes;  // unique
+      std::vector<std::uint32_t> key_indexes;       // into args, in command order
+      std::vector<std::uint64_t> shared_hashes;     // unique; none also in exclusive_hashes
+      std::vector<std::uint64_t> exclusive_hashes;  // unique
     };
+    // kKeyspaceHeld: the caller holds lock_keyspace, so lock_all/unlock_all take and release
+    // no key locks (they only run their steps on each shard).
+    enum class Locking : std::uint8_t { kKeys, kKeyspaceHeld };
 
     Transaction(Coordinator* coordinator, Args args, std::span<const std::uint32_t> key_indexes,
                 LockMode mode);
+    // Each key in its own mode (modes[i] for key_indexes[i]); a key named in both modes is
+    // locked exclusively.
+    Transaction(Coordinator* coordinator, Args args, std::span<const std::uint32_t> key_indexes,
+                std::span<const LockMode> modes, Locking locking = Locking::kKeys);
     ~Transaction();
 
     // Locks every group, in ascending shard order; `on_locked` runs on each shard right after
@@ -95,8 +116,11 @@ class Coordinator {
     std::size_t group_of(std::uint32_t arg_index) const;
 
    private:
+    void add_key(Args args, std::uint32_t index, LockMode mode);
+    void finish_groups();
+
     Coordinator* coordinator_;
-    LockMode mode_;
+    Locking locking_ = Locking::kKeys;
     std::int64_t now_ms_;
     std::uint64_t id_;
     std::vector<Group> groups_;
@@ -108,6 +132,7 @@ class Coordinator {
   // Sends hop (already filled in) to its shard's core, or runs it inline when local.
   void dispatch(StepHop* hop);
   void run_on_all_kind(FunctionRef<void(Shard&)> fn, bool unlocked_only);
+  void keyspace_hop(std::uint32_t shard, StepHop::Kind kind);
 
   Engine* engine_;
 };
