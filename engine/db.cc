@@ -3,14 +3,12 @@
 namespace eddy {
 
 std::size_t Db::expire_slice(std::int64_t now_ms, std::size_t slots_max) {
-  if (volatile_count_ == 0) return 0;
+  if (table_.volatile_size() == 0) return 0;
   std::size_t deleted = 0;
   expire_cursor_ = table_.walk(expire_cursor_, slots_max, [&](kv::Entry& entry) {
     if (!expired(entry, now_ms)) return false;
     // The walk erases the entry when told to; everything else remove() does happens here.
     writes_->key_expired(index_, entry.key.view(), now_ms);
-    ASSERT_GT(volatile_count_, 0u);
-    --volatile_count_;
     const std::size_t bytes = entry.key.heap_bytes() + entry.value.memory_bytes();
     ASSERT_GE(entry_bytes_, bytes);
     entry_bytes_ -= bytes;

@@ -36,7 +36,8 @@ class Db {
   // Redis's rule (keyIsExpired): a key lives through the millisecond of its deadline and is
   // gone only once the clock has passed it.
   static bool expired(const kv::Entry& entry, std::int64_t now_ms) {
-    return entry.expire_at_ms != 0 && entry.expire_at_ms < now_ms;
+    const std::int64_t at_ms = entry.expire_at_ms();
+    return at_ms != 0 && at_ms < now_ms;
   }
 
   // The live entry for key, or nullptr (absent or expired; an expired one is deleted here).
@@ -59,9 +60,9 @@ class Db {
       // The old key expired: that is a DEL, then the command creates a new key.
       writes_->key_expired(index_, key, now_ms);
       ++expired_keys_;
-      set_expire(entry, 0);
-      update(entry, [](kv::Value& value) { value = kv::Value(); });
-      return {entry, true};
+      const kv::Entry* fresh = set_expire(entry, 0);
+      update(fresh, [](kv::Value& value) { value = kv::Value(); });
+      return {fresh, true};
     }
     if (inserted) {
       entry_bytes_ += entry->key.heap_bytes();
@@ -113,7 +114,7 @@ class Db {
            std::int64_t now_ms) {
     const kv::Entry* entry = find_or_insert(key, now_ms).first;
     update(entry, [&](kv::Value& v) { v = std::move(value); });
-    set_expire(entry, expire_at_ms);
+    (void)set_expire(entry, expire_at_ms);
   }
 
   // Deletes the key if it is live; true if it was.
@@ -137,24 +138,19 @@ class Db {
     return value;
   }
 
-  // Sets (at_ms > 0) or clears (0) a key's deadline, keeping the volatile count true.
-  void set_expire(const kv::Entry* entry, std::int64_t at_ms) {
+  // Sets (at_ms > 0) or clears (0) a key's deadline. Returns the entry, which moves when it
+  // gains or loses a deadline (kv::Table::set_deadline): `entry` must not be used after.
+  [[nodiscard]] const kv::Entry* set_expire(const kv::Entry* entry, std::int64_t at_ms) {
     ASSERT_GE(at_ms, 0);
-    kv::Entry* e = const_cast<kv::Entry*>(entry);
-    if (e->expire_at_ms == at_ms) return;
-    if (e->expire_at_ms == 0) ++volatile_count_;
-    if (at_ms == 0) {
-      ASSERT_GT(volatile_count_, 0u);
-      --volatile_count_;
-    }
-    e->expire_at_ms = at_ms;
-    writes_->key_modified(index_, e->key.view());
+    if (entry->expire_at_ms() == at_ms) return entry;
+    kv::Entry* moved = table_.set_deadline(const_cast<kv::Entry*>(entry), at_ms);
+    writes_->key_modified(index_, moved->key.view());
+    return moved;
   }
 
   // FLUSHDB's part. Reported as a whole-database change.
   void clear() {
     table_.clear();
-    volatile_count_ = 0;
     expire_cursor_ = 0;
     entry_bytes_ = 0;
     writes_->db_changed(index_);
@@ -163,7 +159,6 @@ class Db {
   // SWAPDB's part: the contents trade places; each Db keeps its index and write path.
   void swap_contents(Db& other) {
     table_.swap(other.table_);
-    std::swap(volatile_count_, other.volatile_count_);
     std::swap(expire_cursor_, other.expire_cursor_);
     std::swap(entry_bytes_, other.entry_bytes_);
     writes_->db_changed(index_);
@@ -171,7 +166,7 @@ class Db {
   }
 
   std::size_t size() const { return table_.size(); }
-  std::size_t volatile_count() const { return volatile_count_; }
+  std::size_t volatile_count() const { return table_.volatile_size(); }
   const kv::Table& table() const { return table_; }
   // RANDOMKEY: a random entry (possibly expired: the caller judges), nullptr if empty.
   const kv::Entry* random_entry(std::uint64_t random) { return table_.random_entry(random); }
@@ -195,10 +190,6 @@ class Db {
     remove(entry);
   }
   void remove(kv::Entry* entry) {
-    if (entry->expire_at_ms != 0) {
-      ASSERT_GT(volatile_count_, 0u);
-      --volatile_count_;
-    }
     const std::size_t bytes = entry->key.heap_bytes() + entry->value.memory_bytes();
     ASSERT_GE(entry_bytes_, bytes);
     entry_bytes_ -= bytes;
@@ -208,7 +199,6 @@ class Db {
   kv::Table table_;
   WritePath* writes_ = nullptr;
   int index_ = 0;
-  std::size_t volatile_count_ = 0;
   std::size_t entry_bytes_ = 0;  // keys' and values' heap bytes
   std::uint64_t expire_cursor_ = 0;
   std::uint64_t expired_keys_ = 0;

@@ -494,7 +494,7 @@ void bitop_command(CommandContext& ctx) {
     compute_bitop(op, sources, minlen, maxlen, out);
   });
   // SET semantics: the result has no TTL.
-  ctx.db.set_expire(target, 0);
+  target = ctx.db.set_expire(target, 0);
   ctx.reply.integer(static_cast<std::int64_t>(maxlen));
 }
 

@@ -134,7 +134,7 @@ void expire_generic(CommandContext& ctx, std::int64_t base_ms, bool seconds,
     return;
   }
   if (conditions != 0) {
-    const std::int64_t current = entry->expire_at_ms;  // 0: no TTL, i.e. infinite
+    const std::int64_t current = entry->expire_at_ms();  // 0: no TTL, i.e. infinite
     const bool has_ttl = current != 0;
     // NX: only without a TTL. XX: only with one. GT: a missing TTL counts as infinite, so
     // nothing is greater. LT: anything is less than a missing TTL.
@@ -151,7 +151,7 @@ void expire_generic(CommandContext& ctx, std::int64_t base_ms, bool seconds,
     ctx.db.erase(entry);
     ctx.writes.emit(ctx.db_index, {"DEL", ctx.args[1]});
   } else {
-    ctx.db.set_expire(entry, when);
+    entry = ctx.db.set_expire(entry, when);
     char at[kv::Value::kIntScratchBytes];
     ctx.writes.emit(ctx.db_index, {"PEXPIREAT", ctx.args[1], kv::Value::format_int(when, at)});
   }
@@ -180,11 +180,11 @@ void ttl_generic(CommandContext& ctx, bool milliseconds, bool absolute) {
     ctx.reply.integer(-2);
     return;
   }
-  if (entry->expire_at_ms == 0) {
+  if (entry->expire_at_ms() == 0) {
     ctx.reply.integer(-1);
     return;
   }
-  std::int64_t ms = absolute ? entry->expire_at_ms : entry->expire_at_ms - ctx.now_ms;
+  std::int64_t ms = absolute ? entry->expire_at_ms() : entry->expire_at_ms() - ctx.now_ms;
   if (ms < 0) ms = 0;
   if (milliseconds) {
     ctx.reply.integer(ms);
@@ -210,11 +210,11 @@ void pexpiretime_command(CommandContext& ctx) {
 
 void persist_command(CommandContext& ctx) {
   const kv::Entry* entry = ctx.db.find(ctx.args[1], ctx.now_ms);
-  if (entry == nullptr || entry->expire_at_ms == 0) {
+  if (entry == nullptr || entry->expire_at_ms() == 0) {
     ctx.reply.integer(0);
     return;
   }
-  ctx.db.set_expire(entry, 0);
+  entry = ctx.db.set_expire(entry, 0);
   ctx.reply.integer(1);
 }
 
@@ -336,7 +336,7 @@ void copy_command(CommandContext& ctx) {
     return;
   }
   // put() replaces whatever the destination held; the copy keeps the source's TTL.
-  target.put(new_key, source->value.clone(), source->expire_at_ms, ctx.now_ms);
+  target.put(new_key, source->value.clone(), source->expire_at_ms(), ctx.now_ms);
   ctx.reply.integer(1);
 }
 
@@ -360,7 +360,8 @@ void subcommand_syntax_error(CommandContext& ctx, std::string_view container) {
 void reply_help(ReplyBuilder& reply, std::string_view container,
                 std::initializer_list<std::string_view> lines) {
   reply.array(lines.size() + 3);
-  reply.simple(std::string(container) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  reply.simple(std::string(container) +
+               " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
   for (std::string_view line : lines) reply.simple(line);
   reply.simple("HELP");
   reply.simple("    Print this help.");
@@ -372,14 +373,12 @@ void object_command(CommandContext& ctx) {
     reply_help(ctx.reply, "OBJECT",
                {"ENCODING <key>",
                 "    Return the kind of internal representation used in order to store the value",
-                "    associated with a <key>.",
-                "FREQ <key>",
+                "    associated with a <key>.", "FREQ <key>",
                 "    Return the access frequency index of the <key>. The returned integer is",
                 "    proportional to the logarithm of the recent access frequency of the key.",
                 "IDLETIME <key>",
                 "    Return the idle time of the <key>, that is the approximated number of",
-                "    seconds elapsed since the last access to the key.",
-                "REFCOUNT <key>",
+                "    seconds elapsed since the last access to the key.", "REFCOUNT <key>",
                 "    Return the number of references of the value associated with the specified",
                 "    <key>."});
     return;
@@ -444,10 +443,10 @@ void memory_command(CommandContext& ctx) {
     ctx.reply.null();
     return;
   }
-  // The entry's slot (with its control byte) plus what the key and value hold on the heap:
-  // exact, where Redis samples nested values.
-  const std::size_t bytes =
-      sizeof(kv::Entry) + 1 + entry->key.heap_bytes() + entry->value.memory_bytes();
+  // The entry's slot (a pointer and its control byte), the entry, and what the key and value
+  // hold on the heap: exact, where Redis samples nested values.
+  const std::size_t bytes = sizeof(kv::Entry*) + 1 + kv::entry_bytes(*entry) +
+                            entry->key.heap_bytes() + entry->value.memory_bytes();
   ctx.reply.integer(static_cast<std::int64_t>(bytes));
 }
 
@@ -456,8 +455,8 @@ void memory_command(CommandContext& ctx) {
 CommandSpec key_spec(std::string_view name, int arity, std::uint32_t flags, int first_key,
                      int last_key, int key_step, CommandHandler handler, std::string_view summary,
                      std::string_view since, std::string_view acl_categories) {
-  return keyed_spec("generic", name, arity, flags, first_key, last_key, key_step, handler,
-                    summary, since, acl_categories);
+  return keyed_spec("generic", name, arity, flags, first_key, last_key, key_step, handler, summary,
+                    since, acl_categories);
 }
 
 }  // namespace
@@ -515,7 +514,8 @@ void register_key_commands(CommandTable& table) {
                      "specified.",
                      "3.2.1", "@keyspace @read @fast"));
   table.add(key_spec("object", -2, kCmdReadonly, 2, 2, 1, object_command,
-                     "A container for object introspection commands", "2.2.3", "@keyspace @read @slow"));
+                     "A container for object introspection commands", "2.2.3",
+                     "@keyspace @read @slow"));
   table.add(key_spec("memory", -2, kCmdReadonly, 2, 2, 1, memory_command,
                      "A container for memory diagnostics commands", "4.0.0", "@read @slow"));
   register_dump_commands(table);

@@ -11,7 +11,7 @@ void mset(Db& db, Args args, std::span<const std::uint32_t> key_indexes, std::in
     ASSERT_LT(index + std::size_t{1}, args.size());
     const kv::Entry* entry = db.find_or_insert(args[index], now_ms).first;
     db.update(entry, [&](kv::Value& value) { value.set_string(args[index + 1]); });
-    db.set_expire(entry, 0);
+    entry = db.set_expire(entry, 0);
   }
 }
 
@@ -55,7 +55,7 @@ void mget(Db& db, Args args, std::span<const std::uint32_t> key_indexes, std::in
 std::optional<MovedValue> take(Db& db, std::string_view key, std::int64_t now_ms) {
   const kv::Entry* entry = db.find(key, now_ms);
   if (entry == nullptr) return std::nullopt;
-  const std::int64_t expire_at_ms = entry->expire_at_ms;
+  const std::int64_t expire_at_ms = entry->expire_at_ms();
   return MovedValue{db.take(entry), expire_at_ms};
 }
 

@@ -234,7 +234,7 @@ void set_generic(CommandContext& ctx, std::uint32_t flags, std::string_view key,
   }
 
   ctx.db.update(entry, [&](kv::Value& v) { v.set_string(value); });
-  if ((flags & kFlagKeepTtl) == 0) ctx.db.set_expire(entry, deadline);
+  if ((flags & kFlagKeepTtl) == 0) entry = ctx.db.set_expire(entry, deadline);
   // The effect: a plain SET with the absolute deadline (SET EX 10 -> SET PXAT t), as Redis
   // propagates it; replies and NX/XX/GET do not matter to a replica.
   if (ctx.writes.recording()) {
@@ -289,7 +289,7 @@ void getset_command(CommandContext& ctx) {
   }
   ctx.db.update(entry, [&](kv::Value& v) { v.set_string(ctx.args[2]); });
   // GETSET is a plain SET: the old TTL goes.
-  ctx.db.set_expire(entry, 0);
+  entry = ctx.db.set_expire(entry, 0);
   ctx.writes.emit(ctx.db_index, {"SET", ctx.args[1], ctx.args[2]});
 }
 
@@ -321,11 +321,11 @@ void getex_command(CommandContext& ctx) {
     ctx.db.erase(entry);
     ctx.writes.emit(ctx.db_index, {"DEL", key});
   } else if (expire) {
-    ctx.db.set_expire(entry, deadline);
+    entry = ctx.db.set_expire(entry, deadline);
     char at[kv::Value::kIntScratchBytes];
     ctx.writes.emit(ctx.db_index, {"PEXPIREAT", key, kv::Value::format_int(deadline, at)});
-  } else if ((options.flags & kFlagPersist) != 0 && entry->expire_at_ms != 0) {
-    ctx.db.set_expire(entry, 0);
+  } else if ((options.flags & kFlagPersist) != 0 && entry->expire_at_ms() != 0) {
+    entry = ctx.db.set_expire(entry, 0);
     ctx.writes.emit(ctx.db_index, {"PERSIST", key});
   } else {
     ctx.writes.suppress_verbatim();

@@ -333,7 +333,9 @@ std::uint32_t Table::slot_of(const Segment* segment, std::uint64_t hash, const E
 void Table::erase_slot(Segment* segment, std::uint32_t slot) {
   Ctrl* ctrl = segment->ctrl();
   DEBUG_ASSERT(detail::is_full(ctrl[slot]));
-  delete segment->slots()[slot];
+  Entry* entry = segment->slots()[slot];
+  if (entry->has_deadline()) --volatile_size_;
+  destroy_entry(entry);
   // A group that still has an empty slot has never been full since the segment was built
   // (slots only become empty again here, under this same condition), so no probe path runs
   // through it and the slot can simply be emptied. Otherwise it must stay a tombstone.
@@ -382,6 +384,45 @@ bool Table::erase(std::string_view key) {
   return true;
 }
 
+Entry* Table::set_deadline(Entry* entry, std::int64_t at_ms) {
+  ASSERT(entry != nullptr);
+  ASSERT_GE(at_ms, 0);
+  if (entry->has_deadline() == (at_ms != 0)) {
+    if (at_ms != 0) static_cast<VolatileEntry*>(entry)->deadline_ms = at_ms;
+    return entry;
+  }
+  const std::uint64_t hash = detail::hash_key(entry->key.view());
+  Segment* segment = dir_[dir_index(hash)];
+  const std::uint32_t slot = slot_of(segment, hash, entry);
+  // Allocation comes first (a new-expression allocates before it evaluates its initializer),
+  // so a failed allocation leaves the entry as it was.
+  // The moved-from key no longer says which form the old entry was: each branch frees it as
+  // the form it knows.
+  Entry* replacement;
+  if (at_ms != 0) {
+    replacement = new VolatileEntry{{std::move(entry->key), std::move(entry->value)}, at_ms};
+    replacement->key.set_user_byte(Entry::kVolatileMark);
+    ++volatile_size_;
+    delete entry;
+  } else {
+    replacement = new Entry{std::move(entry->key), std::move(entry->value)};
+    replacement->key.set_user_byte(0);
+    ASSERT_GT(volatile_size_, 0u);
+    --volatile_size_;
+    delete static_cast<VolatileEntry*>(entry);
+  }
+  segment->slots()[slot] = replacement;
+  return replacement;
+}
+
+void Table::destroy_entry(Entry* entry) {
+  if (entry->has_deadline()) {
+    delete static_cast<VolatileEntry*>(entry);
+  } else {
+    delete entry;
+  }
+}
+
 void Table::erase(Entry* entry) {
   ASSERT(entry != nullptr);
   ASSERT_GT(size_, 0u);
@@ -397,7 +438,7 @@ void Table::clear() {
     const Ctrl* ctrl = segment->ctrl();
     Entry** slots = segment->slots();
     for (std::uint32_t slot = 0; slot < segment->capacity; ++slot) {
-      if (detail::is_full(ctrl[slot])) delete slots[slot];
+      if (detail::is_full(ctrl[slot])) destroy_entry(slots[slot]);
     }
     free_segment(segment);
   });
@@ -405,6 +446,7 @@ void Table::clear() {
   ASSERT_EQ(segment_bytes_, 0u);
   std::vector<Segment*>().swap(dir_);  // release the directory's memory too
   size_ = 0;
+  volatile_size_ = 0;
   segments_at_global_depth_ = 0;
   global_depth_ = 0;
   dir_shift_ = 63;
@@ -414,6 +456,7 @@ void Table::clear() {
 void Table::swap(Table& other) noexcept {
   dir_.swap(other.dir_);
   std::swap(size_, other.size_);
+  std::swap(volatile_size_, other.volatile_size_);
   std::swap(segment_count_, other.segment_count_);
   std::swap(segments_at_global_depth_, other.segments_at_global_depth_);
   std::swap(segment_bytes_, other.segment_bytes_);
@@ -562,7 +605,8 @@ std::size_t Table::memory_bytes() const {
     Entry* const* slots = segment->slots();
     for (std::uint32_t slot = 0; slot < segment->capacity; ++slot) {
       if (detail::is_full(ctrl[slot])) {
-        bytes += sizeof(Entry) + slots[slot]->key.heap_bytes() + slots[slot]->value.memory_bytes();
+        const Entry* entry = slots[slot];
+        bytes += entry_bytes(*entry) + entry->key.heap_bytes() + entry->value.memory_bytes();
       }
     }
   });

@@ -86,12 +86,33 @@
 
 namespace eddy::kv {
 
+// A key and its value. Most keys have no deadline, so an entry carries none: a key with one
+// lives in a VolatileEntry, which appends it, and the key string's user byte (unused by keys
+// otherwise) says which form an entry is. That puts a plain entry in the allocator's 48-byte
+// class instead of 64 (16 bytes less per key than a deadline in every entry), at the price of
+// one reallocation when a key gains or loses its deadline; Redis pays a second table entry
+// for the same change. Only the Table creates, converts (set_deadline) and destroys entries.
 struct Entry {
   SmallString key;
   Value value;
-  std::int64_t expire_at_ms = 0;  // absolute unix ms; 0 = no expiry (interpreted by the Db)
+
+  static constexpr std::uint8_t kVolatileMark = 1;  // the key's user byte in a VolatileEntry
+  bool has_deadline() const { return key.user_byte() == kVolatileMark; }
+  // Absolute unix ms; 0 = no expiry (interpreted by the Db).
+  std::int64_t expire_at_ms() const;
 };
-static_assert(sizeof(Entry) <= 64);
+struct VolatileEntry final : Entry {
+  std::int64_t deadline_ms = 0;
+};
+inline std::int64_t Entry::expire_at_ms() const {
+  return has_deadline() ? static_cast<const VolatileEntry*>(this)->deadline_ms : 0;
+}
+// The bytes an entry's own allocation takes, by its form.
+inline std::size_t entry_bytes(const Entry& entry) {
+  return entry.has_deadline() ? sizeof(VolatileEntry) : sizeof(Entry);
+}
+static_assert(sizeof(Entry) == 48);
+static_assert(sizeof(VolatileEntry) == 56);
 
 namespace detail {
 
@@ -236,6 +257,8 @@ class Table {
   ~Table() { clear(); }
 
   std::size_t size() const { return size_; }
+  // Entries with a deadline (VolatileEntry).
+  std::size_t volatile_size() const { return volatile_size_; }
 
   Entry* find(std::string_view key) {
     if (size_ == 0) return nullptr;
@@ -250,6 +273,10 @@ class Table {
   bool erase(std::string_view key);
   // `entry` came from find/find_or_insert with no insert or erase since.
   void erase(Entry* entry);
+  // Gives `entry` the deadline `at_ms` (0: none) and returns it. An entry that changes form
+  // (gains or loses its deadline) moves to a new allocation: the returned pointer replaces
+  // `entry`, which is gone. Either way the key and value stay as they were.
+  Entry* set_deadline(Entry* entry, std::int64_t at_ms);
   // Frees every entry, segment and the directory.
   void clear();
   void swap(Table& other) noexcept;
@@ -281,7 +308,8 @@ class Table {
   // The directory, segments and entries alone (not what keys and values hold on the heap).
   // O(1).
   std::size_t structure_bytes() const {
-    return dir_.capacity() * sizeof(Segment*) + segment_bytes_ + size_ * sizeof(Entry);
+    return dir_.capacity() * sizeof(Segment*) + segment_bytes_ + size_ * sizeof(Entry) +
+           volatile_size_ * (sizeof(VolatileEntry) - sizeof(Entry));
   }
 
   // Structure, for tests and INFO.
@@ -311,6 +339,8 @@ class Table {
   void maybe_halve_directory();
   void set_directory_range(std::size_t index, std::uint8_t depth, Segment* segment);
   void erase_slot(Segment* segment, std::uint32_t slot);
+  // Frees an entry in whichever form it has.
+  static void destroy_entry(Entry* entry);
   // Shrinks or merges the segment at directory `index` if it has become sparse.
   void after_erase(std::size_t index, bool allow_upper_buddy);
   // Moves `entry` into a free slot of `segment`, which must have room and no copy of the key.
@@ -320,6 +350,7 @@ class Table {
 
   std::vector<Segment*> dir_;
   std::size_t size_ = 0;
+  std::size_t volatile_size_ = 0;
   std::size_t segment_count_ = 0;
   std::size_t segments_at_global_depth_ = 0;
   std::size_t segment_bytes_ = 0;
@@ -380,7 +411,7 @@ inline std::pair<Entry*, bool> Table::find_or_insert(std::string_view key) {
       make_room(hash);
       continue;
     }
-    Entry* entry = new Entry{SmallString(key), Value(), 0};
+    Entry* entry = new Entry{SmallString(key), Value()};
     slots[free_slot] = entry;
     ctrl[free_slot] = tag;
     ++segment->size;

@@ -114,7 +114,7 @@ void CloneTransaction::lock_and_clone(
           } else {
             copy.value = (*options_.copy)(index, shard, *entry);
           }
-          copy.expire_at_ms = entry->expire_at_ms;
+          copy.expire_at_ms = entry->expire_at_ms();
           copy.encoding = entry->value.encoding();
         }
       }
@@ -207,8 +207,8 @@ void CloneTransaction::commit() {
           if (target.erase(ref.key, now_ms)) shard.writes().emit(ref.db, {"DEL", ref.key});
           continue;
         }
-        shard.writes().emit_rebuild(ref.db, ref.key, result->value, result->expire_at_ms);
-        target.put(ref.key, result->value.clone(), result->expire_at_ms, now_ms);
+        shard.writes().emit_rebuild(ref.db, ref.key, result->value, result->expire_at_ms());
+        target.put(ref.key, result->value.clone(), result->expire_at_ms(), now_ms);
       }
     });
   });

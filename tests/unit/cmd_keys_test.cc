@@ -778,7 +778,7 @@ TEST_CASE("string and TTL commands agree with a model", "[cmd][model]") {
     std::size_t volatile_keys = 0;
     for (const std::string& key : model_keys()) {
       const eddy::kv::Entry* entry = r.db().find(key, r.now_ms());
-      if (entry != nullptr && entry->expire_at_ms != 0) ++volatile_keys;
+      if (entry != nullptr && entry->expire_at_ms() != 0) ++volatile_keys;
     }
     RC_ASSERT(r.db().volatile_count() == volatile_keys);
   });

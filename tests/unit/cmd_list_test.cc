@@ -652,8 +652,8 @@ TEST_CASE("replaying the effects of list commands reproduces the keyspace", "[li
           // one goes now, not in the middle of the write-back).
           p.db().find("r", p.now_ms());
           entry = p.db().find(args[1], p.now_ms());
-          p.shard().writes().emit_rebuild(0, "r", entry->value, entry->expire_at_ms);
-          p.db().put("r", entry->value.clone(), entry->expire_at_ms, p.now_ms());
+          p.shard().writes().emit_rebuild(0, "r", entry->value, entry->expire_at_ms());
+          p.db().put("r", entry->value.clone(), entry->expire_at_ms(), p.now_ms());
         });
         h.sync(args);
         rebuilt = true;

@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/kv/hash_value.h"
 #include "engine/kv/table.h"
 
 namespace {
@@ -84,7 +85,7 @@ void apply_op(Table& table, std::map<std::string, std::string>& model, int kind,
       RC_ASSERT(inserted == (model.count(key) == 0));
       if (inserted) {
         RC_ASSERT(entry->value.string_length() == 0u);
-        RC_ASSERT(entry->expire_at_ms == 0);
+        RC_ASSERT(entry->expire_at_ms() == 0);
       }
       RC_ASSERT(entry->key.view() == key);
       entry->value.set_string(value_for(v));
@@ -157,7 +158,7 @@ std::vector<std::string> trace(Table& table, std::size_t count) {
 }  // namespace
 
 TEST_CASE("Table: empty tables allocate nothing", "[kv]") {
-  STATIC_REQUIRE(sizeof(Entry) <= 64);
+  STATIC_REQUIRE(sizeof(Entry) == 48);
   Table table;
   REQUIRE(table.size() == 0);
   REQUIRE(table.memory_bytes() == 0);
@@ -223,6 +224,81 @@ TEST_CASE("Table: model check with many keys (splits and merges)", "[kv]") {
     RC_ASSERT(table.segment_count() <= 1u);
     RC_ASSERT(table.global_depth() == 0u);
   });
+}
+
+// A key gains and loses its deadline by moving between the two entry forms (Entry and
+// VolatileEntry): the key, the value (strings and collections alike) and every other entry
+// stay as they were, the volatile count follows, and the O(1) structure bytes agree with a walk.
+TEST_CASE("Table: deadlines move entries between forms and lose nothing", "[kv]") {
+  rc::prop("insert/set_deadline/erase/clear against a model", [] {
+    Table table;
+    struct Modelled {
+      std::string value;
+      std::int64_t deadline = 0;
+    };
+    std::map<std::string, Modelled> model;
+    const auto ops = *rc::gen::container<std::vector<std::tuple<int, int, int>>>(
+        *rc::gen::inRange<std::size_t>(0, 3000),
+        rc::gen::tuple(rc::gen::inRange(0, 6), rc::gen::inRange(0, 400),
+                       rc::gen::inRange(0, 1000)));
+    for (const auto& [kind, k, v] : ops) {
+      const std::string key = large_key(k);
+      if (kind <= 1) {  // write a value (keeping any deadline, as KEEPTTL does)
+        Entry* entry = table.find_or_insert(key).first;
+        entry->value.set_string(value_for(v));
+        model[key].value = value_for(v);
+      } else if (kind <= 3) {  // set or clear the deadline of an existing key
+        Entry* entry = table.find(key);
+        RC_ASSERT((entry != nullptr) == (model.count(key) == 1));
+        if (entry == nullptr) continue;
+        const std::int64_t at = v % 3 == 0 ? 0 : 1'700'000'000'000 + v;
+        Entry* moved = table.set_deadline(entry, at);
+        RC_ASSERT(moved->key.view() == key);
+        RC_ASSERT(moved->expire_at_ms() == at);
+        RC_ASSERT(moved->has_deadline() == (at != 0));
+        RC_ASSERT(table.find(key) == moved);
+        model[key].deadline = at;
+      } else if (kind == 4) {
+        RC_ASSERT(table.erase(key) == (model.erase(key) == 1));
+      } else if (v % 64 == 0) {
+        table.clear();
+        model.clear();
+      }
+    }
+    table.check_invariants();
+    RC_ASSERT(table.size() == model.size());
+    std::size_t volatile_keys = 0;
+    std::size_t heap_bytes = 0;
+    for (const auto& [key, modelled] : model) {
+      const Entry* entry = static_cast<const Table&>(table).find(key);
+      RC_ASSERT(entry != nullptr);
+      RC_ASSERT(value_text(*entry) == modelled.value);
+      RC_ASSERT(entry->expire_at_ms() == modelled.deadline);
+      if (modelled.deadline != 0) ++volatile_keys;
+      heap_bytes += entry->key.heap_bytes() + entry->value.memory_bytes();
+    }
+    RC_ASSERT(table.volatile_size() == volatile_keys);
+    RC_ASSERT(table.memory_bytes() == table.structure_bytes() + heap_bytes);
+  });
+}
+
+TEST_CASE("Table: a collection value survives its entry changing form", "[kv]") {
+  Table table;
+  Entry* entry = table.find_or_insert("h").first;
+  entry->value = Value::of(std::make_unique<eddy::kv::HashValue>());
+  entry->value.as<eddy::kv::HashValue>().set("f", "v", eddy::kv::HashValue::Limits{128, 64});
+  const std::size_t before = table.memory_bytes();
+  entry = table.set_deadline(entry, 42);
+  REQUIRE(table.memory_bytes() == before + sizeof(eddy::kv::VolatileEntry) - sizeof(Entry));
+  entry = table.set_deadline(entry, 0);
+  REQUIRE(table.memory_bytes() == before);
+  REQUIRE(entry->value.type() == eddy::kv::Type::kHash);
+  REQUIRE(entry->value.as<eddy::kv::HashValue>().size() == 1);
+  REQUIRE(table.volatile_size() == 0);
+  entry = table.set_deadline(entry, 7);
+  REQUIRE(entry->has_deadline());
+  table.clear();  // frees the volatile form (ASan checks the sized delete)
+  REQUIRE(table.volatile_size() == 0);
 }
 
 TEST_CASE("Table: 100k keys", "[kv]") {

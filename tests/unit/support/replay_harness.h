@@ -52,7 +52,7 @@ inline std::uint64_t keyspace_digest(Shard& shard, std::int64_t now_ms) {
         if (Db::expired(entry, now_ms)) return;
         std::uint64_t h = kv::digest_bytes(entry.key.view(), d + 1);
         h ^= entry.value.digest() * 0x9E3779B97F4A7C15ULL;
-        h ^= static_cast<std::uint64_t>(entry.expire_at_ms) * 0xC2B2AE3D27D4EB4FULL;
+        h ^= static_cast<std::uint64_t>(entry.expire_at_ms()) * 0xC2B2AE3D27D4EB4FULL;
         digest += h * 0xFF51AFD7ED558CCDULL + (h >> 29);
       });
     } while (cursor != 0);
