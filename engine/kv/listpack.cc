@@ -134,20 +134,22 @@ Listpack::Pos Listpack::seek(std::size_t index) const {
   return pos;
 }
 
-Listpack::Pos Listpack::insert(Pos pos, std::string_view bytes) {
+Listpack::Pos Listpack::insert(Pos pos, std::string_view head, std::string_view tail) {
   ASSERT_LE(pos, used_);
-  const std::size_t header = varint_bytes(bytes.size());
-  const std::size_t total = bytes.size() + 2 * header;
-  const std::size_t tail = used_ - pos;
+  const std::size_t length = head.size() + tail.size();
+  const std::size_t header = varint_bytes(length);
+  const std::size_t total = length + 2 * header;
+  const std::size_t after = used_ - pos;
   extend(total);
-  std::memmove(data_ + pos + total, data_ + pos, tail);
+  std::memmove(data_ + pos + total, data_ + pos, after);
   std::uint8_t* out = data_ + pos;
-  write_varint(out, bytes.size());
-  if (!bytes.empty()) std::memcpy(out + header, bytes.data(), bytes.size());
+  write_varint(out, length);
+  if (!head.empty()) std::memcpy(out + header, head.data(), head.size());
+  if (!tail.empty()) std::memcpy(out + header + head.size(), tail.data(), tail.size());
   // The backward copy: the same varint, bytes reversed.
   std::uint8_t forward[10];
-  write_varint(forward, bytes.size());
-  for (std::size_t i = 0; i < header; ++i) out[header + bytes.size() + i] = forward[header - 1 - i];
+  write_varint(forward, length);
+  for (std::size_t i = 0; i < header; ++i) out[header + length + i] = forward[header - 1 - i];
   ASSERT_LT(count_, kEntriesMax);
   ++count_;
   return pos;

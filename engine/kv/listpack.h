@@ -68,7 +68,10 @@ class Listpack {
   Pos seek(std::size_t index) const;
 
   // Inserts `bytes` before `pos` (end() appends); returns the new entry's position.
-  Pos insert(Pos pos, std::string_view bytes);
+  Pos insert(Pos pos, std::string_view bytes) { return insert(pos, bytes, {}); }
+  // Inserts one entry holding `head` followed by `tail` (a record of two parts, built in
+  // place rather than in a scratch copy).
+  Pos insert(Pos pos, std::string_view head, std::string_view tail);
   Pos push_back(std::string_view bytes) { return insert(end(), bytes); }
   Pos push_front(std::string_view bytes) { return insert(begin(), bytes); }
   // Erases `count` consecutive entries starting at `pos`; returns the position of the entry

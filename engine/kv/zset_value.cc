@@ -15,8 +15,8 @@ namespace {
 
 // Scores in the listpack: an integral score of magnitude below 2^55 (ranks, counters,
 // timestamps: most of them) as its shortest little-endian two's-complement form, 0 to 7 bytes
-// (0 bytes is 0); any other score as its 8 raw bytes. The entry's length tells the two apart,
-// so a 10-member set of small integer scores costs 3 bytes per score instead of 10.
+// (0 bytes is 0); any other score as its 8 raw bytes. The score's length tells the two apart,
+// so a 10-member set of small integer scores costs 1-2 bytes per score instead of 9.
 constexpr std::size_t kScoreBytes = sizeof(double);  // the most a score takes
 
 struct EncodedScore {
@@ -67,6 +67,44 @@ double score_from_bytes(std::string_view bytes) {
     value |= ~std::uint64_t{0} << (8 * bytes.size());  // sign-extend
   }
   return static_cast<double>(static_cast<std::int64_t>(value));
+}
+
+// In the listpack each member and its score are one entry: the member's bytes, the score's
+// encoded bytes (0-8, above) and one byte with the score's length. One entry per pair, not two,
+// saves an entry's two length bytes per member: a 10-member set of short members fits the
+// allocator's 112-byte class instead of 128.
+constexpr std::size_t kPairTailMax = kScoreBytes + 1;
+
+struct PairTail {
+  char bytes[kPairTailMax];
+  std::size_t size;
+  std::string_view view() const { return {bytes, size}; }
+};
+
+PairTail pair_tail(double score) {
+  const EncodedScore encoded = encode_score(score);
+  PairTail tail{};
+  std::memcpy(tail.bytes, encoded.bytes, encoded.size);
+  tail.bytes[encoded.size] = static_cast<char>(encoded.size);
+  tail.size = encoded.size + 1;
+  return tail;
+}
+
+std::size_t pair_score_bytes(std::string_view entry) {
+  ASSERT(!entry.empty());
+  const std::size_t score_bytes = static_cast<unsigned char>(entry.back());
+  ASSERT_LE(score_bytes, kScoreBytes);
+  ASSERT_LE(score_bytes + 1, entry.size());
+  return score_bytes;
+}
+
+std::string_view pair_member(std::string_view entry) {
+  return entry.substr(0, entry.size() - 1 - pair_score_bytes(entry));
+}
+
+double pair_score(std::string_view entry) {
+  const std::size_t score_bytes = pair_score_bytes(entry);
+  return score_from_bytes(entry.substr(entry.size() - 1 - score_bytes, score_bytes));
 }
 
 // The largest listpack a sorted set keeps (Redis's listpack safety limit is of the same order):
@@ -136,9 +174,9 @@ std::unique_ptr<ZSetValue> ZSetValue::for_contents(std::size_t members, std::siz
                                                    std::size_t member_bytes,
                                                    const EncodingLimits& limits, Rng& rng) {
   auto zset = std::make_unique<ZSetValue>();
-  // Each pair costs its member's bytes plus two entry headers (at most 10 bytes each) and the
-  // score's entry.
-  constexpr std::size_t kPairOverheadMax = 20 + 2 + kScoreBytes;
+  // Each pair costs its member's bytes plus an entry's two headers (at most 10 bytes each) and
+  // the score's tail.
+  constexpr std::size_t kPairOverheadMax = 20 + kPairTailMax;
   const bool fits = members <= limit_of(limits.zset_max_listpack_entries) &&
                     longest_member <= limit_of(limits.zset_max_listpack_value) &&
                     member_bytes <= kListpackBytesMax &&
@@ -151,7 +189,7 @@ std::unique_ptr<ZSetValue> ZSetValue::for_contents(std::size_t members, std::siz
 // Collection.
 
 std::size_t ZSetValue::size() const {
-  return large_ != nullptr ? large_->size() : listpack_.size() / 2;
+  return large_ != nullptr ? large_->size() : listpack_.size();
 }
 
 std::size_t ZSetValue::memory_bytes() const {
@@ -216,7 +254,7 @@ void ZSetValue::rebuild(std::string_view key,
 std::string_view ZSetValue::Cursor::member() const {
   ASSERT(valid_);
   if (node_ != nullptr) return node_->member();
-  return set_->listpack_.get(pos_);
+  return pair_member(set_->listpack_.get(pos_));
 }
 
 double ZSetValue::Cursor::score() const {
@@ -233,7 +271,7 @@ void ZSetValue::Cursor::next() {
     return;
   }
   const Listpack& lp = set_->listpack_;
-  pos_ = lp.next(lp.next(pos_));
+  pos_ = lp.next(pos_);
   valid_ = pos_ < lp.end();
 }
 
@@ -249,7 +287,7 @@ void ZSetValue::Cursor::prev() {
     valid_ = false;
     return;
   }
-  pos_ = lp.prev(lp.prev(pos_));
+  pos_ = lp.prev(pos_);
 }
 
 ZSetValue::Cursor ZSetValue::listpack_cursor(Listpack::Pos pos) const {
@@ -271,14 +309,18 @@ ZSetValue::Cursor ZSetValue::skiplist_cursor(const ZSkiplist::Node* node) const 
 ZSetValue::Cursor ZSetValue::at(std::size_t rank) const {
   ASSERT_LT(rank, size());
   if (large_ != nullptr) return skiplist_cursor(large_->at(rank));
-  return listpack_cursor(listpack_.seek(2 * rank));
+  return listpack_cursor(listpack_.seek(rank));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lookups and ranges.
 
-double ZSetValue::listpack_score(Listpack::Pos member_pos) const {
-  return score_from_bytes(listpack_.get(listpack_.next(member_pos)));
+double ZSetValue::listpack_score(Listpack::Pos pos) const {
+  return pair_score(listpack_.get(pos));
+}
+
+std::string_view ZSetValue::listpack_member(Listpack::Pos pos) const {
+  return pair_member(listpack_.get(pos));
 }
 
 ZSetValue::Location ZSetValue::locate(std::string_view member) const {
@@ -291,10 +333,13 @@ ZSetValue::Location ZSetValue::locate(std::string_view member) const {
     }
     return location;
   }
-  location.pos = listpack_.find(member, 0, 2);
-  if (location.pos < listpack_.end()) {
-    location.found = true;
-    location.score = listpack_score(location.pos);
+  for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end(); pos = listpack_.next(pos)) {
+    if (listpack_member(pos) == member) {
+      location.found = true;
+      location.pos = pos;
+      location.score = listpack_score(pos);
+      break;
+    }
   }
   return location;
 }
@@ -314,9 +359,8 @@ bool ZSetValue::rank(std::string_view member, std::size_t* out) const {
     return true;
   }
   std::size_t rank = 0;
-  for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end();
-       pos = listpack_.next(listpack_.next(pos))) {
-    if (listpack_.get(pos) == member) {
+  for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end(); pos = listpack_.next(pos)) {
+    if (listpack_member(pos) == member) {
       *out = rank;
       return true;
     }
@@ -336,7 +380,7 @@ ZSetValue::Found ZSetValue::first_in(const ScoreRange& range) const {
   }
   std::size_t rank = 0;
   for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end();
-       pos = listpack_.next(listpack_.next(pos)), ++rank) {
+       pos = listpack_.next(pos), ++rank) {
     const double score = listpack_score(pos);
     if (!range.above_min(score)) continue;
     if (range.below_max(score)) {
@@ -358,7 +402,7 @@ ZSetValue::Found ZSetValue::last_in(const ScoreRange& range) const {
     return found;
   }
   std::size_t rank = size() - 1;
-  Listpack::Pos pos = listpack_.prev(listpack_.last());
+  Listpack::Pos pos = listpack_.last();
   for (;;) {
     const double score = listpack_score(pos);
     if (range.below_max(score)) {
@@ -369,7 +413,7 @@ ZSetValue::Found ZSetValue::last_in(const ScoreRange& range) const {
       break;
     }
     if (pos == listpack_.begin()) break;
-    pos = listpack_.prev(listpack_.prev(pos));
+    pos = listpack_.prev(pos);
     --rank;
   }
   return found;
@@ -446,9 +490,8 @@ std::uint64_t ZSetValue::scan(std::uint64_t cursor, std::size_t count,
     return large_->scan(cursor, count,
                         [&](const ZSkiplist::Node& node) { visit(node.member(), node.score()); });
   }
-  for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end();
-       pos = listpack_.next(listpack_.next(pos))) {
-    visit(listpack_.get(pos), listpack_score(pos));
+  for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end(); pos = listpack_.next(pos)) {
+    visit(listpack_member(pos), listpack_score(pos));
   }
   return 0;
 }
@@ -482,10 +525,9 @@ ZSetValue::AddResult ZSetValue::plan_add(double score, std::string_view member, 
 
 bool ZSetValue::fits_listpack_with(std::string_view member, const EncodingLimits& limits) const {
   return size() + 1 <= limit_of(limits.zset_max_listpack_entries) &&
-         2 * (size() + 1) <= Listpack::kEntriesMax &&
+         size() + 1 <= Listpack::kEntriesMax &&
          member.size() <= limit_of(limits.zset_max_listpack_value) &&
-         listpack_.used_bytes() + Listpack::entry_bytes(member.size()) +
-                 Listpack::entry_bytes(kScoreBytes) <=
+         listpack_.used_bytes() + Listpack::entry_bytes(member.size() + kPairTailMax) <=
              kListpackBytesMax;
 }
 
@@ -509,7 +551,7 @@ ZSetValue::AddResult ZSetValue::add(double score, std::string_view member, unsig
       if (large_ != nullptr) {
         large_->set_score(location.node, score);
       } else {
-        listpack_.erase(location.pos, 2);
+        listpack_.erase(location.pos);
         listpack_insert(score, member);
       }
       break;
@@ -526,29 +568,25 @@ ZSetValue::AddResult ZSetValue::add(double score, std::string_view member, unsig
 void ZSetValue::listpack_insert(double score, std::string_view member) {
   // Redis's listpack holds integral scores as integers, so -0 comes back as 0.
   if (score == 0) score = 0.0;
-  const EncodedScore encoded = encode_score(score);
-  const std::string_view bytes = encoded.view();
+  const PairTail tail = pair_tail(score);
   // Sets are often built in order (ZUNIONSTORE, ZRANGESTORE, rebuilds): append when last.
   Listpack::Pos pos = listpack_.end();
   if (!listpack_.empty()) {
-    const Listpack::Pos last_member = listpack_.prev(listpack_.last());
-    if (!key_less(listpack_score(last_member), listpack_.get(last_member), score, member)) {
-      for (pos = listpack_.begin(); pos < listpack_.end();
-           pos = listpack_.next(listpack_.next(pos))) {
-        if (key_less(score, member, listpack_score(pos), listpack_.get(pos))) break;
+    const Listpack::Pos last = listpack_.last();
+    if (!key_less(listpack_score(last), listpack_member(last), score, member)) {
+      for (pos = listpack_.begin(); pos < listpack_.end(); pos = listpack_.next(pos)) {
+        if (key_less(score, member, listpack_score(pos), listpack_member(pos))) break;
       }
     }
   }
-  const Listpack::Pos at = listpack_.insert(pos, member);
-  listpack_.insert(listpack_.next(at), bytes);
+  listpack_.insert(pos, member, tail.view());
 }
 
 void ZSetValue::convert_to_skiplist(Rng& rng) {
   ASSERT(large_ == nullptr);
   auto large = std::make_unique<ZSkiplist>(rng.next());
-  for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end();
-       pos = listpack_.next(listpack_.next(pos))) {
-    large->insert(listpack_score(pos), listpack_.get(pos), rng);
+  for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end(); pos = listpack_.next(pos)) {
+    large->insert(listpack_score(pos), listpack_member(pos), rng);
   }
   listpack_.clear();
   large_ = std::move(large);
@@ -560,7 +598,7 @@ bool ZSetValue::remove(std::string_view member) {
   if (large_ != nullptr) {
     large_->erase(location.node);
   } else {
-    listpack_.erase(location.pos, 2);
+    listpack_.erase(location.pos);
   }
   return true;
 }
@@ -571,7 +609,7 @@ void ZSetValue::remove_ranks(std::size_t first, std::size_t count) {
   if (large_ != nullptr) {
     large_->erase_ranks(first, count);
   } else {
-    listpack_.erase(listpack_.seek(2 * first), 2 * count);
+    listpack_.erase(listpack_.seek(first), count);
   }
 }
 
@@ -580,7 +618,9 @@ void ZSetValue::check_invariants() const {
     ASSERT(listpack_.empty());
     large_->check_invariants();
   } else {
-    ASSERT_EQ(listpack_.size() % 2, 0u);
+    for (Listpack::Pos pos = listpack_.begin(); pos < listpack_.end(); pos = listpack_.next(pos)) {
+      (void)pair_score_bytes(listpack_.get(pos));  // asserts the tail is well formed
+    }
   }
   if (size() == 0) return;
   std::size_t count = 1;

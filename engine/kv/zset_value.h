@@ -3,9 +3,11 @@
 // in (score, member bytes) order.
 //
 // Two forms, as in Redis, with Redis's thresholds and OBJECT ENCODING names:
-//   "listpack": a kv::Listpack of member, score, member, score, ... in order; the score is its
-//     8 raw bytes (a fixed size, no formatting). Lookups are linear, which for the few
-//     members allowed (zset-max-listpack-entries, 128) beats any pointer structure.
+//   "listpack": a kv::Listpack with one entry per pair, in order: the member's bytes, then
+//     the score in 0-8 bytes (a small integer in as few bytes as it needs, any other score as
+//     its raw double; no formatting) and a byte giving the score's length. Lookups are linear,
+//     which for the few members allowed (zset-max-listpack-entries, 128) beats any pointer
+//     structure.
 //   "skiplist": a kv::ZSkiplist (skiplist with spans + member index), taken when a member is
 //     added beyond zset-max-listpack-entries or longer than zset-max-listpack-value bytes. A
 //     sorted set never goes back to the listpack form (nor does Redis's).
@@ -212,7 +214,9 @@ class ZSetValue final : public Collection {
   Location locate(std::string_view member) const;
   static AddResult decide(const Location& location, double* score, unsigned flags);
 
-  double listpack_score(Listpack::Pos member_pos) const;
+  // The score and member of the pair at `pos` (one entry per pair; see zset_value.cc).
+  double listpack_score(Listpack::Pos pos) const;
+  std::string_view listpack_member(Listpack::Pos pos) const;
   // Inserts a member that is not present into the listpack at its place.
   void listpack_insert(double score, std::string_view member);
   void convert_to_skiplist(Rng& rng);
