@@ -148,21 +148,31 @@ class Db {
     return moved;
   }
 
-  // FLUSHDB's part. Reported as a whole-database change.
+  // FLUSHDB's part. Reported as a whole-database change, touching the watched keys it held.
   void clear() {
+    writes_->db_changed(index_, [&](std::string_view key) { return table_.find(key) != nullptr; });
     table_.clear();
     expire_cursor_ = 0;
     entry_bytes_ = 0;
-    writes_->db_changed(index_);
   }
 
   // SWAPDB's part: the contents trade places; each Db keeps its index and write path.
   void swap_contents(Db& other) {
+    // As Redis: a watched key is touched when it was in its database, or the database swapped
+    // in holds it live; an expired key arriving where the key was absent is no change.
+    const std::int64_t now_ms = writes_->unit_now_ms();
+    auto touched_by = [now_ms](const kv::Table& emptied, const kv::Table& replacement) {
+      return [&emptied, &replacement, now_ms](std::string_view key) {
+        if (emptied.find(key) != nullptr) return true;
+        const kv::Entry* arriving = replacement.find(key);
+        return arriving != nullptr && !expired(*arriving, now_ms);
+      };
+    };
+    writes_->db_changed(index_, touched_by(table_, other.table_));
+    writes_->db_changed(other.index_, touched_by(other.table_, table_));
     table_.swap(other.table_);
     std::swap(expire_cursor_, other.expire_cursor_);
     std::swap(entry_bytes_, other.entry_bytes_);
-    writes_->db_changed(index_);
-    writes_->db_changed(other.index_);
   }
 
   std::size_t size() const { return table_.size(); }

@@ -192,14 +192,15 @@ void WritePath::key_expired(int db, std::string_view key, std::int64_t now_ms) {
   append_arg(key);
 }
 
-void WritePath::db_changed(int db) {
+void WritePath::db_changed(int db, FunctionRef<bool(std::string_view)> touched) {
   ASSERT_MSG(in_unit_, "a keyspace change outside the write path");
   ++modifications_;
   if (watched_.empty()) return;
   const std::string prefix = watch_key(db, {});
   ++version_counter_;
   for (auto& [name, watched] : watched_) {
-    if (name.compare(0, prefix.size(), prefix) == 0) watched.version = version_counter_;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (touched(std::string_view(name).substr(prefix.size()))) watched.version = version_counter_;
   }
 }
 

@@ -120,9 +120,11 @@ class WritePath {
   // A key was deleted because its TTL passed (lazy or active expiry): DEL is its effect. Outside
   // a unit (a read step that looks up keys) the deletion is a unit of its own, at `now_ms`.
   void key_expired(int db, std::string_view key, std::int64_t now_ms);
-  // A whole database was emptied or two swapped (FLUSHDB/FLUSHALL/SWAPDB): every watched key
-  // there changes.
-  void db_changed(int db);
+  // A whole database was emptied or two swapped (FLUSHDB/FLUSHALL/SWAPDB). As Redis's
+  // touchAllWatchedKeysInDb, a watched key of it changes only when `touched(key)` says its
+  // contents did (it was there, or the swapped-in database holds it live); a key absent on both
+  // sides keeps its version, so a WATCH on it survives the flush.
+  void db_changed(int db, FunctionRef<bool(std::string_view)> touched);
 
   // ---- blocked clients (engine/blocking.h)
 

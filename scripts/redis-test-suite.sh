@@ -33,6 +33,15 @@ if [ ! -f "$src/tests/test_helper.tcl" ]; then
 fi
 command -v tclsh >/dev/null || { echo "tclsh is needed (apt-get install tcl)" >&2; exit 1; }
 
+# Cases that need what eddy does not build (Lua scripting, streams). An error reply there makes
+# the test client throw, which ends the whole unit, so for eddy they are skipped by name and the
+# rest of the unit runs; a skipped case is not an [ok], so it still counts against eddy.
+eddy_skips=(
+  "SORT sorted set BY nosort works as expected from scripts"
+  "COPY basic usage for stream"
+  "COPY basic usage for stream-cgroups"
+)
+
 port=7390
 start_server() {  # kind
   if [ "$1" = eddy ]; then
@@ -62,8 +71,12 @@ for unit in "${units[@]}"; do
     log="$out/$(echo "$unit" | tr / _).$kind.log"
     # A unit that hangs (a server that stops answering) is cut off after 10 minutes; what it
     # printed until then still counts.
+    skip=()
+    if [ "$kind" = eddy ]; then
+      for t in "${eddy_skips[@]}"; do skip+=(--skiptest "$t"); done
+    fi
     (cd "$src" && timeout 600 tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" \
-       --single "$unit" --tags -needs:debug --tags -needs:repl --tags -needs:config-maxmemory \
+       --single "$unit" "${skip[@]}" --tags -needs:debug --tags -needs:repl --tags -needs:config-maxmemory \
        --tags -needs:latency --tags -needs:save --clients 1 --timeout 120) >"$log" 2>&1
     rc=$?
     sed -i 's/\x1b\[[0-9;]*m//g' "$log"  # colours off

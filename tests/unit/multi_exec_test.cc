@@ -154,6 +154,28 @@ TEST_CASE("WATCH: a change by another client, or an expiry, makes EXEC answer nu
   CHECK(other.call({"FLUSHALL"}) == Reply::ok());
   CHECK(c.call({"MULTI"}) == Reply::ok());
   CHECK(c.call({"EXEC"}) == Reply::null_array());
+  // ... and leaves a watched key alone that was not there (Redis's touchAllWatchedKeysInDb),
+  // through FLUSHALL, FLUSHDB and a SWAPDB that brings no such key in.
+  for (const char* flush : {"FLUSHALL", "FLUSHDB", "SWAPDB"}) {
+    CHECK(c.call({"WATCH", a}) == Reply::ok());
+    if (std::string_view(flush) == "SWAPDB") {
+      CHECK(other.call({"SWAPDB", "0", "1"}) == Reply::ok());
+    } else {
+      CHECK(other.call({flush}) == Reply::ok());
+    }
+    CHECK(c.call({"MULTI"}) == Reply::ok());
+    CHECK(c.call({"PING"}) == kQueued);
+    CHECK(c.call({"EXEC"}) == Reply::array({Reply::simple("PONG")}));
+  }
+  // A SWAPDB that brings the watched key in touches it.
+  CHECK(other.call({"SELECT", "1"}) == Reply::ok());
+  CHECK(other.call({"SET", a, "from-db1"}) == Reply::ok());
+  CHECK(c.call({"WATCH", a}) == Reply::ok());
+  CHECK(other.call({"SWAPDB", "0", "1"}) == Reply::ok());
+  CHECK(c.call({"MULTI"}) == Reply::ok());
+  CHECK(c.call({"EXEC"}) == Reply::null_array());
+  CHECK(c.call({"GET", a}) == Reply::bulk("from-db1"));
+  CHECK(c.call({"FLUSHALL"}) == Reply::ok());
 
   // A key that expires between WATCH and EXEC is a change; one already expired at WATCH is not.
   CHECK(c.call({"SET", a, "v", "PX", "60"}) == Reply::ok());

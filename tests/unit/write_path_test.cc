@@ -14,9 +14,9 @@
 
 namespace {
 
-using eddy::testing::Reply;
 using eddy::testing::effect_lines;
 using eddy::testing::ReplayHarness;
+using eddy::testing::Reply;
 using Args = std::vector<std::string>;
 
 }  // namespace
@@ -103,7 +103,7 @@ TEST_CASE("FLUSHDB, FLUSHALL and SWAPDB are effects of their shard", "[write_pat
   CHECK(h.replica().shard().used_bytes() == h.primary().shard().used_bytes());
 }
 
-TEST_CASE("watched keys get a new version on every change, expiry and flush included",
+TEST_CASE("watched keys get a new version on every change, expiry and flush of the key included",
           "[write_path]") {
   eddy::testing::CommandRunner r;
   eddy::WritePath& writes = r.shard().writes();
@@ -119,8 +119,14 @@ TEST_CASE("watched keys get a new version on every change, expiry and flush incl
   r.run({"GET", "k"});  // expires it
   const std::uint64_t v2 = writes.watched_version(0, "k");
   CHECK(v2 > v1);
+  // A flush touches a watched key only when it held it (Redis's touchAllWatchedKeysInDb).
   r.shard().flush_db(0, r.now_ms());
-  CHECK(writes.watched_version(0, "k") > v2);
+  CHECK(writes.watched_version(0, "k") == v2);
+  r.run({"SET", "k", "again"});
+  const std::uint64_t v3 = writes.watched_version(0, "k");
+  CHECK(v3 > v2);
+  r.shard().flush_db(0, r.now_ms());
+  CHECK(writes.watched_version(0, "k") > v3);
   writes.unwatch(0, "k");
 }
 
@@ -149,35 +155,100 @@ namespace {
 
 rc::Gen<Args> string_or_key_command() {
   const auto key = rc::gen::element<std::string>("a", "b", "c", "n");
-  const auto value = rc::gen::element<std::string>("", "1", "-7", "x", "hello", "3.5",
-                                                   std::string(40, 'z'));
+  const auto value =
+      rc::gen::element<std::string>("", "1", "-7", "x", "hello", "3.5", std::string(40, 'z'));
   const auto ms = rc::gen::element<std::string>("1", "5", "50", "1000", "-1");
-  return rc::gen::oneOf(
-      rc::gen::apply([](std::string k, std::string v) { return Args{"SET", k, v}; }, key, value),
-      rc::gen::apply([](std::string k, std::string v, std::string t) {
-        return Args{"SET", k, v, "PX", t == "-1" ? "3" : t};
-      }, key, value, ms),
-      rc::gen::apply([](std::string k, std::string v) { return Args{"SET", k, v, "KEEPTTL", "GET"}; },
-                     key, value),
-      rc::gen::apply([](std::string k, std::string v) { return Args{"SET", k, v, "NX"}; }, key, value),
-      rc::gen::apply([](std::string k, std::string v) { return Args{"SET", k, v, "XX"}; }, key, value),
-      rc::gen::apply([](std::string k) { return Args{"INCR", k}; }, key),
-      rc::gen::apply([](std::string k) { return Args{"INCRBYFLOAT", k, "0.25"}; }, key),
-      rc::gen::apply([](std::string k, std::string v) { return Args{"APPEND", k, v}; }, key, value),
-      rc::gen::apply([](std::string k, std::string v) { return Args{"SETRANGE", k, "3", v}; }, key,
-                     value),
-      rc::gen::apply([](std::string k) { return Args{"GETDEL", k}; }, key),
-      rc::gen::apply([](std::string k, std::string t) { return Args{"GETEX", k, "PX", t == "-1" ? "2" : t}; },
-                     key, ms),
-      rc::gen::apply([](std::string k, std::string t) { return Args{"PEXPIRE", k, t}; }, key, ms),
-      rc::gen::apply([](std::string k) { return Args{"PERSIST", k}; }, key),
-      rc::gen::apply([](std::string k, std::string j) { return Args{"DEL", k, j}; }, key, key),
-      rc::gen::apply([](std::string k, std::string j) { return Args{"RENAME", k, j}; }, key, key),
-      rc::gen::apply([](std::string k) { return Args{"MOVE", k, "1"}; }, key),
-      rc::gen::apply([](std::string k, std::string j, std::string v) { return Args{"MSET", k, v, j, v}; },
-                     key, key, value),
-      rc::gen::apply([](std::string k) { return Args{"GET", k}; }, key),
-      rc::gen::just(Args{"(advance)"}));
+  return rc::gen::oneOf(rc::gen::apply(
+                            [](std::string k, std::string v) {
+                              return Args{"SET", k, v};
+                            },
+                            key, value),
+                        rc::gen::apply(
+                            [](std::string k, std::string v, std::string t) {
+                              return Args{"SET", k, v, "PX", t == "-1" ? "3" : t};
+                            },
+                            key, value, ms),
+                        rc::gen::apply(
+                            [](std::string k, std::string v) {
+                              return Args{"SET", k, v, "KEEPTTL", "GET"};
+                            },
+                            key, value),
+                        rc::gen::apply(
+                            [](std::string k, std::string v) {
+                              return Args{"SET", k, v, "NX"};
+                            },
+                            key, value),
+                        rc::gen::apply(
+                            [](std::string k, std::string v) {
+                              return Args{"SET", k, v, "XX"};
+                            },
+                            key, value),
+                        rc::gen::apply(
+                            [](std::string k) {
+                              return Args{"INCR", k};
+                            },
+                            key),
+                        rc::gen::apply(
+                            [](std::string k) {
+                              return Args{"INCRBYFLOAT", k, "0.25"};
+                            },
+                            key),
+                        rc::gen::apply(
+                            [](std::string k, std::string v) {
+                              return Args{"APPEND", k, v};
+                            },
+                            key, value),
+                        rc::gen::apply(
+                            [](std::string k, std::string v) {
+                              return Args{"SETRANGE", k, "3", v};
+                            },
+                            key, value),
+                        rc::gen::apply(
+                            [](std::string k) {
+                              return Args{"GETDEL", k};
+                            },
+                            key),
+                        rc::gen::apply(
+                            [](std::string k, std::string t) {
+                              return Args{"GETEX", k, "PX", t == "-1" ? "2" : t};
+                            },
+                            key, ms),
+                        rc::gen::apply(
+                            [](std::string k, std::string t) {
+                              return Args{"PEXPIRE", k, t};
+                            },
+                            key, ms),
+                        rc::gen::apply(
+                            [](std::string k) {
+                              return Args{"PERSIST", k};
+                            },
+                            key),
+                        rc::gen::apply(
+                            [](std::string k, std::string j) {
+                              return Args{"DEL", k, j};
+                            },
+                            key, key),
+                        rc::gen::apply(
+                            [](std::string k, std::string j) {
+                              return Args{"RENAME", k, j};
+                            },
+                            key, key),
+                        rc::gen::apply(
+                            [](std::string k) {
+                              return Args{"MOVE", k, "1"};
+                            },
+                            key),
+                        rc::gen::apply(
+                            [](std::string k, std::string j, std::string v) {
+                              return Args{"MSET", k, v, j, v};
+                            },
+                            key, key, value),
+                        rc::gen::apply(
+                            [](std::string k) {
+                              return Args{"GET", k};
+                            },
+                            key),
+                        rc::gen::just(Args{"(advance)"}));
 }
 
 }  // namespace
