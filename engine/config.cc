@@ -65,7 +65,7 @@ ServerConfig::ServerConfig() {
   add("latency-tracking", "yes", Kind::kBool);
   // Collection encodings (engine/kv/encoding_limits.h; the engine binds them). Redis 7 keeps
   // the *-ziplist-* names as aliases: getting or setting either is the same parameter.
-  add("hash-max-listpack-entries", "128", Kind::kInteger);
+  add("hash-max-listpack-entries", "512", Kind::kInteger);
   add("hash-max-listpack-value", "64", Kind::kInteger);
   add("set-max-intset-entries", "512", Kind::kInteger);
   add("set-max-listpack-entries", "128", Kind::kInteger);

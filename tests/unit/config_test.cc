@@ -12,7 +12,7 @@ TEST_CASE("a bound parameter takes effect, through its alias too, and rolls back
   eddy::ServerConfig config;
   std::atomic<std::int64_t> target{0};
   config.bind_integer("hash-max-listpack-entries", &target, 0, INT64_MAX);
-  CHECK(target.load() == 128);
+  CHECK(target.load() == 512);
   std::string error;
   REQUIRE(config.set("hash-max-listpack-entries", "7", &error));
   CHECK(target.load() == 7);
@@ -44,4 +44,21 @@ TEST_CASE("a bound parameter with a signed range takes negative values", "[confi
   CHECK(target.load() == 128);
   CHECK_FALSE(config.set("list-max-listpack-size", "99999999999", &error));
   CHECK(error.find("between") != std::string::npos);
+}
+
+// The defaults are Redis 7.0.15's (its config.c), so a fresh eddy converts collections where a
+// fresh Redis does; set-max-listpack-* are Redis 7.2's, which 7.0 lacks.
+TEST_CASE("encoding thresholds default to Redis 7.0's", "[config]") {
+  eddy::ServerConfig config;
+  const std::pair<const char*, const char*> expected[] = {
+      {"hash-max-listpack-entries", "512"}, {"hash-max-listpack-value", "64"},
+      {"set-max-intset-entries", "512"},    {"set-max-listpack-entries", "128"},
+      {"set-max-listpack-value", "64"},     {"zset-max-listpack-entries", "128"},
+      {"zset-max-listpack-value", "64"},    {"list-max-listpack-size", "-2"},
+      {"list-compress-depth", "0"},         {"hll-sparse-max-bytes", "3000"},
+  };
+  for (const auto& [name, value] : expected) {
+    INFO(name);
+    CHECK(config.get_one(name) == value);
+  }
 }
