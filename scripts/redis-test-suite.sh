@@ -33,13 +33,21 @@ if [ ! -f "$src/tests/test_helper.tcl" ]; then
 fi
 command -v tclsh >/dev/null || { echo "tclsh is needed (apt-get install tcl)" >&2; exit 1; }
 
-# Cases that need what eddy does not build (Lua scripting, streams). An error reply there makes
-# the test client throw, which ends the whole unit, so for eddy they are skipped by name and the
-# rest of the unit runs; a skipped case is not an [ok], so it still counts against eddy.
+# Cases that need what eddy does not build (Lua scripting, streams, CLIENT TRACKING, MONITOR,
+# pub/sub). An error reply there makes the test client throw, which ends the whole unit, so for
+# eddy they are skipped by name and the rest of the unit runs; a skipped case is not an [ok], so
+# it still counts against eddy.
 eddy_skips=(
   "SORT sorted set BY nosort works as expected from scripts"
   "COPY basic usage for stream"
   "COPY basic usage for stream-cgroups"
+  "MULTI and script timeout"
+  "EXEC and script timeout"
+  "MULTI-EXEC body and script timeout"
+  "just EXEC and script timeout"
+  "RESET clears client state"
+  "RESET clears MONITOR state"
+  "RESET clears Pub/Sub state"
 )
 
 port=7390
