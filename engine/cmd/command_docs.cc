@@ -63,6 +63,7 @@ constexpr Syntax kSyntax[] = {
     {"randomkey", ""},
     {"rename", "key newkey"},
     {"renamenx", "key newkey"},
+    {"reset", ""},
     {"scan", "cursor [MATCH pattern] [COUNT count] [TYPE type]"},
     {"select", "index"},
     {"set", "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|"

@@ -16,6 +16,7 @@
 #include "engine/fiber/scheduler.h"
 #include "engine/session_context.h"
 #include "engine/tx/coordinator.h"
+#include "engine/tx/multi_exec.h"
 
 namespace eddy {
 
@@ -69,6 +70,18 @@ void echo_command(SessionContext& ctx) {
 void quit_command(SessionContext& ctx) {
   ctx.reply.ok();
   ctx.client.close_after_reply = true;
+}
+
+// RESET: the connection as a new one sees it (Redis's clearClientConnectionState): out of any
+// transaction and its watches, database 0, RESP2, no name. eddy has no MONITOR, tracking or
+// pub/sub state to clear.
+void reset_command(SessionContext& ctx) {
+  if (ctx.multi != nullptr) ctx.multi->end_session();
+  ctx.client.db = 0;
+  ctx.client.protocol = 2;
+  ctx.client.name.clear();
+  ctx.reply.set_protocol(2);
+  ctx.reply.simple("RESET");
 }
 
 void select_command(SessionContext& ctx) {
@@ -978,6 +991,10 @@ void register_server_commands(CommandTable& table) {
                  kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
                  R::kSession, hello_command, "connection", "Handshakes with the Redis server.",
                  "6.0.0", "@fast @connection"));
+  table.add(spec("reset", 1,
+                 kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+                 R::kSession, reset_command, "connection", "Resets the connection.", "6.2.0",
+                 "@fast @connection"));
   table.add(spec("select", 2, kCmdLoading | kCmdStale | kCmdFast, R::kSession, select_command,
                  "connection", "Changes the selected database.", "1.0.0", "@fast @connection"));
   table.add(spec("time", 1, kCmdLoading | kCmdStale | kCmdFast, R::kSession, time_command, "server",

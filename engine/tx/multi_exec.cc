@@ -15,7 +15,8 @@ constexpr std::string_view kExecAbort =
 // Session commands that touch neither the keyspace nor other clients: EXEC answers them at the
 // origin in their place in the queue, and the keyed commands around them stay atomic.
 bool is_local_session_command(const CommandSpec& spec) {
-  return spec.name == "ping" || spec.name == "echo" || spec.name == "select" || spec.name == "time";
+  return spec.name == "ping" || spec.name == "echo" || spec.name == "select" ||
+         spec.name == "time" || spec.name == "unwatch";
 }
 
 std::string watch_id(int db, std::string_view key) {
@@ -96,8 +97,10 @@ MultiExec::~MultiExec() {
 }
 
 bool MultiExec::runs_while_queuing(const CommandSpec& spec) {
+  // As Redis's processCommand: UNWATCH is not among them, it is queued (so a WATCH still guards
+  // the EXEC that follows), while RESET ends the transaction at once.
   return spec.name == "exec" || spec.name == "discard" || spec.name == "multi" ||
-         spec.name == "watch" || spec.name == "unwatch" || spec.name == "quit";
+         spec.name == "watch" || spec.name == "quit" || spec.name == "reset";
 }
 
 void MultiExec::queue(const CommandSpec& spec, Args args, ReplyBuilder& reply) {
@@ -302,6 +305,12 @@ void MultiExec::exec(SessionContext& ctx) {
 }
 
 void MultiExec::run_at_origin(SessionContext& ctx, const Step& step) {
+  if (step.spec->name == "unwatch") {
+    // A queued UNWATCH: EXEC has checked the watched keys already and forgets them when it
+    // ends, so all that is left of it is its reply.
+    ctx.reply.ok();
+    return;
+  }
   SessionContext inner{ctx.engine, ctx.client,      *step.spec, step.args,
                        ctx.reply,  ctx.coordinator, this};
   step.spec->session_handler(inner);

@@ -251,3 +251,47 @@ TEST_CASE("WATCH of a key that another client then writes inside its own EXEC", 
   CHECK(c.call({"GET", b}) == kQueued);
   CHECK(c.call({"EXEC"}) == Reply::null_array());
 }
+
+TEST_CASE("UNWATCH inside MULTI is queued; RESET ends a transaction and the watches", "[multi]") {
+  const auto workers = GENERATE(1u, 2u);
+  TestServer server(workers);
+  BlockingClient c(server.port());
+  BlockingClient other(server.port());
+  const std::string a = key_on(0, "a");
+  const std::string b = key_on(1, "b");
+
+  // Queued, as in Redis: the WATCH still guards this EXEC, and the reply is UNWATCH's OK.
+  CHECK(c.call({"WATCH", a}) == Reply::ok());
+  CHECK(c.call({"MULTI"}) == Reply::ok());
+  CHECK(c.call({"UNWATCH"}) == kQueued);
+  CHECK(other.call({"SET", a, "changed"}) == Reply::ok());
+  CHECK(c.call({"EXEC"}) == Reply::null_array());
+  CHECK(c.call({"WATCH", a, b}) == Reply::ok());
+  CHECK(c.call({"MULTI"}) == Reply::ok());
+  CHECK(c.call({"SET", b, "1"}) == kQueued);
+  CHECK(c.call({"UNWATCH"}) == kQueued);
+  CHECK(c.call({"EXEC"}) == Reply::array({Reply::ok(), Reply::ok()}));
+
+  // RESET inside MULTI runs at once and discards the queue.
+  CHECK(c.call({"MULTI"}) == Reply::ok());
+  CHECK(c.call({"SET", a, "never"}) == kQueued);
+  CHECK(c.call({"RESET"}) == Reply::simple("RESET"));
+  CHECK(c.call({"EXEC"}) == Reply::error("ERR EXEC without MULTI"));
+  CHECK(c.call({"GET", a}) == Reply::bulk("changed"));
+  // ... forgets the watches ...
+  CHECK(c.call({"WATCH", a}) == Reply::ok());
+  CHECK(c.call({"RESET"}) == Reply::simple("RESET"));
+  CHECK(other.call({"SET", a, "again"}) == Reply::ok());
+  CHECK(c.call({"MULTI"}) == Reply::ok());
+  CHECK(c.call({"EXEC"}) == Reply::array({}));
+  // ... and the database, the protocol and the name.
+  CHECK(c.call({"SELECT", "3"}) == Reply::ok());
+  CHECK(c.call({"CLIENT", "SETNAME", "before"}) == Reply::ok());
+  CHECK(c.call({"HELLO", "3"}).kind == Reply::Kind::kMap);
+  CHECK(c.call({"RESET"}) == Reply::simple("RESET"));
+  CHECK(c.call({"GET", a}) == Reply::bulk("again"));
+  CHECK(c.call({"CLIENT", "GETNAME"}) == Reply::null());
+  CHECK(c.call({"HGETALL", "no-such-hash"}) == Reply::array({}));  // RESP2: an array, no map
+  CHECK(c.call({"RESET", "extra"}) ==
+        Reply::error("ERR wrong number of arguments for 'reset' command"));
+}
