@@ -11,7 +11,9 @@ namespace eddy {
 
 namespace {
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -27,42 +29,47 @@ ServerConfig::ServerConfig() {
   auto add = [this](std::string name, std::string value, Kind kind, std::string enums = {}) {
     params_.push_back(Param{std::move(name), std::move(value), kind, std::move(enums)});
   };
-  // eddy has no persistence unless configured, so "save" is empty and appendonly is "no".
+  // Every parameter listed either takes effect when set or is kFixed: docs/config.md says
+  // which, parameter by parameter.
+  auto fixed = [&](std::string name, std::string value, std::string reason) {
+    add(std::move(name), std::move(value), Kind::kFixed, std::move(reason));
+  };
+  const std::string no_persistence = "eddy has no persistence yet";
+  const std::string no_eviction = "eddy has no maxmemory eviction yet";
+  const std::string built_in = "eddy's bound is built in (engine/limits.h)";
   add("bind", "127.0.0.1", Kind::kImmutable);
   add("port", "6379", Kind::kImmutable);
   add("databases", "16", Kind::kImmutable);
   add("io-threads", "1", Kind::kImmutable);
   add("maxclients", "10000", Kind::kInteger);
-  add("timeout", "0", Kind::kInteger);
-  add("tcp-keepalive", "300", Kind::kInteger);
-  add("hz", "10", Kind::kInteger);
-  add("save", "", Kind::kString);
-  add("appendonly", "no", Kind::kBool);
-  add("appendfsync", "everysec", Kind::kEnum, "always everysec no");
-  add("dir", "", Kind::kString);
-  add("dbfilename", "dump.rdb", Kind::kString);
+  fixed("timeout", "0", "eddy does not close idle clients yet");
+  fixed("tcp-keepalive", "0", "eddy does not set TCP keepalive yet");
+  fixed("hz", "10", "eddy's background cycles run at a fixed 10 Hz");
+  fixed("save", "", no_persistence);
+  fixed("appendonly", "no", no_persistence);
+  fixed("appendfsync", "everysec", no_persistence);
+  fixed("dir", "", "eddy writes no files yet");
+  fixed("dbfilename", "dump.rdb", no_persistence);
   add("appendfilename", "appendonly.aof", Kind::kImmutable);
-  add("maxmemory", "0", Kind::kInteger);
-  add("maxmemory-policy", "noeviction", Kind::kEnum,
-      "volatile-lru allkeys-lru volatile-lfu allkeys-lfu volatile-random allkeys-random "
-      "volatile-ttl noeviction");
-  add("maxmemory-samples", "5", Kind::kInteger);
-  add("proto-max-bulk-len", "536870912", Kind::kInteger);
-  add("client-query-buffer-limit", "1073741824", Kind::kInteger);
-  add("loglevel", "notice", Kind::kEnum, "debug verbose notice warning nothing");
-  add("slowlog-log-slower-than", "10000", Kind::kInteger);
-  add("slowlog-max-len", "128", Kind::kInteger);
-  add("notify-keyspace-events", "", Kind::kString);
-  add("lazyfree-lazy-user-del", "no", Kind::kBool);
-  add("lazyfree-lazy-expire", "no", Kind::kBool);
+  fixed("maxmemory", "0", no_eviction);
+  fixed("maxmemory-policy", "noeviction", no_eviction);
+  fixed("maxmemory-samples", "5", no_eviction);
+  fixed("proto-max-bulk-len", "536870912", built_in);
+  fixed("client-query-buffer-limit", "1073741824", built_in);
+  fixed("loglevel", "notice", "eddy's log has one level");
+  fixed("slowlog-log-slower-than", "10000", "eddy has no SLOWLOG yet");
+  fixed("slowlog-max-len", "128", "eddy has no SLOWLOG yet");
+  fixed("notify-keyspace-events", "", "eddy has no keyspace notifications (pub/sub) yet");
+  fixed("lazyfree-lazy-user-del", "no", "eddy frees deleted values at once");
+  fixed("lazyfree-lazy-expire", "no", "eddy frees expired values at once");
   add("cluster-enabled", "no", Kind::kImmutable);
-  add("replica-read-only", "yes", Kind::kBool);
+  fixed("replica-read-only", "yes", "eddy is never a replica");
   add("protected-mode", "no", Kind::kBool);
   add("daemonize", "no", Kind::kImmutable);
-  add("lua-time-limit", "5000", Kind::kInteger);
-  add("busy-reply-threshold", "5000", Kind::kInteger);
-  add("active-expire-effort", "1", Kind::kInteger);
-  add("latency-tracking", "yes", Kind::kBool);
+  fixed("lua-time-limit", "5000", "eddy has no scripting");
+  fixed("busy-reply-threshold", "5000", "eddy has no scripting");
+  fixed("active-expire-effort", "1", "eddy's active expiry has a fixed budget");
+  fixed("latency-tracking", "no", "eddy does not track per-command latency yet");
   // Collection encodings (engine/kv/encoding_limits.h; the engine binds them). Redis 7 keeps
   // the *-ziplist-* names as aliases: getting or setting either is the same parameter.
   add("hash-max-listpack-entries", "512", Kind::kInteger);
@@ -77,11 +84,12 @@ ServerConfig::ServerConfig() {
   // command answers. eddy keeps the value (CONFIG GET shows it) and compresses nothing.
   add("list-compress-depth", "0", Kind::kInteger);
   add("hll-sparse-max-bytes", "3000", Kind::kInteger);
-  for (const auto& [alias, name] : {std::pair{"hash-max-ziplist-entries", "hash-max-listpack-entries"},
-                                    std::pair{"hash-max-ziplist-value", "hash-max-listpack-value"},
-                                    std::pair{"zset-max-ziplist-entries", "zset-max-listpack-entries"},
-                                    std::pair{"zset-max-ziplist-value", "zset-max-listpack-value"},
-                                    std::pair{"list-max-ziplist-size", "list-max-listpack-size"}}) {
+  for (const auto& [alias, name] :
+       {std::pair{"hash-max-ziplist-entries", "hash-max-listpack-entries"},
+        std::pair{"hash-max-ziplist-value", "hash-max-listpack-value"},
+        std::pair{"zset-max-ziplist-entries", "zset-max-listpack-entries"},
+        std::pair{"zset-max-ziplist-value", "zset-max-listpack-value"},
+        std::pair{"list-max-ziplist-size", "list-max-listpack-size"}}) {
     const int index = static_cast<int>(find(name) - params_.data());
     params_.push_back(Param{alias, {}, Kind::kInteger, {}, nullptr, 0, INT64_MAX, index});
   }
@@ -101,8 +109,7 @@ const ServerConfig::Param* ServerConfig::find(std::string_view name) const {
   return nullptr;
 }
 
-std::vector<std::pair<std::string, std::string>> ServerConfig::get(
-    std::string_view pattern) const {
+std::vector<std::pair<std::string, std::string>> ServerConfig::get(std::string_view pattern) const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& param : params_) {
@@ -177,14 +184,17 @@ bool ServerConfig::set(std::string_view name, std::string_view value, std::strin
 bool ServerConfig::set_locked(std::string_view name, std::string_view value, std::string* error) {
   Param* param = resolve(find(name));
   auto invalid = [&](std::string_view reason) {
-    *error = "ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
-             "') - " + std::string(reason);
+    *error = "ERR CONFIG SET failed (possibly related to argument '" + std::string(name) + "') - " +
+             std::string(reason);
     return false;
   };
   if (param == nullptr) return invalid("Unknown option or number of arguments for CONFIG SET");
   switch (param->kind) {
     case Kind::kImmutable:
       return invalid("can't set immutable config");
+    case Kind::kFixed:
+      if (iequals(value, param->value)) return true;
+      return invalid(param->enum_values + " (docs/config.md)");
     case Kind::kInteger: {
       if (value.empty()) return invalid("argument couldn't be parsed into an integer");
       std::string text(value);
@@ -193,13 +203,20 @@ bool ServerConfig::set_locked(std::string_view name, std::string_view value, std
       // Memory units as Redis's memtoull takes them: k/kb/m/mb/g/gb (k = 1000, kb = 1024).
       const std::string unit = end;
       long long multiplier = 1;
-      if (iequals(unit, "k")) multiplier = 1000;
-      else if (iequals(unit, "kb")) multiplier = 1024;
-      else if (iequals(unit, "m")) multiplier = 1000 * 1000;
-      else if (iequals(unit, "mb")) multiplier = 1024 * 1024;
-      else if (iequals(unit, "g")) multiplier = 1000LL * 1000 * 1000;
-      else if (iequals(unit, "gb")) multiplier = 1024LL * 1024 * 1024;
-      else if (!unit.empty()) return invalid("argument couldn't be parsed into an integer");
+      if (iequals(unit, "k"))
+        multiplier = 1000;
+      else if (iequals(unit, "kb"))
+        multiplier = 1024;
+      else if (iequals(unit, "m"))
+        multiplier = 1000 * 1000;
+      else if (iequals(unit, "mb"))
+        multiplier = 1024 * 1024;
+      else if (iequals(unit, "g"))
+        multiplier = 1000LL * 1000 * 1000;
+      else if (iequals(unit, "gb"))
+        multiplier = 1024LL * 1024 * 1024;
+      else if (!unit.empty())
+        return invalid("argument couldn't be parsed into an integer");
       if (end == text.c_str() || (parsed < 0 && param->min_value >= 0) ||
           parsed > INT64_MAX / multiplier || parsed < INT64_MIN / multiplier) {
         return invalid("argument couldn't be parsed into an integer");

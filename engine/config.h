@@ -38,12 +38,15 @@ class ServerConfig {
                     std::int64_t max);
 
  private:
-  enum class Kind { kString, kInteger, kBool, kEnum, kImmutable };
+  // kFixed: a parameter whose feature eddy does not build (yet), or whose bound is built in. It
+  // shows its true value, and CONFIG SET accepts only that value (so a client restoring what
+  // it read still works); any other is refused with the reason in `enum_values`.
+  enum class Kind { kString, kInteger, kBool, kEnum, kImmutable, kFixed };
   struct Param {
     std::string name;
     std::string value;
     Kind kind;
-    std::string enum_values;  // space separated, for kEnum
+    std::string enum_values;  // space separated, for kEnum; the refusal's reason, for kFixed
     std::atomic<std::int64_t>* bound = nullptr;  // kInteger: where an accepted value goes
     std::int64_t min_value = 0;
     std::int64_t max_value = INT64_MAX;

@@ -192,6 +192,8 @@ class Db {
   // True when the last slice finished a full pass over the table.
   bool expire_pass_complete() const { return expire_cursor_ == 0; }
   std::uint64_t expired_keys() const { return expired_keys_; }
+  // CONFIG RESETSTAT: INFO's expired_keys counts from zero again.
+  void reset_stats() { expired_keys_ = 0; }
 
  private:
   void expire(kv::Entry* entry, std::int64_t now_ms) {

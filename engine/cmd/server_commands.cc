@@ -549,6 +549,20 @@ void config_command(SessionContext& ctx) {
     }
     ctx.reply.ok();
   } else if (equals_ignore_case(sub, "RESETSTAT")) {
+    if (ctx.args.size() != 2) {
+      wrong_arity(ctx, "config|resetstat");
+      return;
+    }
+    // What INFO counts since start (Redis's resetServerStats): keyspace hits and misses,
+    // commands processed, expired keys, connections received and rejected. Gauges (clients,
+    // memory, keys) and rdb_changes_since_last_save are not statistics and stay.
+    ctx.coordinator.run_on_all([](Shard& shard) {
+      shard.stats() = ShardStats{};
+      for (std::size_t d = 0; d < shard.db_count(); ++d) shard.db(d).reset_stats();
+    });
+    NodeStats& stats = ctx.engine.stats();
+    stats.connections_received.store(0, std::memory_order_relaxed);
+    stats.rejected_connections.store(0, std::memory_order_relaxed);
     ctx.reply.ok();
   } else if (equals_ignore_case(sub, "REWRITE")) {
     ctx.reply.error("ERR The server is running without a config file");

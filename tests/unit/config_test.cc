@@ -3,9 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "engine/config.h"
+#include "tests/unit/support/blocking_client.h"
+#include "tests/unit/support/test_server.h"
 
 TEST_CASE("a bound parameter takes effect, through its alias too, and rolls back with its batch",
           "[config]") {
@@ -61,4 +65,66 @@ TEST_CASE("encoding thresholds default to Redis 7.0's", "[config]") {
     INFO(name);
     CHECK(config.get_one(name) == value);
   }
+}
+
+// A parameter whose feature eddy does not build shows its true value and takes only that value:
+// a client restoring what it read still works, and nothing else claims to take effect.
+TEST_CASE("fixed parameters accept only their value and say why they refuse", "[config]") {
+  eddy::ServerConfig config;
+  std::string error;
+  CHECK(config.set("appendonly", "no", &error));
+  CHECK(config.set("APPENDONLY", "NO", &error));
+  CHECK(config.set("save", "", &error));
+  CHECK_FALSE(config.set("appendonly", "yes", &error));
+  CHECK(error ==
+        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - eddy has no "
+        "persistence yet (docs/config.md)");
+  CHECK_FALSE(config.set("maxmemory", "100mb", &error));
+  CHECK(config.get_one("maxmemory") == "0");
+  // All or nothing: a refused fixed value undoes the bound one set before it.
+  CHECK_FALSE(config.set_all({{"hash-max-listpack-entries", "3"}, {"timeout", "5"}}, &error));
+  CHECK(config.get_one("hash-max-listpack-entries") == "512");
+}
+
+// docs/config.md is the user's list of what each parameter does: it must name every one.
+TEST_CASE("docs/config.md names every parameter CONFIG GET * lists", "[config]") {
+  std::ifstream file(std::string(EDDY_SOURCE_DIR) + "/docs/config.md");
+  REQUIRE(file.good());
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string doc = text.str();
+  eddy::ServerConfig config;
+  const auto all = config.get("*");
+  REQUIRE(all.size() > 30);
+  for (const auto& [name, value] : all) {
+    INFO(name);
+    CHECK(doc.find("`" + name + "`") != std::string::npos);
+  }
+}
+
+TEST_CASE("CONFIG RESETSTAT zeroes what INFO counts and keeps the gauges", "[config]") {
+  eddy::testing::TestServer server(2);
+  eddy::testing::BlockingClient c(server.port());
+  using eddy::testing::Reply;
+  auto field = [&](const std::string& name) {
+    const Reply info = c.call({"INFO", "all"});
+    const std::string& text = info.text;
+    const auto at = text.find("\r\n" + name + ":");
+    REQUIRE(at != std::string::npos);
+    const auto start = at + 2 + name.size() + 1;
+    return text.substr(start, text.find("\r\n", start) - start);
+  };
+  CHECK(c.call({"SET", "k", "v"}) == Reply::ok());
+  CHECK(c.call({"GET", "k"}) == Reply::bulk("v"));
+  CHECK(c.call({"GET", "missing"}) == Reply::null());
+  CHECK(field("keyspace_hits") != "0");
+  CHECK(field("keyspace_misses") != "0");
+  CHECK(field("total_connections_received") != "0");
+  CHECK(c.call({"CONFIG", "RESETSTAT"}) == Reply::ok());
+  CHECK(field("keyspace_hits") == "0");
+  CHECK(field("keyspace_misses") == "0");
+  CHECK(field("total_connections_received") == "0");
+  CHECK(field("db0") == "keys=1,expires=0,avg_ttl=0");
+  CHECK(c.call({"CONFIG", "RESETSTAT", "x"}) ==
+        Reply::error("ERR wrong number of arguments for 'config|resetstat' command"));
 }
