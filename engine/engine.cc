@@ -26,6 +26,8 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   config_.set_initial("bind", options_.bind);
   config_.set_initial("port", std::to_string(options_.port));
   config_.set_initial("maxclients", std::to_string(options_.maxclients));
+  config_.bind_integer("maxclients", &maxclients_, 1,
+                       static_cast<std::int64_t>(limits::maxclients_max));
   config_.set_initial("io-threads", std::to_string(cores));
   constexpr std::int64_t kLong = INT64_MAX;
   config_.bind_integer("hash-max-listpack-entries", &encoding_limits_.hash_max_listpack_entries, 0,

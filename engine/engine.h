@@ -86,6 +86,21 @@ class Engine {
   // Collection encoding thresholds (CONFIG's *-max-listpack-* and friends).
   kv::EncodingLimits& encoding_limits() { return encoding_limits_; }
 
+  // Takes a place for a new client, or refuses it (false: maxclients reached, counted in
+  // rejected_connections). The count and the check are one atomic step, so a burst of
+  // connections accepted on several cores at once cannot pass the limit. A taken place is
+  // given back by release_client().
+  bool admit_client() {
+    const std::int64_t max = maxclients_.load(std::memory_order_relaxed);
+    if (stats_.connected_clients.fetch_add(1, std::memory_order_acq_rel) >= max) {
+      stats_.connected_clients.fetch_sub(1, std::memory_order_acq_rel);
+      stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    return true;
+  }
+  void release_client() { stats_.connected_clients.fetch_sub(1, std::memory_order_acq_rel); }
+
   // A node-unique id for a cross-shard transaction's effects (never 0).
   std::uint64_t next_tx_id() { return next_tx_id_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -101,6 +116,7 @@ class Engine {
   std::array<std::uint16_t, limits::cluster_slots> slot_to_shard_{};
   std::atomic<std::uint64_t> next_tx_id_{1};
   kv::EncodingLimits encoding_limits_;
+  std::atomic<std::int64_t> maxclients_{static_cast<std::int64_t>(limits::maxclients_default)};
   std::int64_t start_unix_ms_;
   Nanos start_monotonic_;
 };

@@ -15,6 +15,11 @@ constexpr std::size_t kOutputShrinkBytes = 1024 * 1024;
 }  // namespace
 
 void Session::spawn(Engine* engine, std::unique_ptr<Stream> stream) {
+  if (!engine->admit_client()) {
+    stream->write(std::string_view("-ERR max number of clients reached\r\n"));
+    stream->close();
+    return;
+  }
   auto* raw = stream.release();
   engine->runtime().scheduler().spawn("session", [engine, raw] {
     Session session(engine, std::unique_ptr<Stream>(raw));
@@ -33,12 +38,11 @@ Session::Session(Engine* engine, std::unique_ptr<Stream> stream)
   client_.created_ms = client_.last_active_ms = rt.unix_now_ms();
   engine_->clients_on(client_.core).add(&client_);
   engine_->stats().connections_received.fetch_add(1, std::memory_order_relaxed);
-  engine_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
 }
 
 Session::~Session() {
   engine_->clients_on(client_.core).remove(&client_);
-  engine_->stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
+  engine_->release_client();  // the place admit_client() took in spawn()
   stream_->close();
 }
 

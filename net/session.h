@@ -20,7 +20,6 @@ namespace eddy {
 
 class Session {
  public:
-  Session(Engine* engine, std::unique_ptr<Stream> stream);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -30,10 +29,14 @@ class Session {
 
   const ClientState& client() const { return client_; }
 
-  // Spawns a fiber on the current core that serves `stream` until it ends.
+  // Admits the client against maxclients (or answers Redis's error and closes the stream) and
+  // spawns a fiber on the current core that serves `stream` until it ends.
   static void spawn(Engine* engine, std::unique_ptr<Stream> stream);
 
  private:
+  // Only spawn() makes sessions: it has taken the client's place, which ~Session gives back.
+  Session(Engine* engine, std::unique_ptr<Stream> stream);
+
   // The read-run-write loop of run().
   void serve();
   // Reads more bytes; false at end of stream.

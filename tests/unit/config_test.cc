@@ -3,9 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "engine/config.h"
 #include "tests/unit/support/blocking_client.h"
@@ -127,4 +131,44 @@ TEST_CASE("CONFIG RESETSTAT zeroes what INFO counts and keeps the gauges", "[con
   CHECK(field("db0") == "keys=1,expires=0,avg_ttl=0");
   CHECK(c.call({"CONFIG", "RESETSTAT", "x"}) ==
         Reply::error("ERR wrong number of arguments for 'config|resetstat' command"));
+}
+
+// maxclients counts and checks in one atomic step: a burst of connections landing on both cores
+// at once admits exactly the room left, and a place comes back when its client leaves.
+TEST_CASE("maxclients admits exactly its number of clients, also in a burst", "[config]") {
+  using eddy::testing::BlockingClient;
+  using eddy::testing::Reply;
+  eddy::testing::TestServer server(2);
+  BlockingClient admin(server.port());
+  CHECK(admin.call({"CONFIG", "SET", "maxclients", "5"}) == Reply::ok());
+  constexpr int kBurst = 16;
+  std::vector<std::unique_ptr<BlockingClient>> clients;
+  for (int i = 0; i < kBurst; ++i)
+    clients.push_back(std::make_unique<BlockingClient>(server.port()));
+  // A refused connection gets the error unasked; an admitted one answers a PING. (Nothing is
+  // sent to a refused one: it is closed.)
+  int admitted = 0;
+  int refused = 0;
+  for (auto& c : clients) {
+    if (c->readable(200)) {
+      CHECK(c->read_reply() == Reply::error("ERR max number of clients reached"));
+      ++refused;
+    } else {
+      CHECK(c->call({"PING"}) == Reply::simple("PONG"));
+      ++admitted;
+    }
+  }
+  CHECK(admitted == 4);  // the admin is the fifth
+  CHECK(refused == kBurst - 4);
+  clients.clear();
+  // The places come back: a new client gets in once the others have gone.
+  bool got_in = false;
+  for (int attempt = 0; attempt < 100 && !got_in; ++attempt) {
+    BlockingClient late(server.port());
+    got_in = late.call({"PING"}) == Reply::simple("PONG");
+    if (!got_in) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(got_in);
+  const Reply info = admin.call({"INFO", "stats"});
+  CHECK(info.text.find("rejected_connections:" + std::to_string(kBurst - 4)) != std::string::npos);
 }

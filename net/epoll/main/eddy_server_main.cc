@@ -1,10 +1,10 @@
 // eddy-server: the production RESP server on the epoll runtime.
 
+#include <pthread.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
-#include <pthread.h>
 #include <thread>
-#include <unistd.h>
 
 #include "engine/engine.h"
 #include "net/epoll/epoll_runtime.h"
@@ -81,17 +81,8 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     (void)core;
-    while (auto stream = listener->accept()) {
-      auto& stats = engine.stats();
-      if (static_cast<std::size_t>(stats.connected_clients.load(std::memory_order_relaxed)) >=
-          std::stoul(engine.config().get_one("maxclients"))) {
-        stats.rejected_connections.fetch_add(1, std::memory_order_relaxed);
-        stream->write(std::string_view("-ERR max number of clients reached\r\n"));
-        stream->close();
-        continue;
-      }
-      Session::spawn(&engine, std::move(stream));
-    }
+    // Session::spawn admits the client against maxclients, or refuses it with Redis's error.
+    while (auto stream = listener->accept()) Session::spawn(&engine, std::move(stream));
   });
   signal_waiter.join();
   return failed ? 1 : 0;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -92,6 +93,13 @@ class BlockingClient {
       if (n <= 0) throw std::runtime_error("connection closed or timed out");
       buffer_.append(chunk, static_cast<std::size_t>(n));
     }
+  }
+
+  // Whether a reply (or the end of the stream) is waiting, within `timeout_ms`.
+  bool readable(int timeout_ms) {
+    if (!buffer_.empty()) return true;
+    pollfd entry{fd_, POLLIN, 0};
+    return ::poll(&entry, 1, timeout_ms) > 0;
   }
 
   Reply call(const std::vector<std::string>& args) {
