@@ -48,6 +48,7 @@ eddy_skips=(
   "RESET clears client state"
   "RESET clears MONITOR state"
   "RESET clears Pub/Sub state"
+  "Blocking commands ignores the timeout"
 )
 
 port=7390
