@@ -12,6 +12,7 @@ namespace eddy {
 namespace fiber {
 class Fiber;
 }
+class Stream;
 
 // A client waiting in a blocking command (BLPOP ...): how its wait ends other than by an
 // element arriving. Set from the client's own core only.
@@ -47,7 +48,10 @@ struct ClientState {
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
   bool kill_requested = false;     // set by CLIENT KILL from the client's own core
   BlockedWait* blocked = nullptr;  // while in a blocking command (CLIENT UNBLOCK ends it)
-  bool deny_blocking = false;      // inside EXEC: blocking commands answer at once
+  // The connection, for CLIENT KILL and the idle timeout: closing it from another fiber of the
+  // same core ends the session (its reads see the end, its writes fail).
+  Stream* stream = nullptr;
+  bool deny_blocking = false;  // inside EXEC: blocking commands answer at once
 
   // Intrusive list of the clients on one core.
   ClientState* prev = nullptr;
@@ -73,6 +77,7 @@ class ClientRegistry {
   }
   template <typename F>
   void for_each(F&& visit) const {
+    // `visit` may close a client's stream: the session goes away later, on its own fiber.
     for (ClientState* c = head_; c != nullptr; c = c->next) visit(*c);
   }
   std::size_t count() const { return count_; }

@@ -42,7 +42,7 @@ ServerConfig::ServerConfig() {
   add("databases", "16", Kind::kImmutable);
   add("io-threads", "1", Kind::kImmutable);
   add("maxclients", "10000", Kind::kInteger);
-  fixed("timeout", "0", "eddy does not close idle clients yet");
+  add("timeout", "0", Kind::kInteger);
   fixed("tcp-keepalive", "0", "eddy does not set TCP keepalive yet");
   fixed("hz", "10", "eddy's background cycles run at a fixed 10 Hz");
   fixed("save", "", no_persistence);

@@ -28,6 +28,7 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   config_.set_initial("maxclients", std::to_string(options_.maxclients));
   config_.bind_integer("maxclients", &maxclients_, 1,
                        static_cast<std::int64_t>(limits::maxclients_max));
+  config_.bind_integer("timeout", &idle_timeout_s_, 0, INT32_MAX);
   config_.set_initial("io-threads", std::to_string(cores));
   constexpr std::int64_t kLong = INT64_MAX;
   config_.bind_integer("hash-max-listpack-entries", &encoding_limits_.hash_max_listpack_entries, 0,
@@ -65,6 +66,24 @@ void Engine::start_core_services() {
       }
     });
   }
+}
+
+void Engine::start_client_timeouts() {
+  const std::uint32_t core = runtime_->current_core();
+  runtime_->scheduler().spawn("client-timeouts-" + std::to_string(core), [this, core] {
+    while (!runtime_->stopping()) {
+      runtime_->sleep_for(limits::client_timeout_check_ms * kNanosPerMilli);
+      if (runtime_->stopping()) break;
+      const std::int64_t timeout_s = idle_timeout_s_.load(std::memory_order_relaxed);
+      if (timeout_s <= 0) continue;
+      const std::int64_t now_ms = runtime_->unix_now_ms();
+      // As Redis's clientsCronHandleTimeout: a blocked client waits under its own timeout.
+      clients_on(core).for_each([&](const ClientState& c) {
+        if (c.blocked != nullptr || c.stream == nullptr) return;
+        if (now_ms - c.last_active_ms > timeout_s * 1000) c.stream->close();
+      });
+    }
+  });
 }
 
 }  // namespace eddy

@@ -67,6 +67,9 @@ class Engine {
 
   // Starts each shard's active-expiry fiber; call once on each core, from that core.
   void start_core_services();
+  // Starts this core's fiber that closes clients idle longer than CONFIG's `timeout` (eddy-server
+  // and the servers of tests; the simulator has no idle clients to time out).
+  void start_client_timeouts();
 
   // The clients connected on `core`; touch only from that core.
   ClientRegistry& clients_on(std::uint32_t core) {
@@ -117,6 +120,7 @@ class Engine {
   std::atomic<std::uint64_t> next_tx_id_{1};
   kv::EncodingLimits encoding_limits_;
   std::atomic<std::int64_t> maxclients_{static_cast<std::int64_t>(limits::maxclients_default)};
+  std::atomic<std::int64_t> idle_timeout_s_{0};  // CONFIG's timeout; 0: never
   std::int64_t start_unix_ms_;
   Nanos start_monotonic_;
 };

@@ -34,6 +34,8 @@ inline constexpr std::size_t databases = 16;
 inline constexpr std::size_t shards_max = 256;
 inline constexpr std::size_t cluster_slots = 16384;
 inline constexpr std::size_t maxclients_default = 10000;
+// How often each core looks for clients idle past CONFIG's `timeout`.
+inline constexpr std::int64_t client_timeout_check_ms = 100;
 inline constexpr std::size_t maxclients_max = 1000000;
 // Hops parked at one shard: each client has at most one batch hop and one transaction step
 // there at a time.

@@ -35,6 +35,7 @@ Session::Session(Engine* engine, std::unique_ptr<Stream> stream)
   client_.core = rt.current_core();
   client_.addr = stream_->peer_address();
   client_.laddr = stream_->local_address();
+  client_.stream = stream_.get();
   client_.created_ms = client_.last_active_ms = rt.unix_now_ms();
   engine_->clients_on(client_.core).add(&client_);
   engine_->stats().connections_received.fetch_add(1, std::memory_order_relaxed);

@@ -374,6 +374,105 @@ bool valid_client_name(std::string_view name) {
   return true;
 }
 
+// CLIENT KILL addr (the old form: OK, or "No such client"; it may kill the caller) and CLIENT
+// KILL filter value ... (the number killed; SKIPME yes by default). Another client's stream is
+// closed on its own core, which ends its session (a blocked one included); the caller's own
+// connection closes after this reply, as Redis does.
+void client_kill(SessionContext& ctx) {
+  const bool old_form = ctx.args.size() == 3;
+  std::string_view addr;
+  std::string_view laddr;
+  std::uint64_t id = 0;
+  bool only_none = false;  // TYPE master/replica/pubsub: eddy has no such clients
+  bool skip_me = !old_form;
+  if (old_form) {
+    addr = ctx.args[2];
+  } else if (ctx.args.size() > 3) {
+    for (std::size_t i = 2; i < ctx.args.size(); i += 2) {
+      const bool more = i + 1 < ctx.args.size();
+      std::string_view option = ctx.args[i];
+      if (!more) {
+        ctx.reply.error(errors::kSyntax);
+        return;
+      }
+      std::string_view value = ctx.args[i + 1];
+      if (equals_ignore_case(option, "ID")) {
+        std::int64_t parsed = 0;
+        if (!kv::Value::parse_canonical_int(value, &parsed) || parsed < 1) {
+          ctx.reply.error("ERR client-id should be greater than 0");
+          return;
+        }
+        id = static_cast<std::uint64_t>(parsed);
+      } else if (equals_ignore_case(option, "TYPE")) {
+        if (equals_ignore_case(value, "normal")) continue;
+        if (equals_ignore_case(value, "master") || equals_ignore_case(value, "replica") ||
+            equals_ignore_case(value, "slave") || equals_ignore_case(value, "pubsub")) {
+          only_none = true;
+          continue;
+        }
+        ctx.reply.error("ERR Unknown client type '" + std::string(value) + "'");
+        return;
+      } else if (equals_ignore_case(option, "ADDR")) {
+        addr = value;
+      } else if (equals_ignore_case(option, "LADDR")) {
+        laddr = value;
+      } else if (equals_ignore_case(option, "USER")) {
+        // Every connection is the default user's until ACLs are built (issue 8).
+        if (value != "default") {
+          ctx.reply.error("ERR No such user '" + std::string(value) + "'");
+          return;
+        }
+      } else if (equals_ignore_case(option, "SKIPME")) {
+        if (equals_ignore_case(value, "yes")) {
+          skip_me = true;
+        } else if (equals_ignore_case(value, "no")) {
+          skip_me = false;
+        } else {
+          ctx.reply.error(errors::kSyntax);
+          return;
+        }
+      } else {
+        ctx.reply.error(errors::kSyntax);
+        return;
+      }
+    }
+  } else {
+    ctx.reply.error(errors::kSyntax);
+    return;
+  }
+  std::vector<std::size_t> killed(ctx.engine.runtime().core_count(), 0);
+  bool close_me = false;
+  const ClientState* me = &ctx.client;
+  if (!only_none) {
+    ctx.coordinator.run_on_all_cores([&](std::uint32_t core) {
+      ctx.engine.clients_on(core).for_each([&](const ClientState& c) {
+        if (!addr.empty() && c.addr != addr) return;
+        if (!laddr.empty() && c.laddr != laddr) return;
+        if (id != 0 && c.id != id) return;
+        if (&c == me) {
+          if (skip_me) return;
+          close_me = true;
+        } else if (c.stream != nullptr) {
+          c.stream->close();
+        }
+        ++killed[core];
+      });
+    });
+  }
+  std::size_t total = 0;
+  for (std::size_t n : killed) total += n;
+  if (old_form) {
+    if (total == 0) {
+      ctx.reply.error("ERR No such client");
+    } else {
+      ctx.reply.ok();
+    }
+  } else {
+    ctx.reply.integer(static_cast<std::int64_t>(total));
+  }
+  if (close_me) ctx.client.close_after_reply = true;
+}
+
 void client_command(SessionContext& ctx) {
   std::string_view sub = ctx.args[1];
   const std::int64_t now_ms = ctx.engine.runtime().unix_now_ms();
@@ -458,6 +557,8 @@ void client_command(SessionContext& ctx) {
     std::string all;
     for (auto& text : per_core) all += text;
     ctx.reply.verbatim(all);
+  } else if (equals_ignore_case(sub, "KILL")) {
+    client_kill(ctx);
   } else if (equals_ignore_case(sub, "UNBLOCK")) {
     // CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a blocking command's wait as if it timed out, or
     // with an UNBLOCKED error.
@@ -506,6 +607,22 @@ void client_command(SessionContext& ctx) {
         "    Assign the name <name> to the current connection.",
         "SETINFO <option> <value>",
         "    Set client meta attr (LIB-NAME or LIB-VER).",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>",
+        "      Kill connections by client id.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
         "HELP",

@@ -86,7 +86,7 @@ TEST_CASE("fixed parameters accept only their value and say why they refuse", "[
   CHECK_FALSE(config.set("maxmemory", "100mb", &error));
   CHECK(config.get_one("maxmemory") == "0");
   // All or nothing: a refused fixed value undoes the bound one set before it.
-  CHECK_FALSE(config.set_all({{"hash-max-listpack-entries", "3"}, {"timeout", "5"}}, &error));
+  CHECK_FALSE(config.set_all({{"hash-max-listpack-entries", "3"}, {"appendonly", "yes"}}, &error));
   CHECK(config.get_one("hash-max-listpack-entries") == "512");
 }
 
@@ -171,4 +171,47 @@ TEST_CASE("maxclients admits exactly its number of clients, also in a burst", "[
   CHECK(got_in);
   const Reply info = admin.call({"INFO", "stats"});
   CHECK(info.text.find("rejected_connections:" + std::to_string(kBurst - 4)) != std::string::npos);
+}
+
+TEST_CASE("CLIENT KILL by id, address and the old form; an idle client times out", "[config]") {
+  using eddy::testing::BlockingClient;
+  using eddy::testing::Reply;
+  eddy::testing::TestServer server(2);
+  BlockingClient admin(server.port());
+  BlockingClient victim(server.port());
+  BlockingClient blocked(server.port());
+  const std::int64_t victim_id = victim.call({"CLIENT", "ID"}).number;
+  const std::int64_t blocked_id = blocked.call({"CLIENT", "ID"}).number;
+  CHECK(admin.call({"CLIENT", "KILL", "ID", "0"}) ==
+        Reply::error("ERR client-id should be greater than 0"));
+  CHECK(admin.call({"CLIENT", "KILL", "ID", "1", "TYPE", "bogus"}) ==
+        Reply::error("ERR Unknown client type 'bogus'"));
+  CHECK(admin.call({"CLIENT", "KILL", "ID", "1", "SKIPME"}) == Reply::error("ERR syntax error"));
+  CHECK(admin.call({"CLIENT", "KILL", "1.2.3.4:5"}) == Reply::error("ERR No such client"));
+  CHECK(admin.call({"CLIENT", "KILL", "ID", std::to_string(victim_id)}) == Reply::integer(1));
+  CHECK_THROWS(victim.call({"PING"}));
+  // A client blocked in BLPOP is killed too (its wait ends, nothing is popped for it).
+  blocked.send({"BLPOP", "never-pushed", "0"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(admin.call({"CLIENT", "KILL", "ID", std::to_string(blocked_id)}) == Reply::integer(1));
+  CHECK_THROWS(blocked.read_reply());
+  // SKIPME yes by default: the caller survives a filter that matches it ...
+  const std::int64_t admin_id = admin.call({"CLIENT", "ID"}).number;
+  CHECK(admin.call({"CLIENT", "KILL", "ID", std::to_string(admin_id)}) == Reply::integer(0));
+  // ... and with SKIPME no it gets its reply, then the connection closes.
+  CHECK(admin.call({"CLIENT", "KILL", "ID", std::to_string(admin_id), "SKIPME", "no"}) ==
+        Reply::integer(1));
+  CHECK_THROWS(admin.call({"PING"}));
+
+  // timeout: an idle client goes, a busy one stays.
+  BlockingClient busy(server.port());
+  BlockingClient idle(server.port());
+  CHECK(busy.call({"CONFIG", "SET", "timeout", "1"}) == Reply::ok());
+  CHECK(idle.call({"PING"}) == Reply::simple("PONG"));
+  for (int i = 0; i < 25; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(busy.call({"PING"}) == Reply::simple("PONG"));
+  }
+  CHECK_THROWS(idle.call({"PING"}));
+  CHECK(busy.call({"CONFIG", "SET", "timeout", "0"}) == Reply::ok());
 }

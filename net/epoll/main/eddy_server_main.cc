@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
 
   runtime.run([&](std::uint32_t core) {
     engine.start_core_services();
+    engine.start_client_timeouts();
     std::string listen_error;
     auto listener = runtime.listen(options.bind, options.port, &listen_error);
     if (!listener) {
