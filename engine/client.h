@@ -4,6 +4,7 @@
 // LIST can visit every client, core by core.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,10 @@ namespace eddy {
 namespace fiber {
 class Fiber;
 }
+namespace acl {
+class User;
+}
+class Stream;
 
 // A client waiting in a blocking command (BLPOP ...): how its wait ends other than by an
 // element arriving. Set from the client's own core only.
@@ -48,11 +53,24 @@ struct ClientState {
   bool kill_requested = false;     // set by CLIENT KILL from the client's own core
   BlockedWait* blocked = nullptr;  // while in a blocking command (CLIENT UNBLOCK ends it)
   bool deny_blocking = false;      // inside EXEC: blocking commands answer at once
+  // The ACL user the connection runs as, from its core's user directory (engine/acl): set
+  // when the session starts, replaced by AUTH and when the directory changes. Never null
+  // while the session runs.
+  std::shared_ptr<const acl::User> user;
+  // Redis's c->authenticated: false until AUTH succeeds, unless the default user needs no
+  // password when the connection starts.
+  bool authenticated = false;
+  // The connection's stream, so that the client can be disconnected from its own core (its
+  // user was deleted). Null where there is no connection.
+  Stream* stream = nullptr;
 
   // Intrusive list of the clients on one core.
   ClientState* prev = nullptr;
   ClientState* next = nullptr;
 };
+
+// CLIENT LIST's line for one client (engine/cmd/server_commands.cc); ACL LOG shows it too.
+std::string client_info_line(const ClientState& c, std::int64_t now_ms);
 
 // The clients of one core. Touched only from that core.
 class ClientRegistry {

@@ -11,7 +11,9 @@ namespace eddy {
 
 namespace {
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -57,7 +59,10 @@ ServerConfig::ServerConfig() {
   add("lazyfree-lazy-expire", "no", Kind::kBool);
   add("cluster-enabled", "no", Kind::kImmutable);
   add("replica-read-only", "yes", Kind::kBool);
-  add("protected-mode", "no", Kind::kBool);
+  add("protected-mode", "yes", Kind::kBool);
+  // The default user's password (engine/acl): CONFIG SET changes the user too.
+  add("requirepass", "", Kind::kString);
+  add("acllog-max-len", "128", Kind::kInteger);
   add("daemonize", "no", Kind::kImmutable);
   add("lua-time-limit", "5000", Kind::kInteger);
   add("busy-reply-threshold", "5000", Kind::kInteger);
@@ -77,11 +82,12 @@ ServerConfig::ServerConfig() {
   // command answers. eddy keeps the value (CONFIG GET shows it) and compresses nothing.
   add("list-compress-depth", "0", Kind::kInteger);
   add("hll-sparse-max-bytes", "3000", Kind::kInteger);
-  for (const auto& [alias, name] : {std::pair{"hash-max-ziplist-entries", "hash-max-listpack-entries"},
-                                    std::pair{"hash-max-ziplist-value", "hash-max-listpack-value"},
-                                    std::pair{"zset-max-ziplist-entries", "zset-max-listpack-entries"},
-                                    std::pair{"zset-max-ziplist-value", "zset-max-listpack-value"},
-                                    std::pair{"list-max-ziplist-size", "list-max-listpack-size"}}) {
+  for (const auto& [alias, name] :
+       {std::pair{"hash-max-ziplist-entries", "hash-max-listpack-entries"},
+        std::pair{"hash-max-ziplist-value", "hash-max-listpack-value"},
+        std::pair{"zset-max-ziplist-entries", "zset-max-listpack-entries"},
+        std::pair{"zset-max-ziplist-value", "zset-max-listpack-value"},
+        std::pair{"list-max-ziplist-size", "list-max-listpack-size"}}) {
     const int index = static_cast<int>(find(name) - params_.data());
     params_.push_back(Param{alias, {}, Kind::kInteger, {}, nullptr, 0, INT64_MAX, index});
   }
@@ -101,8 +107,7 @@ const ServerConfig::Param* ServerConfig::find(std::string_view name) const {
   return nullptr;
 }
 
-std::vector<std::pair<std::string, std::string>> ServerConfig::get(
-    std::string_view pattern) const {
+std::vector<std::pair<std::string, std::string>> ServerConfig::get(std::string_view pattern) const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& param : params_) {
@@ -177,8 +182,8 @@ bool ServerConfig::set(std::string_view name, std::string_view value, std::strin
 bool ServerConfig::set_locked(std::string_view name, std::string_view value, std::string* error) {
   Param* param = resolve(find(name));
   auto invalid = [&](std::string_view reason) {
-    *error = "ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
-             "') - " + std::string(reason);
+    *error = "ERR CONFIG SET failed (possibly related to argument '" + std::string(name) + "') - " +
+             std::string(reason);
     return false;
   };
   if (param == nullptr) return invalid("Unknown option or number of arguments for CONFIG SET");
@@ -193,13 +198,20 @@ bool ServerConfig::set_locked(std::string_view name, std::string_view value, std
       // Memory units as Redis's memtoull takes them: k/kb/m/mb/g/gb (k = 1000, kb = 1024).
       const std::string unit = end;
       long long multiplier = 1;
-      if (iequals(unit, "k")) multiplier = 1000;
-      else if (iequals(unit, "kb")) multiplier = 1024;
-      else if (iequals(unit, "m")) multiplier = 1000 * 1000;
-      else if (iequals(unit, "mb")) multiplier = 1024 * 1024;
-      else if (iequals(unit, "g")) multiplier = 1000LL * 1000 * 1000;
-      else if (iequals(unit, "gb")) multiplier = 1024LL * 1024 * 1024;
-      else if (!unit.empty()) return invalid("argument couldn't be parsed into an integer");
+      if (iequals(unit, "k"))
+        multiplier = 1000;
+      else if (iequals(unit, "kb"))
+        multiplier = 1024;
+      else if (iequals(unit, "m"))
+        multiplier = 1000 * 1000;
+      else if (iequals(unit, "mb"))
+        multiplier = 1024 * 1024;
+      else if (iequals(unit, "g"))
+        multiplier = 1000LL * 1000 * 1000;
+      else if (iequals(unit, "gb"))
+        multiplier = 1024LL * 1024 * 1024;
+      else if (!unit.empty())
+        return invalid("argument couldn't be parsed into an integer");
       if (end == text.c_str() || (parsed < 0 && param->min_value >= 0) ||
           parsed > INT64_MAX / multiplier || parsed < INT64_MIN / multiplier) {
         return invalid("argument couldn't be parsed into an integer");

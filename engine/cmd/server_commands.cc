@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/acl/authenticate.h"
+#include "engine/acl/categories.h"
+#include "engine/acl/user.h"
 #include "engine/base/glob.h"
 #include "engine/cmd/command.h"
 #include "engine/cmd/command_docs.h"
@@ -113,8 +116,7 @@ void hello_command(SessionContext& ctx) {
   for (; next < ctx.args.size(); ++next) {
     const std::size_t left = ctx.args.size() - next - 1;
     if (equals_ignore_case(ctx.args[next], "AUTH") && left >= 2) {
-      // No ACLs: the default user has no password, as in a fresh Redis.
-      if (ctx.args[next + 1] != "default") {
+      if (!acl::authenticate(ctx, ctx.args[next + 1], ctx.args[next + 2])) {
         ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
         return;
       }
@@ -127,6 +129,13 @@ void hello_command(SessionContext& ctx) {
       ctx.reply.error("ERR Syntax error in HELLO option '" + std::string(ctx.args[next]) + "'");
       return;
     }
+  }
+  if (!ctx.client.authenticated) {
+    ctx.reply.error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
+        "the RESP protocol version at the same time");
+    return;
   }
   if (set_name) {
     for (char c : new_name) {
@@ -192,16 +201,14 @@ void command_info_entry(ReplyBuilder& reply, const CommandSpec& spec) {
   reply.integer(spec.first_key);
   reply.integer(spec.last_key);
   reply.integer(spec.key_step);
-  std::vector<std::string_view> categories;
-  std::string_view acl = spec.acl_categories;
-  while (!acl.empty()) {
-    auto space = acl.find(' ');
-    if (space != 0) categories.push_back(acl.substr(0, space));
-    if (space == std::string_view::npos) break;
-    acl.remove_prefix(space + 1);
+  // From the bits ACL rules use, in Redis's category order (as Redis lists them).
+  std::vector<std::string> categories;
+  for (std::size_t i = 0; i < acl::kCategoryNames.size(); ++i) {
+    if ((spec.acl_category_bits >> i) & 1)
+      categories.push_back("@" + std::string(acl::kCategoryNames[i]));
   }
   reply.set(categories.size());
-  for (auto c : categories) reply.simple(c);
+  for (const auto& c : categories) reply.simple(c);
   reply.set(0);    // tips
   reply.array(0);  // key specifications (first/last/step above carry the key positions)
   reply.array(0);  // subcommands
@@ -309,6 +316,8 @@ void command_command(SessionContext& ctx) {
   }
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------- CLIENT
 
 std::string client_info_line(const ClientState& c, std::int64_t now_ms) {
@@ -346,13 +355,15 @@ std::string client_info_line(const ClientState& c, std::int64_t now_ms) {
   num("tot-mem", 0);
   field("events", "r");
   field("cmd", c.last_command == "NULL" ? "NULL" : lower_copy(c.last_command));
-  field("user", "default");
+  field("user", c.user != nullptr ? std::string_view(c.user->name()) : "default");
   num("redir", -1);
   num("resp", c.protocol);
   field("lib-name", c.lib_name);
   field("lib-ver", c.lib_ver);
   return line;
 }
+
+namespace {
 
 bool valid_client_name(std::string_view name) {
   for (char c : name) {
@@ -533,6 +544,13 @@ void config_command(SessionContext& ctx) {
     if (!ctx.engine.config().set_all(settings, &error)) {
       ctx.reply.error(error);
       return;
+    }
+    // requirepass is the default user's password, as in Redis (the last one given wins).
+    for (auto it = settings.rbegin(); it != settings.rend(); ++it) {
+      if (equals_ignore_case(it->first, "requirepass")) {
+        acl::set_default_password(ctx, it->second, it->second.empty());
+        break;
+      }
     }
     ctx.reply.ok();
   } else if (equals_ignore_case(sub, "RESETSTAT")) {

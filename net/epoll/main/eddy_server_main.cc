@@ -1,10 +1,10 @@
 // eddy-server: the production RESP server on the epoll runtime.
 
+#include <pthread.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
-#include <pthread.h>
 #include <thread>
-#include <unistd.h>
 
 #include "engine/engine.h"
 #include "net/epoll/epoll_runtime.h"
@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   engine_options.process_id = ::getpid();
   engine_options.executable = argv[0];
   engine_options.config_file = options.config_file;
+  engine_options.requirepass = options.requirepass;
+  engine_options.protected_mode = options.protected_mode;
   Engine engine(&runtime, engine_options);
 
   std::atomic<std::uint32_t> listening{0};
