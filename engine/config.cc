@@ -63,6 +63,7 @@ ServerConfig::ServerConfig() {
   // The default user's password (engine/acl): CONFIG SET changes the user too.
   add("requirepass", "", Kind::kString);
   add("acllog-max-len", "128", Kind::kInteger);
+  add("aclfile", "", Kind::kImmutable);
   add("daemonize", "no", Kind::kImmutable);
   add("lua-time-limit", "5000", Kind::kInteger);
   add("busy-reply-threshold", "5000", Kind::kInteger);

@@ -28,6 +28,7 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   config_.set_initial("maxclients", std::to_string(options_.maxclients));
   config_.set_initial("io-threads", std::to_string(cores));
   config_.set_initial("protected-mode", options_.protected_mode ? "yes" : "no");
+  config_.set_initial("aclfile", options_.aclfile);
   config_.bind_integer("acllog-max-len", &acl_.log_max_len, 0, INT64_MAX);
   if (!options_.requirepass.empty()) {
     config_.set_initial("requirepass", options_.requirepass);

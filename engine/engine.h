@@ -32,6 +32,7 @@ struct EngineOptions {
   std::string config_file;      // for INFO
   std::string requirepass;      // the default user's password; empty: nopass
   bool protected_mode = true;   // Redis's protected-mode
+  std::string aclfile;          // ACL LOAD/SAVE's file (Redis's aclfile); empty: none
 };
 
 // Counters shared by all cores (relaxed atomics: only statistics, never used for decisions

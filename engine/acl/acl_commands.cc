@@ -1,4 +1,5 @@
-// AUTH and ACL (SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS LOG DRYRUN HELP), with
+// AUTH and ACL (SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS LOG DRYRUN LOAD SAVE
+// HELP), with
 // Redis 7.0's replies and error texts. Changes go through the registry and are published to
 // every core before the reply (engine/acl/publish.h).
 
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/acl/acl_file.h"
 #include "engine/acl/authenticate.h"
 #include "engine/acl/categories.h"
 #include "engine/acl/check.h"
@@ -299,6 +301,78 @@ void acl_dryrun(SessionContext& ctx) {
   }
 }
 
+constexpr std::string_view kNoAclFile =
+    "ERR This Redis instance is not configured to use an ACL file. You may want to specify "
+    "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
+    "Redis configuration file set) in order to store users in the Redis configuration.";
+
+// ACL LOAD: the configured file through the runtime's Disk, all or nothing.
+void acl_load(SessionContext& ctx) {
+  const std::string& path = ctx.engine.options().aclfile;
+  Disk& disk = ctx.engine.runtime().disk();
+  std::string error;
+  const Disk::FileId file = disk.open(path, false, &error);
+  if (file < 0) {
+    // The disk says "<full path>: <reason>"; Redis names the file as configured.
+    const std::size_t colon = error.rfind(": ");
+    ctx.reply.error("ERR Error loading ACLs, opening file '" + path +
+                    "': " + (colon == std::string::npos ? error : error.substr(colon + 2)));
+    return;
+  }
+  const std::int64_t size = disk.size(file);
+  std::string text;
+  bool ok = size >= 0 && static_cast<std::uint64_t>(size) <= acl::kAclFileBytesMax;
+  if (ok) {
+    text.resize(static_cast<std::size_t>(size));
+    std::size_t done = 0;
+    while (ok && done < text.size()) {
+      const std::int64_t n =
+          disk.read_at(file, done, std::span<char>(text.data() + done, text.size() - done));
+      ok = n > 0;
+      if (ok) done += static_cast<std::size_t>(n);
+    }
+  }
+  disk.close(file);
+  if (!ok) {
+    ctx.reply.error("ERR Error loading ACLs, reading file '" + path +
+                    "': unreadable or larger than 64 MB");
+    return;
+  }
+  std::string errors;
+  if (!acl::load_users(ctx.engine.acl(), text, path, &errors)) {
+    ctx.reply.error("ERR " + errors);
+    return;
+  }
+  acl::publish_users(ctx.engine, ctx.coordinator, &ctx.client);
+  ctx.reply.ok();
+}
+
+// ACL SAVE: written to a temporary file, synced, then renamed over the aclfile, so a crash
+// leaves the old file or the new one, never half of one.
+void acl_save(SessionContext& ctx) {
+  const std::string& path = ctx.engine.options().aclfile;
+  const std::string temporary = path + ".eddy-tmp";
+  const std::string text = acl::users_file_text(*ctx.engine.acl().latest());
+  Disk& disk = ctx.engine.runtime().disk();
+  disk.remove(temporary);
+  std::string error;
+  const Disk::FileId file = disk.open(temporary, true, &error);
+  bool ok = file >= 0;
+  if (ok) {
+    ok = disk.write_at(file, 0, text) && disk.sync(file);
+    disk.close(file);
+    ok = ok && disk.rename(temporary, path);
+    if (!ok) disk.remove(temporary);
+  }
+  if (!ok) {
+    ctx.reply.error(
+        "ERR There was an error trying to save the ACLs. Please check the server logs for "
+        "more information");
+    return;
+  }
+  ctx.reply.ok();
+}
+
 void acl_command(SessionContext& ctx) {
   const std::string_view sub = ctx.args[1];
   const std::size_t argc = ctx.args.size();
@@ -334,6 +408,13 @@ void acl_command(SessionContext& ctx) {
     acl_log(ctx);
   } else if (equals_ignore_case(sub, "dryrun") && argc >= 4) {
     acl_dryrun(ctx);
+  } else if (ctx.engine.options().aclfile.empty() &&
+             (equals_ignore_case(sub, "load") || equals_ignore_case(sub, "save"))) {
+    ctx.reply.error(kNoAclFile);
+  } else if (equals_ignore_case(sub, "load") && argc == 2) {
+    acl_load(ctx);
+  } else if (equals_ignore_case(sub, "save") && argc == 2) {
+    acl_save(ctx);
   } else if (equals_ignore_case(sub, "help") && argc == 2) {
     static constexpr std::string_view kHelp[] = {
         "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -349,8 +430,12 @@ void acl_command(SessionContext& ctx) {
         "    A random password of 256 bits, or of <bits>.",
         "LIST",
         "    Every user, as config-file rules.",
+        "LOAD",
+        "    Replace the users with those of the aclfile.",
         "LOG [<count> | RESET]",
         "    Recent denied commands and failed logins, or clear them.",
+        "SAVE",
+        "    Write the users to the aclfile.",
         "SETUSER <username> <attribute> [<attribute> ...]",
         "    Create a user or change its rules.",
         "USERS",

@@ -37,6 +37,8 @@ class User {
   // Stays the same across ACL SETUSER; a user deleted and created again gets a new one, so a
   // connection authenticated as the old one is told apart.
   std::uint64_t uid() const { return uid_; }
+  // ACL LOAD keeps the default user's identity across the new rules.
+  void set_uid(std::uint64_t uid) { uid_ = uid; }
   bool enabled() const { return enabled_; }
   bool nopass() const { return nopass_; }
   const std::vector<std::string>& password_hashes() const { return password_hashes_; }

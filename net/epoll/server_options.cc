@@ -42,6 +42,8 @@ bool apply(const std::string& name, const std::string& value, ServerOptions* opt
     }
   } else if (name == "dir") {
     options->dir = value;
+  } else if (name == "aclfile") {
+    options->aclfile = value;
   } else if (name == "requirepass") {
     options->requirepass = value;
   } else if (name == "protected-mode") {
@@ -75,6 +77,8 @@ std::string server_usage() {
          "  --requirepass PASS    password of the default user (default: none)\n"
          "  --protected-mode yes|no  without a password, refuse non-loopback clients\n"
          "                        (default yes)\n"
+         "  --aclfile FILE    ACL users, loaded at start-up and by ACL LOAD, written by\n"
+         "                    ACL SAVE (relative to --dir)\n"
          "  --config FILE     read settings from a TOML file\n"
          "  --help            show this help\n"
          "  --version         show the version\n";

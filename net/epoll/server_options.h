@@ -19,6 +19,7 @@ struct ServerOptions {
   bool pin_threads = true;
   std::string requirepass;     // the default user's password (Redis's requirepass)
   bool protected_mode = true;  // Redis's protected-mode
+  std::string aclfile;         // ACL users to load at start-up (Redis's aclfile)
   bool show_help = false;
   bool show_version = false;
 };

@@ -250,3 +250,94 @@ def changes(ctx):
                 pass
     finally:
         cleanup(ctx)
+
+
+def start_with_aclfile(ctx, path):
+    """A second server of the same kind with --aclfile; returns (process, port, log path)."""
+    import subprocess
+    import tempfile
+    import time
+    import harness
+    port = harness.free_port()
+    log = tempfile.NamedTemporaryFile(prefix="eddy-it-aclfile-", suffix=".log", delete=False)
+    proc = subprocess.Popen(ctx.server.argv(port) + ["--aclfile", path], stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None or harness.ping_once(port, 0.5):
+            break
+        time.sleep(0.05)
+    return proc, port, log.name
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except Exception:
+            proc.kill()
+            proc.wait(10)
+
+
+@test("acl.aclfile")
+def aclfile(ctx):
+    import os
+    import tempfile
+    from harness import RawClient
+    d = tempfile.mkdtemp(prefix="eddy-it-acl-")
+    bad = os.path.join(d, "bad.acl")
+    with open(bad, "w") as f:
+        f.write("user default on nopass ~* &* +@all\nuser alice on >pa ~a* +get\n\n"
+                "user bob on +nosuch foo\n")
+    proc, _, log = start_with_aclfile(ctx, bad)
+    try:
+        proc.wait(10)
+    except Exception:
+        pass
+    text = open(log).read()
+    stop(proc)
+    check(proc.returncode not in (None, 0), "a bad aclfile stops the start (status %r)" % proc.returncode)
+    check((bad + ":4: Error in applying operation '+nosuch': Unknown command or category name "
+           "in ACL. " + bad + ":4: Syntax error.") in text, "the error names the line: %r" % text)
+
+    good = os.path.join(d, "users.acl")
+    with open(good, "w") as f:
+        f.write("user default on nopass ~* &* +@all\nuser alice on >pa ~a* +get\n")
+    proc, port, log = start_with_aclfile(ctx, good)
+    try:
+        c = RawClient(port)
+        eq(c.cmd("ACL", "LIST"), [
+            b"user alice on #9513229d435978263d82902c59d4e0fb86c941a9bf09b605cd8a6643f40149a8 ~a* "
+            b"resetchannels -@all +get", b"user default on nopass ~* &* +@all"], "loaded at start")
+        a = RawClient(port)
+        eq(a.cmd("AUTH", "alice", "pa"), OK, "AUTH alice")
+        eq(a.cmd("GET", "b"), KEY_DENIED, "alice's keys")
+        eq(c.cmd("ACL", "SETUSER", "carol", "on", "nopass", "~c*", "+@read"), OK, "SETUSER")
+        eq(c.cmd("ACL", "SAVE"), OK, "ACL SAVE")
+        eq(open(good).read(),
+           "user alice on #9513229d435978263d82902c59d4e0fb86c941a9bf09b605cd8a6643f40149a8 ~a* "
+           "resetchannels -@all +get\nuser carol on nopass ~c* resetchannels -@all +@read\n"
+           "user default on nopass ~* &* +@all\n", "saved file")
+        with open(good, "w") as f:
+            f.write("user default on nopass ~* &* +@all\nuser eve on +nosuch\n")
+        eq(c.cmd("ACL", "LOAD"), Error(
+            "ERR " + good + ":2: Error in applying operation '+nosuch': Unknown command or "
+            "category name in ACL. WARNING: ACL errors detected, no change to the previously "
+            "active ACL rules was performed"), "ACL LOAD of a bad file")
+        eq(c.cmd("ACL", "USERS"), [b"alice", b"carol", b"default"], "nothing changed")
+        with open(good, "w") as f:
+            f.write("user default on nopass ~* &* +@all\nuser dave on nopass allkeys +get\n")
+        eq(c.cmd("ACL", "LOAD"), OK, "ACL LOAD")
+        eq(c.cmd("ACL", "USERS"), [b"dave", b"default"], "replaced")
+        try:
+            r = a.cmd("PING")
+            check(False, "alice's connection survived ACL LOAD: %r" % (r,))
+        except (Closed, OSError):
+            pass
+        eq(c.cmd("PING"), Simple("PONG"), "the default user's connection stays")
+        os.remove(good)
+        eq(c.cmd("ACL", "LOAD"), Error("ERR Error loading ACLs, opening file '" + good +
+                                       "': No such file or directory"), "missing file")
+    finally:
+        stop(proc)

@@ -6,10 +6,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/acl/acl_file.h"
+#include "engine/acl/registry.h"
 #include "engine/acl/sha256.h"
 #include "tests/unit/support/blocking_client.h"
 #include "tests/unit/support/test_server.h"
@@ -261,4 +268,100 @@ TEST_CASE("COMMAND INFO shows the categories ACL rules use", "[acl]") {
   REQUIRE(info.elements.size() == 1);
   CHECK(info.elements[0].elements[6] ==
         Reply::array({Reply::simple("@read"), Reply::simple("@string"), Reply::simple("@fast")}));
+}
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/eddy-acl-test-" + std::to_string(::getpid()) + "-" + name;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("an aclfile with a bad line is refused whole, naming the line", "[acl]") {
+  eddy::CommandTable table;
+  eddy::acl::Registry registry(&table, 1);
+  std::string errors;
+  CHECK_FALSE(eddy::acl::load_users(registry,
+                                    "user default on nopass ~* &* +@all\n"
+                                    "user alice on >pa ~a* +get\n"
+                                    "\n"
+                                    "user bob on +nosuch foo\n",
+                                    "/tmp/aclt/bad.acl", &errors));
+  // redis-server 7.0.15's text for the same file.
+  CHECK(errors ==
+        "/tmp/aclt/bad.acl:4: Error in applying operation '+nosuch': Unknown command or "
+        "category name in ACL. /tmp/aclt/bad.acl:4: Syntax error. WARNING: ACL errors detected, "
+        "no change to the previously active ACL rules was performed");
+  CHECK(registry.latest()->users().size() == 1);
+  CHECK_FALSE(eddy::acl::load_users(registry, "alice on\nuser x y\nuser x\n", "f", &errors));
+  CHECK(errors ==
+        "f:1 should start with user keyword followed by the username. f:2: Syntax error. "
+        "WARNING: Duplicate user 'x' found on line 3. WARNING: ACL errors detected, no change "
+        "to the previously active ACL rules was performed");
+
+  REQUIRE(eddy::acl::load_users(registry, "user alice on >pa ~a* +get\r\n", "f", &errors));
+  // No default line: a fresh default user.
+  CHECK(eddy::acl::users_file_text(*registry.latest()) ==
+        "user alice on #9513229d435978263d82902c59d4e0fb86c941a9bf09b605cd8a6643f40149a8 ~a* "
+        "resetchannels -@all +get\n"
+        "user default on nopass ~* &* +@all\n");
+}
+
+TEST_CASE("ACL SAVE and ACL LOAD through the server", "[acl]") {
+  const std::string path = temp_path("users.acl");
+  std::remove(path.c_str());
+  {
+    TestServer plain(1);
+    BlockingClient c(plain.port());
+    CHECK(c.call({"ACL", "LOAD"}) ==
+          Reply::error("ERR This Redis instance is not configured to use an ACL file. You may "
+                       "want to specify users via the ACL SETUSER command and then issue a "
+                       "CONFIG REWRITE (assuming you have a Redis configuration file set) in "
+                       "order to store users in the Redis configuration."));
+  }
+  const auto workers = GENERATE(1u, 2u);
+  TestServer server(workers, 0, path);
+  BlockingClient admin(server.port());
+  CHECK(admin.call({"ACL", "LOAD"}) == Reply::error("ERR Error loading ACLs, opening file '" +
+                                                    path + "': No such file or directory"));
+  CHECK(admin.call({"CONFIG", "GET", "aclfile"}) ==
+        Reply::array({Reply::bulk("aclfile"), Reply::bulk(path)}));
+  CHECK(admin.call({"ACL", "SETUSER", "carol", "on", "nopass", "~c*", "+@read"}) == Reply::ok());
+  CHECK(admin.call({"ACL", "SAVE"}) == Reply::ok());
+  CHECK(read_file(path) ==
+        "user carol on nopass ~c* resetchannels -@all +@read\n"
+        "user default on nopass ~* &* +@all\n");
+
+  // LOAD replaces the users; connections of the old non-default users are closed, as Redis
+  // does, while the default user's stay.
+  BlockingClient carol(server.port());
+  CHECK(carol.call({"AUTH", "carol", "x"}) == Reply::ok());
+  write_file(path, "user default on nopass ~* &* +@all\nuser dave on nopass allkeys +get\n");
+  CHECK(admin.call({"ACL", "LOAD"}) == Reply::ok());
+  CHECK(admin.call({"ACL", "USERS"}) ==
+        Reply::array({Reply::bulk("dave"), Reply::bulk("default")}));
+  CHECK(carol.closed_by_peer());
+  CHECK(admin.call({"PING"}) == Reply::simple("PONG"));
+
+  // A bad file changes nothing.
+  write_file(path, "user default on nopass ~* &* +@all\nuser eve on +nosuch\n");
+  CHECK(admin.call({"ACL", "LOAD"}) ==
+        Reply::error("ERR " + path +
+                     ":2: Error in applying operation '+nosuch': Unknown command or category "
+                     "name in ACL. WARNING: ACL errors detected, no change to the previously "
+                     "active ACL rules was performed"));
+  CHECK(admin.call({"ACL", "USERS"}) ==
+        Reply::array({Reply::bulk("dave"), Reply::bulk("default")}));
+  std::remove(path.c_str());
 }
