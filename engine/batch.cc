@@ -151,7 +151,7 @@ void BatchExecutor::run_command(Args args, std::string& out) {
   // Authentication and ACLs, in Redis's order: after the name and arity, before queueing in
   // MULTI (a refusal there makes EXEC abort). The default user's case costs two branches.
   if (EDDY_UNLIKELY(!client_->authenticated) && (spec->flags & kCmdNoAuth) == 0 &&
-      auth_required()) {
+      acl::auth_required(*engine_)) {
     reply_error_direct("NOAUTH Authentication required.", out);
     return;
   }
@@ -202,11 +202,6 @@ void BatchExecutor::run_command(Args args, std::string& out) {
     }
   }
   route_to_shard(first, *spec, args, out);
-}
-
-bool BatchExecutor::auth_required() const {
-  const acl::User& user = *engine_->acl().on_core(engine_->runtime().current_core()).default_user();
-  return !user.nopass() || !user.enabled();
 }
 
 bool BatchExecutor::acl_permits(const CommandSpec& spec, Args args, std::string& out) {

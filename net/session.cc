@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/acl/publish.h"
 #include "engine/acl/user.h"
 #include "engine/base/fault.h"
 #include "engine/limits.h"
@@ -145,7 +146,12 @@ void Session::serve() {
     args_.clear();
     commands_.clear();
     bool protocol_error = false;
-    while (commands_.size() < limits::batch_commands_max) {
+    // Before AUTH: Redis's small-command limits, and one command at a time, so that the
+    // limits lift for the commands right after a pipelined AUTH, as in Redis.
+    const bool unauthenticated = !client_.authenticated && acl::auth_required(*engine_);
+    parser_.set_unauthenticated(unauthenticated);
+    const std::size_t batch_max = unauthenticated ? 1 : limits::batch_commands_max;
+    while (commands_.size() < batch_max) {
       std::size_t consumed = 0;
       const auto first_arg = static_cast<std::uint32_t>(args_.size());
       auto status =
@@ -184,7 +190,7 @@ void Session::serve() {
       flush();
       return;
     }
-    if (commands_.size() == limits::batch_commands_max) {
+    if (commands_.size() == batch_max) {
       // More complete commands may be waiting in the buffer; keep the reply batch bounded.
       if (output_.size() >= limits::reply_batch_bytes_max && !flush()) return;
       continue;

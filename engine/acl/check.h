@@ -23,6 +23,11 @@ struct CheckResult {
 CheckResult check_call(const User& user, const CommandSpec& spec, Args args,
                        std::vector<std::uint32_t>& scratch);
 
+// Whether Redis 7.0 splits the command into subcommands (CONFIG, CLIENT, ACL ...).
+bool is_container_command(std::string_view name);
+// Whether `sub` is one of a container command's subcommands (case-insensitive).
+bool is_subcommand(std::string_view container, std::string_view sub);
+
 // The name Redis reports for a call: "get", or "config|get" for a container's subcommand.
 std::string full_command_name(const CommandSpec& spec, Args args);
 

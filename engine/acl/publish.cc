@@ -36,3 +36,12 @@ void start_client(Engine& engine, ClientState& client) {
 }
 
 }  // namespace eddy::acl
+
+namespace eddy::acl {
+
+bool auth_required(Engine& engine) {
+  const User& user = *engine.acl().on_core(engine.runtime().current_core()).default_user();
+  return !user.nopass() || !user.enabled();
+}
+
+}  // namespace eddy::acl

@@ -19,4 +19,8 @@ void publish_users(Engine& engine, Coordinator& coordinator, ClientState* caller
 // when it needs no password (Redis's createClient).
 void start_client(Engine& engine, ClientState& client);
 
+// Whether a connection that has not logged in must AUTH first: the calling core's default
+// user has a password or is off (Redis's authRequired).
+bool auth_required(Engine& engine);
+
 }  // namespace eddy::acl

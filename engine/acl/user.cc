@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/acl/categories.h"
+#include "engine/acl/check.h"
 #include "engine/acl/sha256.h"
 #include "engine/base/assert.h"
 #include "engine/base/glob.h"
@@ -42,10 +43,10 @@ bool User::accepts(std::string_view password) const {
   return match;
 }
 
-bool User::may_run_first_arg(const CommandSpec& spec, Args args) const {
+bool User::matches(const std::vector<FirstArg>& list, const CommandSpec& spec, Args args) {
   if (args.size() < 2) return false;
-  for (const FirstArg& allowed : first_args_) {
-    if (allowed.command_id == spec.id && equals_ignore_case(allowed.arg, args[1])) return true;
+  for (const FirstArg& entry : list) {
+    if (entry.command_id == spec.id && equals_ignore_case(entry.arg, args[1])) return true;
   }
   return false;
 }
@@ -72,11 +73,13 @@ void User::set_command(std::uint32_t id, bool allowed) {
 
 void User::clear_first_args(std::uint32_t id) {
   std::erase_if(first_args_, [&](const FirstArg& f) { return f.command_id == id; });
+  std::erase_if(denied_subcommands_, [&](const FirstArg& f) { return f.command_id == id; });
 }
 
 void User::set_all_commands(bool allowed) {
   std::fill(allowed_.begin(), allowed_.end(), allowed ? ~std::uint64_t{0} : 0);
   first_args_.clear();
+  denied_subcommands_.clear();
   all_commands_base_ = allowed;
   command_rules_.clear();
 }
@@ -93,11 +96,9 @@ void User::log_command_rule(std::string rule, std::string_view target) {
 }
 
 void User::update_unrestricted() {
-  const std::size_t commands = allowed_.size() * 64;
-  (void)commands;
-  unrestricted_ =
-      all_keys_ && std::all_of(allowed_.begin(), allowed_.end(),
-                               [](std::uint64_t word) { return word == ~std::uint64_t{0}; });
+  unrestricted_ = all_keys_ && denied_subcommands_.empty() &&
+                  std::all_of(allowed_.begin(), allowed_.end(),
+                              [](std::uint64_t word) { return word == ~std::uint64_t{0}; });
 }
 
 bool User::apply(std::string_view rule, const CommandTable& table, std::string* reason) {
@@ -251,18 +252,34 @@ bool User::apply(std::string_view rule, const CommandTable& table, std::string* 
         set_command(spec->id, rule[0] == '+');
         log_command_rule(lower(rule), lower(name));
       } else {
-        // "+cmd|arg": the command only with that first argument (Redis's subcommand or
-        // first-arg rule; eddy's table has no separate subcommand entries). Taking one away
-        // ("-cmd|arg") would need them, so Redis's error for an unknown name is given.
-        const CommandSpec* spec = table.find(name.substr(0, bar));
-        if (spec == nullptr || rule[0] == '-') return fail(kUnknownName);
+        // "+cmd|arg": the command with that first argument (Redis's subcommand rule for a
+        // container such as CONFIG, its first-argument rule for other commands); "-cmd|sub"
+        // takes a container's subcommand away. eddy's table has no separate subcommand
+        // entries, so a subcommand is its first argument.
+        const std::string_view command = name.substr(0, bar);
         const std::string_view arg = name.substr(bar + 1);
-        if (arg.empty() || arg.find('|') != std::string_view::npos) return fail(kSyntaxError);
+        if (const std::size_t inner = command.find('|'); inner != std::string_view::npos) {
+          // "+config|get|x": a first argument of a subcommand, which Redis refuses.
+          const CommandSpec* outer = table.find(command.substr(0, inner));
+          const bool known = outer != nullptr &&
+                             command.find('|', inner + 1) == std::string_view::npos &&
+                             is_subcommand(outer->name, command.substr(inner + 1));
+          if (!known || rule[0] == '-') return fail(kUnknownName);
+          return fail("Allowing first-arg of a subcommand is not supported");
+        }
+        const CommandSpec* spec = table.find(command);
+        if (spec == nullptr) return fail(kUnknownName);
+        if (arg.empty()) return fail(kSyntaxError);
+        const bool container = is_container_command(spec->name);
+        if (container && !is_subcommand(spec->name, arg)) return fail(kUnknownName);
+        if (rule[0] == '-' && !container) return fail(kUnknownName);
         const std::string lowered = lower(arg);
-        const bool known = std::any_of(first_args_.begin(), first_args_.end(), [&](const auto& f) {
-          return f.command_id == spec->id && f.arg == lowered;
-        });
-        if (!known) first_args_.push_back(FirstArg{spec->id, lowered});
+        auto same = [&](const FirstArg& f) { return f.command_id == spec->id && f.arg == lowered; };
+        std::erase_if(first_args_, same);
+        std::erase_if(denied_subcommands_, same);
+        const bool whole = ((allowed_[spec->id >> 6] >> (spec->id & 63)) & 1) != 0;
+        if (rule[0] == '+' && !whole) first_args_.push_back(FirstArg{spec->id, lowered});
+        if (rule[0] == '-' && whole) denied_subcommands_.push_back(FirstArg{spec->id, lowered});
         log_command_rule(lower(rule), lower(name));
       }
     } else {

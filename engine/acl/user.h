@@ -50,8 +50,10 @@ class User {
   // default user's case, one load.
   bool unrestricted() const { return unrestricted_; }
   bool may_run(const CommandSpec& spec, Args args) const {
-    if ((allowed_[spec.id >> 6] >> (spec.id & 63)) & 1) return true;
-    return !first_args_.empty() && may_run_first_arg(spec, args);
+    if ((allowed_[spec.id >> 6] >> (spec.id & 63)) & 1) {
+      return denied_subcommands_.empty() || !matches(denied_subcommands_, spec, args);
+    }
+    return !first_args_.empty() && matches(first_args_, spec, args);
   }
   bool all_keys() const { return all_keys_; }
   // Whether some pattern grants `needed` (kKeyRead, kKeyWrite or both; 0: any pattern) on key.
@@ -65,7 +67,8 @@ class User {
   std::string describe_channels() const;
 
  private:
-  bool may_run_first_arg(const CommandSpec& spec, Args args) const;
+  struct FirstArg;
+  static bool matches(const std::vector<FirstArg>& list, const CommandSpec& spec, Args args);
   void set_command(std::uint32_t id, bool allowed);
   void set_all_commands(bool allowed);
   void set_category(std::uint32_t bit, bool allowed, const CommandTable& table);
@@ -90,8 +93,11 @@ class User {
   std::vector<std::string> password_hashes_;  // in the order added, no duplicates
   std::vector<std::uint64_t> allowed_;        // a bit per command id
   std::vector<FirstArg> first_args_;          // "+cmd|arg" for a command not allowed whole
-  bool all_commands_base_ = false;            // the command rules start from +@all
-  std::vector<std::string> command_rules_;    // after the base, for describe()
+  // "-cmd|sub" for a container command allowed whole (eddy's table has one entry for all of
+  // CONFIG, CLIENT ...; Redis gives each subcommand its own).
+  std::vector<FirstArg> denied_subcommands_;
+  bool all_commands_base_ = false;          // the command rules start from +@all
+  std::vector<std::string> command_rules_;  // after the base, for describe()
   bool all_keys_ = false;
   std::vector<KeyPattern> key_patterns_;
   bool all_channels_ = false;

@@ -365,3 +365,52 @@ TEST_CASE("ACL SAVE and ACL LOAD through the server", "[acl]") {
         Reply::array({Reply::bulk("dave"), Reply::bulk("default")}));
   std::remove(path.c_str());
 }
+
+TEST_CASE("AUTH, HELLO and QUIT pass every user's command rules", "[acl]") {
+  TestServer server(1);
+  BlockingClient admin(server.port());
+  CHECK(admin.call({"ACL", "SETUSER", "none", "on", ">a", "nocommands"}) == Reply::ok());
+  CHECK(admin.call({"ACL", "SETUSER", "other", "on", ">b", "+@all", "allkeys"}) == Reply::ok());
+  BlockingClient c(server.port());
+  CHECK(c.call({"AUTH", "none", "a"}) == Reply::ok());
+  CHECK(c.call({"PING"}) == command_denied("ping"));
+  CHECK(c.call({"AUTH", "other", "b"}) == Reply::ok());
+  CHECK(c.call({"ACL", "WHOAMI"}) == Reply::bulk("other"));
+  CHECK(c.call({"AUTH", "none", "a"}) == Reply::ok());
+  CHECK(c.call({"HELLO", "2"}).kind == Reply::Kind::kArray);
+  CHECK(c.call({"QUIT"}) == Reply::ok());
+}
+
+TEST_CASE("subcommand rules: +config|get and -client|kill", "[acl]") {
+  TestServer server(1);
+  BlockingClient admin(server.port());
+  CHECK(admin.call({"ACL", "SETUSER", "s", "on", "nopass", "+client", "-client|setname",
+                    "+config|get"}) == Reply::ok());
+  CHECK(admin.call({"ACL", "GETUSER", "s"}).elements[5] ==
+        Reply::bulk("-@all +client -client|setname +config|get"));
+  CHECK(admin.call({"ACL", "SETUSER", "s", "-get|x"}) ==
+        Reply::error("ERR Error in ACL SETUSER modifier '-get|x': Unknown command or category "
+                     "name in ACL"));
+  CHECK(admin.call({"ACL", "SETUSER", "s", "+config|asdf"}) ==
+        Reply::error("ERR Error in ACL SETUSER modifier '+config|asdf': Unknown command or "
+                     "category name in ACL"));
+  CHECK(admin.call({"ACL", "SETUSER", "s", "+config|get|appendonly"}) ==
+        Reply::error("ERR Error in ACL SETUSER modifier '+config|get|appendonly': Allowing "
+                     "first-arg of a subcommand is not supported"));
+  BlockingClient c(server.port());
+  CHECK(c.call({"AUTH", "s", "x"}) == Reply::ok());
+  CHECK(c.call({"CLIENT", "GETNAME"}) == Reply::null());
+  CHECK(c.call({"CLIENT", "SETNAME", "n"}) == command_denied("client|setname"));
+  CHECK(c.call({"CONFIG", "GET", "hz"}) == Reply::array({Reply::bulk("hz"), Reply::bulk("10")}));
+  CHECK(c.call({"CONFIG", "SET", "hz", "10"}) == command_denied("config|set"));
+  // With every command and key otherwise (the fast path must still see the exception).
+  CHECK(admin.call({"ACL", "SETUSER", "all", "on", "nopass", "allkeys", "+@all", "-config|set"}) ==
+        Reply::ok());
+  BlockingClient all(server.port());
+  CHECK(all.call({"AUTH", "all", "x"}) == Reply::ok());
+  CHECK(all.call({"CONFIG", "SET", "hz", "10"}) == command_denied("config|set"));
+  CHECK(all.call({"CONFIG", "GET", "hz"}) == Reply::array({Reply::bulk("hz"), Reply::bulk("10")}));
+  // +client again allows every subcommand.
+  CHECK(admin.call({"ACL", "SETUSER", "s", "+client"}) == Reply::ok());
+  CHECK(c.call({"CLIENT", "SETNAME", "n"}) == Reply::ok());
+}

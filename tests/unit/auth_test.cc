@@ -169,3 +169,30 @@ TEST_CASE("protected mode turns non-loopback clients away until a password is se
   CHECK(admin.call({"CONFIG", "SET", "protected-mode", "no"}) == Reply::ok());
   CHECK(talk_from_127_0_0_2(server.port(), "PING\r\n") == "+PONG\r\n");
 }
+
+TEST_CASE("before AUTH only small commands are read, as in Redis", "[auth]") {
+  TestServer server(1);
+  BlockingClient admin(server.port());
+  CHECK(admin.call({"CONFIG", "SET", "requirepass", "pw"}) == Reply::ok());
+  {
+    BlockingClient c(server.port());
+    c.send_raw("*100\r\n");
+    CHECK(c.read_reply() == Reply::error("ERR Protocol error: unauthenticated multibulk length"));
+    CHECK(c.closed_by_peer());
+  }
+  {
+    BlockingClient c(server.port());
+    c.send_raw("*1\r\n$100000000\r\n");
+    CHECK(c.read_reply() == Reply::error("ERR Protocol error: unauthenticated bulk length"));
+    CHECK(c.closed_by_peer());
+  }
+  // AUTH pipelined with a large command: the limits lift right after AUTH, as in Redis.
+  BlockingClient c(server.port());
+  const std::string big(100000, 'x');
+  c.send_raw(BlockingClient::encode({"AUTH", "pw"}) + BlockingClient::encode({"SET", "k", big}) +
+             BlockingClient::encode({"STRLEN", "k"}));
+  CHECK(c.read_reply() == Reply::ok());
+  CHECK(c.read_reply() == Reply::ok());
+  CHECK(c.read_reply() == Reply::integer(100000));
+  CHECK(admin.call({"CONFIG", "SET", "requirepass", ""}) == Reply::ok());
+}
