@@ -207,23 +207,15 @@ void BatchExecutor::run_command(Args args, std::string& out) {
 bool BatchExecutor::acl_permits(const CommandSpec& spec, Args args, std::string& out) {
   const acl::CheckResult result = acl::check_call(*client_->user, spec, args, key_scratch_);
   if (result.denial == acl::Denial::kNone) return true;
-  acl::LogEntry entry;
-  entry.context = multi_.queuing() ? "multi" : "toplevel";
-  entry.username = client_->user->name();
-  entry.created_ms = engine_->runtime().unix_now_ms();
-  entry.client_info = client_info_line(*client_, entry.created_ms);
-  std::string message;
+  acl::log_denial(*engine_, *client_, spec, args, result, multi_.queuing() ? "multi" : "toplevel");
   if (result.denial == acl::Denial::kCommand) {
-    entry.reason = "command";
-    entry.object = acl::full_command_name(spec, args);
-    message = "NOPERM this user has no permissions to run the '" + entry.object + "' command";
+    reply_error_direct("NOPERM this user has no permissions to run the '" +
+                           acl::full_command_name(spec, args) + "' command",
+                       out);
   } else {
-    entry.reason = "key";
-    entry.object = std::string(args[result.arg_index]);
-    message = "NOPERM this user has no permissions to access one of the keys used as arguments";
+    reply_error_direct(
+        "NOPERM this user has no permissions to access one of the keys used as arguments", out);
   }
-  engine_->acl().log(std::move(entry), engine_->acl().log_max_entries());
-  reply_error_direct(message, out);
   return false;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "engine/engine.h"
+
 namespace eddy::acl {
 
 namespace {
@@ -64,6 +66,23 @@ bool is_subcommand(std::string_view container, std::string_view sub) {
     words.remove_prefix(space + 1);
   }
   return false;
+}
+
+void log_denial(Engine& engine, const ClientState& client, const CommandSpec& spec, Args args,
+                const CheckResult& result, std::string_view context) {
+  LogEntry entry;
+  entry.context = std::string(context);
+  entry.username = client.user->name();
+  entry.created_ms = engine.runtime().unix_now_ms();
+  entry.client_info = client_info_line(client, entry.created_ms);
+  if (result.denial == Denial::kCommand) {
+    entry.reason = "command";
+    entry.object = full_command_name(spec, args);
+  } else {
+    entry.reason = "key";
+    entry.object = std::string(args[result.arg_index]);
+  }
+  engine.acl().log(std::move(entry), engine.acl().log_max_entries());
 }
 
 std::string full_command_name(const CommandSpec& spec, Args args) {

@@ -10,6 +10,11 @@
 #include "engine/acl/user.h"
 #include "engine/cmd/command.h"
 
+namespace eddy {
+class Engine;
+struct ClientState;
+}  // namespace eddy
+
 namespace eddy::acl {
 
 enum class Denial : std::uint8_t { kNone, kCommand, kKey };
@@ -27,6 +32,10 @@ CheckResult check_call(const User& user, const CommandSpec& spec, Args args,
 bool is_container_command(std::string_view name);
 // Whether `sub` is one of a container command's subcommands (case-insensitive).
 bool is_subcommand(std::string_view container, std::string_view sub);
+
+// Records a denial for ACL LOG (reason "command" or "key", in `context`: "toplevel", "multi").
+void log_denial(Engine& engine, const ClientState& client, const CommandSpec& spec, Args args,
+                const CheckResult& result, std::string_view context);
 
 // The name Redis reports for a call: "get", or "config|get" for a container's subcommand.
 std::string full_command_name(const CommandSpec& spec, Args args);

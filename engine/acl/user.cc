@@ -91,7 +91,14 @@ void User::set_category(std::uint32_t bit, bool allowed, const CommandTable& tab
 }
 
 void User::log_command_rule(std::string rule, std::string_view target) {
-  std::erase_if(command_rules_, [&](const std::string& r) { return r.substr(1) == target; });
+  // A rule on a whole command also supersedes its earlier subcommand rules ("+memory" after
+  // "+memory|doctor"), as it resets them.
+  const bool whole_command = target[0] != '@' && target.find('|') == std::string_view::npos;
+  std::erase_if(command_rules_, [&](const std::string& r) {
+    const std::string_view old = std::string_view(r).substr(1);
+    return old == target || (whole_command && old.size() > target.size() &&
+                             old.substr(0, target.size()) == target && old[target.size()] == '|');
+  });
   command_rules_.push_back(std::move(rule));
 }
 

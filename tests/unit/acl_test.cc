@@ -410,7 +410,38 @@ TEST_CASE("subcommand rules: +config|get and -client|kill", "[acl]") {
   CHECK(all.call({"AUTH", "all", "x"}) == Reply::ok());
   CHECK(all.call({"CONFIG", "SET", "hz", "10"}) == command_denied("config|set"));
   CHECK(all.call({"CONFIG", "GET", "hz"}) == Reply::array({Reply::bulk("hz"), Reply::bulk("10")}));
+  // A whole-command rule supersedes the command's subcommand rules, in what GETUSER shows too.
+  CHECK(admin.call({"ACL", "SETUSER", "bob", "+memory|doctor"}) == Reply::ok());
+  CHECK(admin.call({"ACL", "GETUSER", "bob"}).elements[5] == Reply::bulk("-@all +memory|doctor"));
+  CHECK(admin.call({"ACL", "SETUSER", "bob", "+memory"}) == Reply::ok());
+  CHECK(admin.call({"ACL", "GETUSER", "bob"}).elements[5] == Reply::bulk("-@all +memory"));
   // +client again allows every subcommand.
   CHECK(admin.call({"ACL", "SETUSER", "s", "+client"}) == Reply::ok());
   CHECK(c.call({"CLIENT", "SETNAME", "n"}) == Reply::ok());
+}
+
+TEST_CASE("EXEC checks the queue again against rules changed meanwhile", "[acl]") {
+  const auto workers = GENERATE(1u, 2u);
+  TestServer server(workers);
+  BlockingClient admin(server.port());
+  CHECK(admin.call({"ACL", "SETUSER", "m", "on", "nopass", "allkeys", "+@all"}) == Reply::ok());
+  BlockingClient c(server.port());
+  CHECK(c.call({"AUTH", "m", "x"}) == Reply::ok());
+  CHECK(c.call({"MULTI"}) == Reply::ok());
+  CHECK(c.call({"SET", "k", "v"}) == Reply::simple("QUEUED"));
+  CHECK(c.call({"GET", "zz"}) == Reply::simple("QUEUED"));
+  CHECK(c.call({"PING"}) == Reply::simple("QUEUED"));
+  CHECK(admin.call({"ACL", "SETUSER", "m", "-set", "resetkeys", "~k*"}) == Reply::ok());
+  // redis-server 7.0.15's reply to the same sequence.
+  const std::string changed =
+      "NOPERM ACLs rules changed between the moment the transaction was accumulated and the "
+      "EXEC call. This command is no longer allowed for the following reason: ";
+  CHECK(c.call({"EXEC"}) ==
+        Reply::array({Reply::error(changed + "no permission to execute the command or subcommand"),
+                      Reply::error(changed + "no permission to touch the specified keys"),
+                      Reply::simple("PONG")}));
+  CHECK(admin.call({"EXISTS", "k"}) == Reply::integer(0));
+  const Reply log = admin.call({"ACL", "LOG", "1"});
+  REQUIRE(log.elements.size() == 1);
+  CHECK(log.elements[0].elements[5] == Reply::bulk("multi"));
 }
