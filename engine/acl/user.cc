@@ -113,6 +113,12 @@ bool User::apply(std::string_view rule, const CommandTable& table, std::string* 
     *reason = std::string(why);
     return false;
   };
+  // Command rules are kept for describe() only when they changed what may run.
+  std::string pending_rule;
+  std::string pending_target;
+  const std::vector<std::uint64_t> allowed_before = allowed_;
+  const std::vector<FirstArg> first_args_before = first_args_;
+  const std::vector<FirstArg> denied_before = denied_subcommands_;
   const bool ok = [&]() -> bool {
     if (rule.empty()) return true;
     if (equals_ignore_case(rule, "on")) {
@@ -249,7 +255,8 @@ bool User::apply(std::string_view rule, const CommandTable& table, std::string* 
       const auto bit = category_bit(rule.substr(2));
       if (!bit) return fail(kUnknownName);
       set_category(*bit, rule[0] == '+', table);
-      log_command_rule(lower(rule), lower(rule.substr(1)));
+      pending_rule = lower(rule);
+      pending_target = lower(rule.substr(1));
     } else if (rule[0] == '+' || rule[0] == '-') {
       const std::string_view name = rule.substr(1);
       const std::size_t bar = name.rfind('|');
@@ -257,7 +264,8 @@ bool User::apply(std::string_view rule, const CommandTable& table, std::string* 
         const CommandSpec* spec = table.find(name);
         if (spec == nullptr) return fail(kUnknownName);
         set_command(spec->id, rule[0] == '+');
-        log_command_rule(lower(rule), lower(name));
+        pending_rule = lower(rule);
+        pending_target = lower(name);
       } else {
         // "+cmd|arg": the command with that first argument (Redis's subcommand rule for a
         // container such as CONFIG, its first-argument rule for other commands); "-cmd|sub"
@@ -287,13 +295,19 @@ bool User::apply(std::string_view rule, const CommandTable& table, std::string* 
         const bool whole = ((allowed_[spec->id >> 6] >> (spec->id & 63)) & 1) != 0;
         if (rule[0] == '+' && !whole) first_args_.push_back(FirstArg{spec->id, lowered});
         if (rule[0] == '-' && whole) denied_subcommands_.push_back(FirstArg{spec->id, lowered});
-        log_command_rule(lower(rule), lower(name));
+        pending_rule = lower(rule);
+        pending_target = lower(name);
       }
     } else {
       return fail(kSyntaxError);
     }
     return true;
   }();
+  if (ok && !pending_rule.empty() &&
+      (allowed_ != allowed_before || first_args_ != first_args_before ||
+       denied_subcommands_ != denied_before)) {
+    log_command_rule(std::move(pending_rule), pending_target);
+  }
   update_unrestricted();
   return ok;
 }

@@ -75,12 +75,15 @@ class User {
   void clear_first_args(std::uint32_t id);
   // Keeps the command rules as given, for describe(): a later rule on the same command or
   // category supersedes an earlier one (which is then dropped), and +@all/-@all restart it.
+  // A rule that changed nothing (+client|id when CLIENT is allowed whole) is not kept, as
+  // Redis's description would not show it either.
   void log_command_rule(std::string rule, std::string_view target);
   void update_unrestricted();
 
   struct FirstArg {
     std::uint32_t command_id;
     std::string arg;  // lower case
+    bool operator==(const FirstArg&) const = default;
   };
 
   std::string name_;

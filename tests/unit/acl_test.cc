@@ -415,6 +415,9 @@ TEST_CASE("subcommand rules: +config|get and -client|kill", "[acl]") {
   CHECK(admin.call({"ACL", "GETUSER", "bob"}).elements[5] == Reply::bulk("-@all +memory|doctor"));
   CHECK(admin.call({"ACL", "SETUSER", "bob", "+memory"}) == Reply::ok());
   CHECK(admin.call({"ACL", "GETUSER", "bob"}).elements[5] == Reply::bulk("-@all +memory"));
+  // A rule that changes nothing is not shown.
+  CHECK(admin.call({"ACL", "SETUSER", "bob", "+@all", "+client|id", "+get"}) == Reply::ok());
+  CHECK(admin.call({"ACL", "GETUSER", "bob"}).elements[5] == Reply::bulk("+@all"));
   // +client again allows every subcommand.
   CHECK(admin.call({"ACL", "SETUSER", "s", "+client"}) == Reply::ok());
   CHECK(c.call({"CLIENT", "SETNAME", "n"}) == Reply::ok());
