@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/acl/check.h"
+#include "engine/acl/publish.h"
 #include "engine/base/fault.h"
 #include "engine/session_context.h"
 
@@ -25,6 +27,7 @@ BatchExecutor::BatchExecutor(Engine* engine, ClientState* client)
       multi_(engine, client, &coordinator_, this),
       wait_group_(&engine->runtime().scheduler()) {
   batches_.resize(engine_->shard_count());
+  if (client_->user == nullptr) acl::start_client(*engine_, *client_);
 }
 
 BatchExecutor::~BatchExecutor() {
@@ -145,6 +148,14 @@ void BatchExecutor::run_command(Args args, std::string& out) {
     reply_error_direct(message, out);
     return;
   }
+  // Authentication and ACLs, in Redis's order: after the name and arity, before queueing in
+  // MULTI (a refusal there makes EXEC abort). The default user's case costs two branches.
+  if (EDDY_UNLIKELY(!client_->authenticated) && (spec->flags & kCmdNoAuth) == 0 &&
+      acl::auth_required(*engine_)) {
+    reply_error_direct("NOAUTH Authentication required.", out);
+    return;
+  }
+  if (EDDY_UNLIKELY(!client_->user->unrestricted()) && !acl_permits(*spec, args, out)) return;
   if (EDDY_UNLIKELY(multi_.queuing()) && !MultiExec::runs_while_queuing(*spec)) {
     reply_from_session(out, [&](ReplyBuilder& reply) { multi_.queue(*spec, args, reply); });
     return;
@@ -191,6 +202,21 @@ void BatchExecutor::run_command(Args args, std::string& out) {
     }
   }
   route_to_shard(first, *spec, args, out);
+}
+
+bool BatchExecutor::acl_permits(const CommandSpec& spec, Args args, std::string& out) {
+  const acl::CheckResult result = acl::check_call(*client_->user, spec, args, key_scratch_);
+  if (result.denial == acl::Denial::kNone) return true;
+  acl::log_denial(*engine_, *client_, spec, args, result, multi_.queuing() ? "multi" : "toplevel");
+  if (result.denial == acl::Denial::kCommand) {
+    reply_error_direct("NOPERM this user has no permissions to run the '" +
+                           acl::full_command_name(spec, args) + "' command",
+                       out);
+  } else {
+    reply_error_direct(
+        "NOPERM this user has no permissions to access one of the keys used as arguments", out);
+  }
+  return false;
 }
 
 std::uint32_t BatchExecutor::local_shard() const {

@@ -102,6 +102,8 @@ class BatchExecutor final : private MultiExec::Host {
   void reply_error_direct(std::string_view message, std::string& out);
   ShardBatch& batch_for(std::uint32_t shard);
   std::uint32_t local_shard() const;
+  // The ACL check of one call: false after answering NOPERM (and logging it for ACL LOG).
+  bool acl_permits(const CommandSpec& spec, Args args, std::string& out);
   // Finishes the commands routed since the last barrier and stitches their replies into out.
   void finish_segment(std::string& out);
   void plant_stitching_bugs();

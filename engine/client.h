@@ -4,6 +4,7 @@
 // LIST can visit every client, core by core.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,9 @@ namespace eddy {
 
 namespace fiber {
 class Fiber;
+}
+namespace acl {
+class User;
 }
 class Stream;
 
@@ -48,15 +52,26 @@ struct ClientState {
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
   bool kill_requested = false;     // set by CLIENT KILL from the client's own core
   BlockedWait* blocked = nullptr;  // while in a blocking command (CLIENT UNBLOCK ends it)
-  // The connection, for CLIENT KILL and the idle timeout: closing it from another fiber of the
-  // same core ends the session (its reads see the end, its writes fail).
-  Stream* stream = nullptr;
   bool deny_blocking = false;  // inside EXEC: blocking commands answer at once
+  // The ACL user the connection runs as, from its core's user directory (engine/acl): set
+  // when the session starts, replaced by AUTH and when the directory changes. Never null
+  // while the session runs.
+  std::shared_ptr<const acl::User> user;
+  // Redis's c->authenticated: false until AUTH succeeds, unless the default user needs no
+  // password when the connection starts.
+  bool authenticated = false;
+  // The connection, for CLIENT KILL, the idle timeout and a deleted user: closing it from
+  // another fiber of the same core ends the session (its reads see the end, its writes fail).
+  // Null where there is no connection.
+  Stream* stream = nullptr;
 
   // Intrusive list of the clients on one core.
   ClientState* prev = nullptr;
   ClientState* next = nullptr;
 };
+
+// CLIENT LIST's line for one client (engine/cmd/server_commands.cc); ACL LOG shows it too.
+std::string client_info_line(const ClientState& c, std::int64_t now_ms);
 
 // The clients of one core. Touched only from that core.
 class ClientRegistry {

@@ -64,7 +64,11 @@ ServerConfig::ServerConfig() {
   fixed("lazyfree-lazy-expire", "no", "eddy frees expired values at once");
   add("cluster-enabled", "no", Kind::kImmutable);
   fixed("replica-read-only", "yes", "eddy is never a replica");
-  add("protected-mode", "no", Kind::kBool);
+  add("protected-mode", "yes", Kind::kBool);
+  // The default user's password (engine/acl): CONFIG SET changes the user too.
+  add("requirepass", "", Kind::kString);
+  add("acllog-max-len", "128", Kind::kInteger);
+  add("aclfile", "", Kind::kImmutable);
   add("daemonize", "no", Kind::kImmutable);
   fixed("lua-time-limit", "5000", "eddy has no scripting");
   fixed("busy-reply-threshold", "5000", "eddy has no scripting");

@@ -5,7 +5,7 @@
 namespace eddy {
 
 Engine::Engine(Runtime* runtime, EngineOptions options)
-    : runtime_(runtime), options_(std::move(options)) {
+    : runtime_(runtime), options_(std::move(options)), acl_(&commands_, runtime->core_count()) {
   ASSERT(runtime_ != nullptr);
   ASSERT_GE(options_.shard_count, 1u);
   ASSERT_LE(options_.shard_count, limits::shards_max);
@@ -30,6 +30,26 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
                        static_cast<std::int64_t>(limits::maxclients_max));
   config_.bind_integer("timeout", &idle_timeout_s_, 0, INT32_MAX);
   config_.set_initial("io-threads", std::to_string(cores));
+  config_.set_initial("protected-mode", options_.protected_mode ? "yes" : "no");
+  config_.set_initial("aclfile", options_.aclfile);
+  config_.bind_integer("acllog-max-len", &acl_.log_max_len, 0, INT64_MAX);
+  if (!options_.requirepass.empty()) {
+    config_.set_initial("requirepass", options_.requirepass);
+    std::string error;
+    const bool ok = acl_.edit(
+        [&](std::vector<acl::UserPtr>& users, std::string* why) {
+          for (acl::UserPtr& user : users) {
+            if (user->name() != "default") continue;
+            auto changed = std::make_shared<acl::User>(*user);
+            if (!changed->apply(">" + options_.requirepass, commands_, why)) return false;
+            user = std::move(changed);
+          }
+          return true;
+        },
+        &error);
+    ASSERT_MSG(ok, error);
+    acl_.install_everywhere_before_start();
+  }
   constexpr std::int64_t kLong = INT64_MAX;
   config_.bind_integer("hash-max-listpack-entries", &encoding_limits_.hash_max_listpack_entries, 0,
                        kLong);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/acl/registry.h"
 #include "engine/client.h"
 #include "engine/cmd/command.h"
 #include "engine/config.h"
@@ -29,6 +30,9 @@ struct EngineOptions {
   std::int64_t process_id = 0;  // for INFO; the runtime knows it, the engine does not ask
   std::string executable;       // for INFO
   std::string config_file;      // for INFO
+  std::string requirepass;      // the default user's password; empty: nopass
+  bool protected_mode = true;   // Redis's protected-mode
+  std::string aclfile;          // ACL LOAD/SAVE's file (Redis's aclfile); empty: none
 };
 
 // Counters shared by all cores (relaxed atomics: only statistics, never used for decisions
@@ -83,6 +87,9 @@ class Engine {
     return blocking_timers_[core];
   }
 
+  // ACL users and ACL LOG (engine/acl/registry.h).
+  acl::Registry& acl() { return acl_; }
+
   // Settings visible through CONFIG GET/SET.
   ServerConfig& config() { return config_; }
 
@@ -113,6 +120,7 @@ class Engine {
   CommandTable commands_;
   NodeStats stats_;
   ServerConfig config_;
+  acl::Registry acl_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<ClientRegistry> client_registries_;
   std::vector<BlockingTimers> blocking_timers_;

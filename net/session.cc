@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/acl/publish.h"
+#include "engine/acl/user.h"
 #include "engine/base/fault.h"
 #include "engine/limits.h"
 
@@ -30,12 +32,12 @@ void Session::spawn(Engine* engine, std::unique_ptr<Stream> stream) {
 Session::Session(Engine* engine, std::unique_ptr<Stream> stream)
     : engine_(engine), stream_(std::move(stream)), executor_(engine, &client_) {
   executor_.set_stream(stream_.get());
+  client_.stream = stream_.get();
   Runtime& rt = engine_->runtime();
   client_.id = engine_->stats().next_client_id.fetch_add(1, std::memory_order_relaxed);
   client_.core = rt.current_core();
   client_.addr = stream_->peer_address();
   client_.laddr = stream_->local_address();
-  client_.stream = stream_.get();
   client_.created_ms = client_.last_active_ms = rt.unix_now_ms();
   engine_->clients_on(client_.core).add(&client_);
   engine_->stats().connections_received.fetch_add(1, std::memory_order_relaxed);
@@ -91,7 +93,50 @@ bool Session::flush() {
   return ok;
 }
 
+bool Session::denied_by_protected_mode() {
+  // Redis's protected mode: no password on the default user and protected-mode yes, so only
+  // loopback clients may talk. The check runs once per connection, not per command.
+  const acl::User& user = *engine_->acl().on_core(engine_->runtime().current_core()).default_user();
+  if (!user.nopass() || is_local_peer(client_.addr)) return false;
+  if (engine_->config().get_one("protected-mode") != "yes") return false;
+  // Redis's own reply, byte for byte: clients and operators search for this text.
+  static constexpr std::string_view kDenied =
+      "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+      "password is set for the default user. In this mode connections are only accepted from "
+      "the loopback interface. If you want to connect from external computers to Redis you "
+      "may adopt one of the following solutions: 1) Just disable protected mode sending the "
+      "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
+      "Redis from the same host the server is running, however MAKE SURE Redis is not "
+      "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
+      "permanent. 2) Alternatively you can just disable the protected mode by editing the "
+      "Redis configuration file, and setting the protected mode option to 'no', and then "
+      "restarting the server. 3) If you started the server manually just for testing, "
+      "restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+      "password for the default user. NOTE: You only need to do one of the above things in "
+      "order for the server to start accepting connections from the outside.\r\n";
+  engine_->stats().rejected_connections.fetch_add(1, std::memory_order_relaxed);
+  stream_->write(kDenied);
+  return true;
+}
+
+bool is_local_peer(std::string_view address) {
+  // "127.0.0.1:port" or "[::1]:port" are loopback; any other IP address is not. A stream
+  // that is no socket (the simulator's, stdin) is local, as Redis counts a unix socket.
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return true;
+  std::string_view host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host == "[::1]";
+  }
+  const bool ipv4 = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '.';
+  });
+  if (!ipv4) return true;
+  return host == "127.0.0.1";
+}
+
 void Session::run() {
+  if (denied_by_protected_mode()) return;
   serve();
   // What the connection holds at shards (watched keys) goes with it.
   executor_.end_session();
@@ -105,7 +150,12 @@ void Session::serve() {
     args_.clear();
     commands_.clear();
     bool protocol_error = false;
-    while (commands_.size() < limits::batch_commands_max) {
+    // Before AUTH: Redis's small-command limits, and one command at a time, so that the
+    // limits lift for the commands right after a pipelined AUTH, as in Redis.
+    const bool unauthenticated = !client_.authenticated && acl::auth_required(*engine_);
+    parser_.set_unauthenticated(unauthenticated);
+    const std::size_t batch_max = unauthenticated ? 1 : limits::batch_commands_max;
+    while (commands_.size() < batch_max) {
       std::size_t consumed = 0;
       const auto first_arg = static_cast<std::uint32_t>(args_.size());
       auto status =
@@ -144,7 +194,7 @@ void Session::serve() {
       flush();
       return;
     }
-    if (commands_.size() == limits::batch_commands_max) {
+    if (commands_.size() == batch_max) {
       // More complete commands may be waiting in the buffer; keep the reply batch bounded.
       if (output_.size() >= limits::reply_batch_bytes_max && !flush()) return;
       continue;

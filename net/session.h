@@ -18,6 +18,10 @@
 
 namespace eddy {
 
+// Whether a peer address ("ip:port", "[ipv6]:port") is the loopback interface as Redis's
+// protected mode counts it (127.0.0.1 or ::1 only). Non-socket streams count as local.
+bool is_local_peer(std::string_view address);
+
 class Session {
  public:
   ~Session();
@@ -37,6 +41,8 @@ class Session {
   // Only spawn() makes sessions: it has taken the client's place, which ~Session gives back.
   Session(Engine* engine, std::unique_ptr<Stream> stream);
 
+  // Protected mode turned the client away (after telling it why).
+  bool denied_by_protected_mode();
   // The read-run-write loop of run().
   void serve();
   // Reads more bytes; false at end of stream.

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libboost-context-dev libxxhash-dev liblz4-dev catch2 librapidcheck-dev
-  libtomlplusplus-dev nlohmann-json3-dev libmimalloc-dev
+  libtomlplusplus-dev nlohmann-json3-dev libmimalloc-dev libssl-dev
   redis-server redis-tools python3 python3-redis
 )
 

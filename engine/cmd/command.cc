@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "engine/acl/categories.h"
 #include "engine/base/assert.h"
 #include "engine/cmd/long_double_text.h"
 #include "engine/kv/value.h"
@@ -35,6 +36,20 @@ std::uint64_t name_hash(std::string_view lower_name) {
   return hash;
 }
 
+// The spec's categories plus those Redis 7.0 derives from its flags (setImplicitACLCategories).
+std::uint32_t implied_categories(const CommandSpec& spec) {
+  auto bit = [](std::string_view name) { return *acl::category_bit(name); };
+  std::uint32_t bits = acl::category_bits_of(spec.acl_categories);
+  if ((spec.flags & kCmdWrite) != 0) bits |= bit("write");
+  if ((spec.flags & kCmdReadonly) != 0 && (bits & bit("scripting")) == 0) bits |= bit("read");
+  if ((spec.flags & kCmdAdmin) != 0) bits |= bit("admin") | bit("dangerous");
+  if ((spec.flags & kCmdPubsub) != 0) bits |= bit("pubsub");
+  if ((spec.flags & kCmdFast) != 0) bits |= bit("fast");
+  if ((spec.flags & kCmdBlocking) != 0) bits |= bit("blocking");
+  if ((bits & bit("fast")) == 0) bits |= bit("slow");
+  return bits;
+}
+
 }  // namespace
 
 CommandTable::CommandTable() {
@@ -51,8 +66,10 @@ CommandTable::CommandTable() {
   register_scripting_commands(*this);
   register_transaction_commands(*this);
   register_sort_commands(*this);
+  register_acl_commands(*this);
   // Last: the cross-shard versions attach to the specs every family registered above.
   register_multi_shard_commands(*this);
+  register_key_access(*this);
 }
 
 void CommandTable::add(CommandSpec spec) {
@@ -62,6 +79,7 @@ void CommandTable::add(CommandSpec spec) {
   ASSERT_MSG(find(spec.name) == nullptr, "duplicate command " + std::string(spec.name));
   ASSERT(spec.arity != 0);
   spec.id = static_cast<std::uint32_t>(specs_.size());
+  spec.acl_category_bits = implied_categories(spec);
   specs_.push_back(spec);
   // Registration happens once at startup with a few hundred commands; rebuilding per add keeps
   // find() valid at every step without a separate "finish" call.

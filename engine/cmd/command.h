@@ -111,6 +111,15 @@ struct CommandSpec {
   std::string_view since;           // first Redis version with the command
   std::string_view acl_categories;  // space separated, e.g. "@write @string @slow"
   std::uint32_t id = 0;             // index in the table, set at registration
+  // acl_categories as bits (engine/acl/categories.h), with the categories Redis implies from
+  // the flags (@write for kCmdWrite, @slow when not @fast ...); set at registration. ACL
+  // rules and COMMAND INFO both read this one field.
+  std::uint32_t acl_category_bits = 0;
+  // What each key argument needs of an ACL key pattern (%R~, %W~), as Redis 7.0's key specs
+  // say: space-separated tokens "R", "W", "RW" or "-" (none, as for EXISTS or TYPE), the
+  // first for the first key, the next for the next, the last for all the rest. Empty: "R" for
+  // a read-only command, "RW" otherwise. See engine/cmd/key_access.cc.
+  std::string_view key_access;
   // kSession / kAllShards: the handler. kKeys: the cross-shard version (engine/tx), or
   // nullptr when the command cannot span shards (then such a call gets a CROSSSLOT error).
   SessionHandler session_handler = nullptr;
@@ -195,6 +204,13 @@ void register_hyperloglog_commands(CommandTable& table);
 void register_scripting_commands(CommandTable& table);
 void register_transaction_commands(CommandTable& table);  // engine/tx/multi_exec.cc
 void register_sort_commands(CommandTable& table);  // engine/cmd/sort_command.cc (generic group)
+void register_acl_commands(CommandTable& table);   // engine/acl/acl_commands.cc (AUTH, ACL)
+// Sets CommandSpec::key_access where a command's keys need other than its flags imply
+// (engine/cmd/key_access.cc); runs after every family registered.
+void register_key_access(CommandTable& table);
+// The ACL permission (engine/acl/user.h's kKeyRead/kKeyWrite bits; 0: none) that key number
+// `nth` (0-based, in key_indexes order) of this call needs.
+std::uint8_t key_permission_needed(const CommandSpec& spec, Args args, std::size_t nth);
 
 // Shared argument parsing with Redis's exact error replies. Each returns false after
 // writing the error reply.

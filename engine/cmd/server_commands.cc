@@ -9,6 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/acl/authenticate.h"
+#include "engine/acl/categories.h"
+#include "engine/acl/publish.h"
+#include "engine/acl/registry.h"
+#include "engine/acl/user.h"
 #include "engine/base/glob.h"
 #include "engine/cmd/command.h"
 #include "engine/cmd/command_docs.h"
@@ -73,10 +78,11 @@ void quit_command(SessionContext& ctx) {
 }
 
 // RESET: the connection as a new one sees it (Redis's clearClientConnectionState): out of any
-// transaction and its watches, database 0, RESP2, no name. eddy has no MONITOR, tracking or
-// pub/sub state to clear.
+// transaction and its watches, database 0, RESP2, no name, the default user (authenticated only
+// if it needs no password). eddy has no MONITOR, tracking or pub/sub state to clear.
 void reset_command(SessionContext& ctx) {
   if (ctx.multi != nullptr) ctx.multi->end_session();
+  acl::start_client(ctx.engine, ctx.client);
   ctx.client.db = 0;
   ctx.client.protocol = 2;
   ctx.client.name.clear();
@@ -126,8 +132,7 @@ void hello_command(SessionContext& ctx) {
   for (; next < ctx.args.size(); ++next) {
     const std::size_t left = ctx.args.size() - next - 1;
     if (equals_ignore_case(ctx.args[next], "AUTH") && left >= 2) {
-      // No ACLs: the default user has no password, as in a fresh Redis.
-      if (ctx.args[next + 1] != "default") {
+      if (!acl::authenticate(ctx, ctx.args[next + 1], ctx.args[next + 2])) {
         ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
         return;
       }
@@ -140,6 +145,13 @@ void hello_command(SessionContext& ctx) {
       ctx.reply.error("ERR Syntax error in HELLO option '" + std::string(ctx.args[next]) + "'");
       return;
     }
+  }
+  if (!ctx.client.authenticated) {
+    ctx.reply.error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
+        "the RESP protocol version at the same time");
+    return;
   }
   if (set_name) {
     for (char c : new_name) {
@@ -205,16 +217,14 @@ void command_info_entry(ReplyBuilder& reply, const CommandSpec& spec) {
   reply.integer(spec.first_key);
   reply.integer(spec.last_key);
   reply.integer(spec.key_step);
-  std::vector<std::string_view> categories;
-  std::string_view acl = spec.acl_categories;
-  while (!acl.empty()) {
-    auto space = acl.find(' ');
-    if (space != 0) categories.push_back(acl.substr(0, space));
-    if (space == std::string_view::npos) break;
-    acl.remove_prefix(space + 1);
+  // From the bits ACL rules use, in Redis's category order (as Redis lists them).
+  std::vector<std::string> categories;
+  for (std::size_t i = 0; i < acl::kCategoryNames.size(); ++i) {
+    if ((spec.acl_category_bits >> i) & 1)
+      categories.push_back("@" + std::string(acl::kCategoryNames[i]));
   }
   reply.set(categories.size());
-  for (auto c : categories) reply.simple(c);
+  for (const auto& c : categories) reply.simple(c);
   reply.set(0);    // tips
   reply.array(0);  // key specifications (first/last/step above carry the key positions)
   reply.array(0);  // subcommands
@@ -322,6 +332,8 @@ void command_command(SessionContext& ctx) {
   }
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------- CLIENT
 
 std::string client_info_line(const ClientState& c, std::int64_t now_ms) {
@@ -359,13 +371,15 @@ std::string client_info_line(const ClientState& c, std::int64_t now_ms) {
   num("tot-mem", 0);
   field("events", "r");
   field("cmd", c.last_command == "NULL" ? "NULL" : lower_copy(c.last_command));
-  field("user", "default");
+  field("user", c.user != nullptr ? std::string_view(c.user->name()) : "default");
   num("redir", -1);
   num("resp", c.protocol);
   field("lib-name", c.lib_name);
   field("lib-ver", c.lib_ver);
   return line;
 }
+
+namespace {
 
 bool valid_client_name(std::string_view name) {
   for (char c : name) {
@@ -385,6 +399,7 @@ void client_kill(SessionContext& ctx) {
   std::uint64_t id = 0;
   bool only_none = false;  // TYPE master/replica/pubsub: eddy has no such clients
   bool skip_me = !old_form;
+  std::string user_name;  // empty: any user
   if (old_form) {
     addr = ctx.args[2];
   } else if (ctx.args.size() > 3) {
@@ -417,11 +432,12 @@ void client_kill(SessionContext& ctx) {
       } else if (equals_ignore_case(option, "LADDR")) {
         laddr = value;
       } else if (equals_ignore_case(option, "USER")) {
-        // Every connection is the default user's until ACLs are built (issue 8).
-        if (value != "default") {
+        const auto& users = ctx.engine.acl().on_core(ctx.engine.runtime().current_core());
+        if (users.find(value) == nullptr) {
           ctx.reply.error("ERR No such user '" + std::string(value) + "'");
           return;
         }
+        user_name = std::string(value);
       } else if (equals_ignore_case(option, "SKIPME")) {
         if (equals_ignore_case(value, "yes")) {
           skip_me = true;
@@ -449,6 +465,7 @@ void client_kill(SessionContext& ctx) {
         if (!addr.empty() && c.addr != addr) return;
         if (!laddr.empty() && c.laddr != laddr) return;
         if (id != 0 && c.id != id) return;
+        if (!user_name.empty() && (c.user == nullptr || c.user->name() != user_name)) return;
         if (&c == me) {
           if (skip_me) return;
           close_me = true;
@@ -663,6 +680,13 @@ void config_command(SessionContext& ctx) {
     if (!ctx.engine.config().set_all(settings, &error)) {
       ctx.reply.error(error);
       return;
+    }
+    // requirepass is the default user's password, as in Redis (the last one given wins).
+    for (auto it = settings.rbegin(); it != settings.rend(); ++it) {
+      if (equals_ignore_case(it->first, "requirepass")) {
+        acl::set_default_password(ctx, it->second, it->second.empty());
+        break;
+      }
     }
     ctx.reply.ok();
   } else if (equals_ignore_case(sub, "RESETSTAT")) {

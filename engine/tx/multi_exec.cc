@@ -1,5 +1,8 @@
 #include "engine/tx/multi_exec.h"
 
+#include "engine/acl/check.h"
+#include "engine/acl/user.h"
+
 #include <algorithm>
 
 #include "engine/session_context.h"
@@ -14,6 +17,15 @@ constexpr std::string_view kExecAbort =
 
 // Session commands that touch neither the keyspace nor other clients: EXEC answers them at the
 // origin in their place in the queue, and the keyed commands around them stay atomic.
+constexpr std::string_view kAclChangedCommand =
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+    "call. This command is no longer allowed for the following reason: no permission to execute "
+    "the command or subcommand";
+constexpr std::string_view kAclChangedKey =
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+    "call. This command is no longer allowed for the following reason: no permission to touch "
+    "the specified keys";
+
 bool is_local_session_command(const CommandSpec& spec) {
   return spec.name == "ping" || spec.name == "echo" || spec.name == "select" ||
          spec.name == "time" || spec.name == "unwatch";
@@ -262,10 +274,21 @@ void MultiExec::exec(SessionContext& ctx) {
   bool sequential = false;
   bool writes = false;
   int db = client_->db;
+  std::vector<std::uint32_t> key_scratch;
   for (const Queued& q : queue_) {
     const Args args(views.data() + q.first_arg, q.arg_count);
-    const bool keyed = q.spec->route == CommandRoute::kKeys;
-    steps.push_back(Step{q.spec, args, db, keyed});
+    bool keyed = q.spec->route == CommandRoute::kKeys;
+    std::string_view denied;
+    if (!client_->user->unrestricted()) {
+      const acl::CheckResult check = acl::check_call(*client_->user, *q.spec, args, key_scratch);
+      if (check.denial != acl::Denial::kNone) {
+        acl::log_denial(*engine_, *client_, *q.spec, args, check, "multi");
+        denied = check.denial == acl::Denial::kCommand ? kAclChangedCommand : kAclChangedKey;
+        keyed = false;  // it goes nowhere: its reply is written at the origin
+      }
+    }
+    steps.push_back(Step{q.spec, args, db, keyed, denied});
+    if (!denied.empty()) continue;
     writes = writes || q.spec->is_write();
     if (!keyed && !is_local_session_command(*q.spec)) sequential = true;
     if (q.spec->name == "select") {
@@ -305,6 +328,10 @@ void MultiExec::exec(SessionContext& ctx) {
 }
 
 void MultiExec::run_at_origin(SessionContext& ctx, const Step& step) {
+  if (!step.denied.empty()) {
+    ctx.reply.error(step.denied);
+    return;
+  }
   if (step.spec->name == "unwatch") {
     // A queued UNWATCH: EXEC has checked the watched keys already and forgets them when it
     // ends, so all that is left of it is its reply.
@@ -406,7 +433,13 @@ void MultiExec::exec_sequential(SessionContext& ctx, std::span<const Step> steps
   ctx.reply.array(steps.size());
   // Blocking commands inside EXEC answer at once, as Redis's do.
   client_->deny_blocking = true;
-  for (const Step& step : steps) host_->run_alone(step.args, *ctx.reply.out());
+  for (const Step& step : steps) {
+    if (step.denied.empty()) {
+      host_->run_alone(step.args, *ctx.reply.out());
+    } else {
+      ctx.reply.error(step.denied);
+    }
+  }
   client_->deny_blocking = false;
 }
 

@@ -88,6 +88,9 @@ class MultiExec {
     Args args;
     int db;      // the database it runs in (SELECTs earlier in the queue count)
     bool keyed;  // runs on a shard; else a session command run at the origin
+    // Set when the user's ACL rules changed since queueing and now deny the step: it does
+    // not run, and this is its reply (Redis re-checks at EXEC).
+    std::string_view denied;
   };
 
   void reset();

@@ -1,7 +1,7 @@
 #include "net/epoll/server_options.h"
 
-#include <charconv>
 #include <toml++/toml.h>
+#include <charconv>
 
 #include "engine/limits.h"
 
@@ -42,6 +42,13 @@ bool apply(const std::string& name, const std::string& value, ServerOptions* opt
     }
   } else if (name == "dir") {
     options->dir = value;
+  } else if (name == "aclfile") {
+    options->aclfile = value;
+  } else if (name == "requirepass") {
+    options->requirepass = value;
+  } else if (name == "protected-mode") {
+    if (value != "yes" && value != "no") return bad("yes or no");
+    options->protected_mode = value == "yes";
   } else if (name == "pin-threads") {
     if (value != "yes" && value != "no") return bad("yes or no");
     options->pin_threads = value == "yes";
@@ -67,6 +74,11 @@ std::string server_usage() {
          "  --maxclients N    most simultaneous clients (default 10000)\n"
          "  --dir PATH        data directory (default .)\n"
          "  --pin-threads yes|no  pin each worker to a core (default yes)\n"
+         "  --requirepass PASS    password of the default user (default: none)\n"
+         "  --protected-mode yes|no  without a password, refuse non-loopback clients\n"
+         "                        (default yes)\n"
+         "  --aclfile FILE    ACL users, loaded at start-up and by ACL LOAD, written by\n"
+         "                    ACL SAVE (relative to --dir)\n"
          "  --config FILE     read settings from a TOML file\n"
          "  --help            show this help\n"
          "  --version         show the version\n";
@@ -116,8 +128,7 @@ bool parse_server_options(const std::vector<std::string>& args, ServerOptions* o
   return true;
 }
 
-bool load_server_config_file(const std::string& path, ServerOptions* options,
-                             std::string* error) {
+bool load_server_config_file(const std::string& path, ServerOptions* options, std::string* error) {
   toml::table table;
   try {
     table = toml::parse_file(path);

@@ -17,6 +17,9 @@ struct ServerOptions {
   std::string dir = ".";
   std::string config_file;
   bool pin_threads = true;
+  std::string requirepass;     // the default user's password (Redis's requirepass)
+  bool protected_mode = true;  // Redis's protected-mode
+  std::string aclfile;         // ACL users to load at start-up (Redis's aclfile)
   bool show_help = false;
   bool show_version = false;
 };
@@ -25,8 +28,7 @@ struct ServerOptions {
 bool parse_server_options(const std::vector<std::string>& args, ServerOptions* options,
                           std::string* error);
 // Applies a TOML file's settings; false with a message on a bad file or unknown key.
-bool load_server_config_file(const std::string& path, ServerOptions* options,
-                             std::string* error);
+bool load_server_config_file(const std::string& path, ServerOptions* options, std::string* error);
 std::string server_usage();
 
 }  // namespace eddy

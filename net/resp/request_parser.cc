@@ -297,6 +297,9 @@ RequestParser::Step RequestParser::parse_multibulk(std::span<char> cmd,
     if (!parse_int64(cmd.data() + 1, cr - 1, &count) || count > limits::multibulk_count_max) {
       return fail("Protocol error: invalid multibulk length");
     }
+    if (unauthenticated_ && count > kUnauthenticatedCountMax) {
+      return fail("Protocol error: unauthenticated multibulk length");
+    }
     pos_ = cr + 2;
     if (count <= 0) {
       *length = pos_;
@@ -332,6 +335,10 @@ RequestParser::Step RequestParser::parse_multibulk(std::span<char> cmd,
         args.resize(args_base);
         return fail("Protocol error: invalid bulk length");
       }
+      if (unauthenticated_ && bulk_len > kUnauthenticatedBulkMax) {
+        args.resize(args_base);
+        return fail("Protocol error: unauthenticated bulk length");
+      }
       bulk_len_ = bulk_len;
       pos_ = cr + 2;
       stage_ = Stage::kBulkPayload;
@@ -353,8 +360,7 @@ RequestParser::Step RequestParser::parse_multibulk(std::span<char> cmd,
     // The planted bug forgets the arguments found so far when a command arrives split.
     if (!PLANTED(PlantedBug::kPartialReadParser)) {
       for (std::size_t i = args_base; i < args.size(); ++i) {
-        spans_.push_back(
-            {static_cast<std::size_t>(args[i].data() - cmd.data()), args[i].size()});
+        spans_.push_back({static_cast<std::size_t>(args[i].data() - cmd.data()), args[i].size()});
       }
     }
     args.resize(args_base);

@@ -42,6 +42,13 @@ class RequestParser {
   // Forgets any partial command and error, e.g. when a connection is reused.
   void reset();
 
+  // A client that must still AUTH may send only small commands (Redis's limits: at most 10
+  // arguments of at most 16 KiB each), so it cannot make the server buffer much before
+  // logging in.
+  void set_unauthenticated(bool unauthenticated) { unauthenticated_ = unauthenticated; }
+  static constexpr std::int64_t kUnauthenticatedCountMax = 10;
+  static constexpr std::int64_t kUnauthenticatedBulkMax = 16384;
+
  private:
   enum class Stage : std::uint8_t {
     kIdle,         // between commands
@@ -75,6 +82,7 @@ class RequestParser {
   // caller may move its buffer between calls.
   std::vector<Span> spans_;
   std::size_t bytes_wanted_ = 1;
+  bool unauthenticated_ = false;
   std::string error_;
 };
 

@@ -35,6 +35,7 @@ MODULES = [
     "test_keys_server",
     "test_zset",
     "test_errors",
+    "test_auth_acl",
 ]
 
 

@@ -292,6 +292,18 @@ TEST_CASE("UNWATCH inside MULTI is queued; RESET ends a transaction and the watc
   CHECK(c.call({"GET", a}) == Reply::bulk("again"));
   CHECK(c.call({"CLIENT", "GETNAME"}) == Reply::null());
   CHECK(c.call({"HGETALL", "no-such-hash"}) == Reply::array({}));  // RESP2: an array, no map
-  CHECK(c.call({"RESET", "extra"}) ==
+  // ... and the user: back to the default one (RESET clears authenticated state).
+  CHECK(c.call({"ACL", "SETUSER", "resetter", "on", ">pw", "+@all", "~*"}) == Reply::ok());
+  CHECK(c.call({"AUTH", "resetter", "pw"}) == Reply::ok());
+  CHECK(c.call({"ACL", "WHOAMI"}) == Reply::bulk("resetter"));
+  CHECK(other.call({"CLIENT", "KILL", "USER", "nobody"}) ==
+        Reply::error("ERR No such user 'nobody'"));
+  CHECK(c.call({"RESET"}) == Reply::simple("RESET"));
+  CHECK(c.call({"ACL", "WHOAMI"}) == Reply::bulk("default"));
+  CHECK(c.call({"AUTH", "resetter", "pw"}) == Reply::ok());
+  CHECK(other.call({"CLIENT", "KILL", "USER", "resetter"}) == Reply::integer(1));
+  CHECK_THROWS(c.call({"PING"}));
+  BlockingClient again(server.port());
+  CHECK(again.call({"RESET", "extra"}) ==
         Reply::error("ERR wrong number of arguments for 'reset' command"));
 }

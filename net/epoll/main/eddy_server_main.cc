@@ -6,10 +6,45 @@
 #include <cstdio>
 #include <thread>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "engine/acl/acl_file.h"
 #include "engine/engine.h"
 #include "net/epoll/epoll_runtime.h"
 #include "net/epoll/server_options.h"
 #include "net/session.h"
+
+namespace {
+
+// Reads the aclfile (relative paths are under --dir, as ACL LOAD and ACL SAVE see them) and
+// makes its users every core's before any core runs.
+bool load_acl_file_at_start(eddy::Engine& engine, const eddy::ServerOptions& options,
+                            std::string* errors) {
+  const std::string path = !options.aclfile.empty() && options.aclfile.front() == '/'
+                               ? options.aclfile
+                               : options.dir + "/" + options.aclfile;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *errors = "Error loading ACLs, opening file '" + options.aclfile + "': " + std::strerror(errno);
+    return false;
+  }
+  std::string text;
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > eddy::acl::kAclFileBytesMax) {
+      *errors = "the aclfile '" + options.aclfile + "' is larger than 64 MB";
+      return false;
+    }
+  }
+  if (!eddy::acl::load_users(engine.acl(), text, options.aclfile, errors)) return false;
+  engine.acl().install_everywhere_before_start();
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace eddy;
@@ -48,7 +83,19 @@ int main(int argc, char** argv) {
   engine_options.process_id = ::getpid();
   engine_options.executable = argv[0];
   engine_options.config_file = options.config_file;
+  engine_options.requirepass = options.requirepass;
+  engine_options.protected_mode = options.protected_mode;
+  engine_options.aclfile = options.aclfile;
   Engine engine(&runtime, engine_options);
+  if (!options.aclfile.empty()) {
+    // As Redis: a bad aclfile stops the start, naming the file and the line.
+    std::string errors;
+    if (!load_acl_file_at_start(engine, options, &errors)) {
+      std::fprintf(stderr, "eddy-server: Aborting start-up because of ACL errors: %s\n",
+                   errors.c_str());
+      return 1;
+    }
+  }
 
   std::atomic<std::uint32_t> listening{0};
   std::atomic<bool> failed{false};

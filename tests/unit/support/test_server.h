@@ -18,9 +18,11 @@ namespace eddy::testing {
 
 class TestServer {
  public:
-  explicit TestServer(std::uint32_t workers, std::uint32_t shards = 0)
+  // `aclfile`: ACL LOAD and ACL SAVE's file (not loaded at start: eddy-server's main does that).
+  explicit TestServer(std::uint32_t workers, std::uint32_t shards = 0, std::string aclfile = "")
       : runtime_(EpollRuntime::Options{workers, false, "."}), port_(free_port()) {
     EngineOptions options;
+    options.aclfile = std::move(aclfile);
     options.shard_count = shards == 0 ? workers : shards;
     options.port = port_;
     engine_ = std::make_unique<Engine>(&runtime_, options);
