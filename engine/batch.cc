@@ -207,6 +207,10 @@ void BatchExecutor::run_command(Args args, std::string& out) {
 bool BatchExecutor::acl_permits(const CommandSpec& spec, Args args, std::string& out) {
   const acl::CheckResult result = acl::check_call(*client_->user, spec, args, key_scratch_);
   if (result.denial == acl::Denial::kNone) return true;
+  if (result.denial == acl::Denial::kSortPattern) {
+    reply_error_direct(std::string(acl::sort_pattern_error(args[result.arg_index])), out);
+    return false;
+  }
   acl::log_denial(*engine_, *client_, spec, args, result, multi_.queuing() ? "multi" : "toplevel");
   if (result.denial == acl::Denial::kCommand) {
     reply_error_direct("NOPERM this user has no permissions to run the '" +

@@ -288,6 +288,7 @@ void acl_dryrun(SessionContext& ctx) {
   const acl::CheckResult result = acl::check_call(**user, *spec, call, scratch);
   switch (result.denial) {
     case acl::Denial::kNone:
+    case acl::Denial::kSortPattern:  // the command's own error when it runs, not a permission
       ctx.reply.ok();
       return;
     case acl::Denial::kCommand:

@@ -40,6 +40,25 @@ CheckResult check_call(const User& user, const CommandSpec& spec, Args args,
     return CheckResult{Denial::kCommand, 0};
   }
   if (user.all_keys()) return {};
+  if (spec.name == "sort" || spec.name == "sort_ro") {
+    // Options with arguments skip them (a malformed call fails its own parse later).
+    for (std::size_t j = 2; j < args.size(); ++j) {
+      const std::string_view option = args[j];
+      const bool has_arg = j + 1 < args.size();
+      if (equals_ignore_case(option, "limit")) {
+        j += 2;
+      } else if (equals_ignore_case(option, "store")) {
+        j += 1;
+      } else if (equals_ignore_case(option, "by") && has_arg) {
+        if (args[j + 1].find('*') != std::string_view::npos) {
+          return CheckResult{Denial::kSortPattern, static_cast<std::uint32_t>(j)};
+        }
+        j += 1;
+      } else if (equals_ignore_case(option, "get") && has_arg) {
+        return CheckResult{Denial::kSortPattern, static_cast<std::uint32_t>(j)};
+      }
+    }
+  }
   scratch.clear();
   key_indexes(spec, args, scratch);
   for (std::size_t n = 0; n < scratch.size(); ++n) {

@@ -17,7 +17,18 @@ struct ClientState;
 
 namespace eddy::acl {
 
-enum class Denial : std::uint8_t { kNone, kCommand, kKey };
+// kSortPattern: SORT's BY (with a '*') or GET patterns name keys the key rules cannot check
+// before the sort runs, so, as Redis, only a user with access to every key may use them;
+// arg_index is the option's argument ("BY" or "GET"). Not a NOPERM: Redis answers it as the
+// command's own error, sort_pattern_error() below.
+enum class Denial : std::uint8_t { kNone, kCommand, kKey, kSortPattern };
+
+// Redis's wording for kSortPattern, by the option named.
+inline std::string_view sort_pattern_error(std::string_view option) {
+  return option.size() == 2  // "BY", in any case; else "GET"
+             ? "ERR BY option of SORT denied due to insufficient ACL permissions."
+             : "ERR GET option of SORT denied due to insufficient ACL permissions.";
+}
 
 struct CheckResult {
   Denial denial = Denial::kNone;

@@ -162,7 +162,7 @@ CommandSpec session_spec(std::string_view name, int arity, std::uint32_t flags,
 
 void register_scripting_commands(CommandTable& table) {
   table.add(session_spec("function", -2, kCmdNoscript, function_command,
-                         "A container for function commands", "7.0.0", "@slow @scripting",
+                         "A container for function commands", "7.0.0", "@slow @scripting @write",
                          "subcommand [argument [argument ...]]"));
   table.add(session_spec("script", -2, kCmdNoscript, script_command,
                          "A container for Lua scripts management commands", "2.6.0",

@@ -281,7 +281,10 @@ void MultiExec::exec(SessionContext& ctx) {
     std::string_view denied;
     if (!client_->user->unrestricted()) {
       const acl::CheckResult check = acl::check_call(*client_->user, *q.spec, args, key_scratch);
-      if (check.denial != acl::Denial::kNone) {
+      if (check.denial == acl::Denial::kSortPattern) {
+        denied = acl::sort_pattern_error(args[check.arg_index]);
+        keyed = false;
+      } else if (check.denial != acl::Denial::kNone) {
         acl::log_denial(*engine_, *client_, *q.spec, args, check, "multi");
         denied = check.denial == acl::Denial::kCommand ? kAclChangedCommand : kAclChangedKey;
         keyed = false;  // it goes nowhere: its reply is written at the origin

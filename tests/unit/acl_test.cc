@@ -448,3 +448,34 @@ TEST_CASE("EXEC checks the queue again against rules changed meanwhile", "[acl]"
   REQUIRE(log.elements.size() == 1);
   CHECK(log.elements[0].elements[5] == Reply::bulk("multi"));
 }
+
+// Review findings: CONFIG and CLIENT subcommands carried only @slow, so "+@all -@dangerous"
+// still allowed CONFIG SET requirepass (and from there everything); SORT's BY/GET patterns read
+// keys no key rule had checked.
+TEST_CASE("-@dangerous covers CONFIG and CLIENT; SORT patterns need access to every key", "[acl]") {
+  TestServer server(2);
+  BlockingClient admin(server.port());
+  CHECK(admin.call({"ACL", "SETUSER", "lowpriv", "on", ">pw", "~*", "+@all", "-@dangerous"}) ==
+        Reply::ok());
+  CHECK(admin.call({"ACL", "SETUSER", "foo", "on", ">pw", "~foo*", "+@all"}) == Reply::ok());
+  CHECK(admin.call({"SET", "secret_a", "TOPSECRET"}) == Reply::ok());
+  CHECK(admin.call({"RPUSH", "foolist", "a"}) == Reply::integer(1));
+  BlockingClient low(server.port());
+  CHECK(low.call({"AUTH", "lowpriv", "pw"}) == Reply::ok());
+  CHECK(low.call({"CONFIG", "SET", "requirepass", "owned"}) == command_denied("config|set"));
+  CHECK(low.call({"CLIENT", "KILL", "TYPE", "normal"}) == command_denied("client|kill"));
+  CHECK(low.call({"GET", "secret_a"}) == Reply::bulk("TOPSECRET"));  // ~* still reads keys
+  BlockingClient foo(server.port());
+  CHECK(foo.call({"AUTH", "foo", "pw"}) == Reply::ok());
+  CHECK(foo.call({"SORT", "foolist", "BY", "nosort", "GET", "secret_*"}) ==
+        Reply::error("ERR GET option of SORT denied due to insufficient ACL permissions."));
+  CHECK(foo.call({"SORT_RO", "foolist", "BY", "secret_*"}) ==
+        Reply::error("ERR BY option of SORT denied due to insufficient ACL permissions."));
+  CHECK(foo.call({"SORT", "foolist", "BY", "nosort", "ALPHA"}) ==
+        Reply::array({Reply::bulk("a")}));  // a BY without '*' names no key
+  CHECK(foo.call({"MULTI"}) == Reply::ok());
+  CHECK(foo.call({"SORT", "foolist", "GET", "#"}).kind == Reply::Kind::kError);
+  CHECK(foo.call({"EXEC"}).kind == Reply::Kind::kError);  // EXECABORT: refused when queued
+  CHECK(admin.call({"SORT", "foolist", "BY", "nosort", "GET", "secret_*"}) ==
+        Reply::array({Reply::bulk("TOPSECRET")}));
+}
