@@ -108,6 +108,27 @@ void User::update_unrestricted() {
                               [](std::uint64_t word) { return word == ~std::uint64_t{0}; });
 }
 
+namespace {
+
+constexpr std::string_view kBadPasswordHash =
+    "The password hash must be exactly 64 characters and contain only lowercase hexadecimal "
+    "characters";
+
+// The stored hash a password rule names: ">pass" / "<pass" (`clear_text` is '>' or '<') give
+// the SHA-256 of the text, "#hash" / "!hash" the hash itself, which must be well formed.
+bool password_hash_of(std::string_view rule, char clear_text, std::string* hash) {
+  const std::string_view text = rule.substr(1);
+  if (rule[0] == clear_text) {
+    *hash = sha256_hex(text);
+    return true;
+  }
+  if (!is_password_hash(text)) return false;
+  *hash = std::string(text);
+  return true;
+}
+
+}  // namespace
+
 bool User::apply(std::string_view rule, const CommandTable& table, std::string* reason) {
   auto fail = [&](std::string_view why) {
     *reason = std::string(why);
@@ -137,16 +158,7 @@ bool User::apply(std::string_view rule, const CommandTable& table, std::string* 
       password_hashes_.clear();
     } else if (rule[0] == '>' || rule[0] == '#') {
       std::string hash;
-      if (rule[0] == '>') {
-        hash = sha256_hex(rule.substr(1));
-      } else {
-        if (!is_password_hash(rule.substr(1))) {
-          return fail(
-              "The password hash must be exactly 64 characters and contain only lowercase "
-              "hexadecimal characters");
-        }
-        hash = std::string(rule.substr(1));
-      }
+      if (!password_hash_of(rule, '>', &hash)) return fail(kBadPasswordHash);
       if (std::find(password_hashes_.begin(), password_hashes_.end(), hash) ==
           password_hashes_.end()) {
         password_hashes_.push_back(std::move(hash));
@@ -154,16 +166,7 @@ bool User::apply(std::string_view rule, const CommandTable& table, std::string* 
       nopass_ = false;
     } else if (rule[0] == '<' || rule[0] == '!') {
       std::string hash;
-      if (rule[0] == '<') {
-        hash = sha256_hex(rule.substr(1));
-      } else {
-        if (!is_password_hash(rule.substr(1))) {
-          return fail(
-              "The password hash must be exactly 64 characters and contain only lowercase "
-              "hexadecimal characters");
-        }
-        hash = std::string(rule.substr(1));
-      }
+      if (!password_hash_of(rule, '<', &hash)) return fail(kBadPasswordHash);
       auto it = std::find(password_hashes_.begin(), password_hashes_.end(), hash);
       if (it == password_hashes_.end()) {
         return fail("The password you are trying to remove from the user does not exist");
