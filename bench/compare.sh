@@ -13,6 +13,9 @@
 #   (redis-server), REDIS_BENCHMARK (redis-benchmark), ROUNDS (3),
 #   REQUESTS (200000), CLIENTS (50), DATA_SIZE (256), KEYSPACE (100000),
 #   PIPELINES ("1 16"), TESTS (SET,GET,INCR,MSET), SERVER_CPU (0),
+#   EDDY_BASELINE (unset: another eddy-server binary, say an older commit's,
+#   run as a third server "before" in the same alternation; the summary then
+#   adds eddy/before),
 #   BENCH_CPU (1), RUN_TIMEOUT (600 s per redis-benchmark run),
 #   RESULTS_DIR (bench/results).
 # The summary table goes to stdout, followed by the same table in Markdown
@@ -120,6 +123,10 @@ start_server() {  # name argv...
 
 if [[ $only_redis == 0 ]]; then
   start_server eddy "$EDDY_SERVER" --workers 1
+  if [[ -n "${EDDY_BASELINE:-}" ]]; then
+    [[ -x "$EDDY_BASELINE" ]] || die "EDDY_BASELINE $EDDY_BASELINE is not an executable"
+    start_server before "$EDDY_BASELINE" --workers 1
+  fi
 fi
 start_server redis "$REDIS_SERVER" --save '' --appendonly no
 
@@ -131,7 +138,11 @@ version_of() {
   echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "# host: $(uname -srm); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); cores: $(nproc)"
   for s in "${servers[@]}"; do
-    if [[ $s == eddy ]]; then bin="$EDDY_SERVER"; else bin="$REDIS_SERVER"; fi
+    case $s in
+      eddy) bin="$EDDY_SERVER" ;;
+      before) bin="$EDDY_BASELINE" ;;
+      *) bin="$REDIS_SERVER" ;;
+    esac
     echo "# $s: $bin ($(version_of "$s")) pid ${pid[$s]} port ${port[$s]} cpu $SERVER_CPU"
   done
   if [[ $only_redis == 0 ]]; then

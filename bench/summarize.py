@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Summarize a compare.sh results file (TSV: test pipeline server round rps
-p50_ms p99_ms): medians over rounds, eddy/redis ratio. Prints a plain table,
+p50_ms p99_ms): medians over rounds, eddy/redis ratio (and eddy/before when a
+baseline eddy ran as "before"). Prints a plain table,
 then the same table as Markdown (for docs/benchmarks.md)."""
 import statistics
 import sys
@@ -30,6 +31,7 @@ def main(path):
     def med(vals, i):
         return statistics.median(v[i] for v in vals) if vals else None
 
+    has_before = any("before" in servers for servers in runs.values())
     rows = []
     for key in order:
         e = runs[key].get("eddy", [])
@@ -40,10 +42,15 @@ def main(path):
                      "%s / %s" % (fmt_ms(med(e, 1)), fmt_ms(med(e, 2))),
                      "%s / %s" % (fmt_ms(med(r, 1)), fmt_ms(med(r, 2))),
                      "%d/%d" % (len(e), len(r))])
+        if has_before:
+            b_rps = med(runs[key].get("before", []), 0)
+            rows[-1][5:5] = [fmt_rps(b_rps), "%.2f" % (e_rps / b_rps) if e_rps and b_rps else "-"]
     head = ["test", "pipeline", "eddy ops/s", "redis ops/s", "eddy/redis",
             "eddy p50/p99 ms", "redis p50/p99 ms", "rounds e/r"]
+    if has_before:
+        head[5:5] = ["before ops/s", "eddy/before"]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
-    right = {1, 2, 3, 4, 5, 6, 7}
+    right = set(range(1, len(head)))
 
     def line(cells):
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))

@@ -84,6 +84,7 @@ std::size_t BatchExecutor::execute(std::span<const std::string_view> args,
                                    std::span<const CommandRef> commands, std::string& out,
                                    std::size_t out_bytes_soft_max) {
   std::size_t done = 0;
+  clock_fresh_ = nullptr;
   for (const CommandRef& command : commands) {
     if (client_->close_after_reply) break;
     if (!stitching_ && out.size() >= out_bytes_soft_max && done > 0) break;
@@ -124,6 +125,14 @@ void BatchExecutor::reply_error_direct(std::string_view message, std::string& ou
 }
 
 void BatchExecutor::run_command(Args args, std::string& out) {
+  run_command_routed(args, out);
+  // Anything but the keyed fast path may suspend this fiber (a hop, a lock wait, a blocked
+  // pop) and let time pass: the next fast-path command reads the clock again.
+  if (EDDY_UNLIKELY(!last_was_fast_path_)) clock_fresh_ = nullptr;
+  last_was_fast_path_ = false;
+}
+
+void BatchExecutor::run_command_routed(Args args, std::string& out) {
   const CommandSpec* spec = engine_->commands().find(args[0]);
   if (EDDY_UNLIKELY(spec == nullptr)) {
     // Redis's wording: the name, then up to ~128 bytes of the first arguments, quoted.
@@ -245,10 +254,17 @@ void BatchExecutor::route_to_shard(std::uint32_t shard_index, const CommandSpec&
       blocked = shard.blocked_by_locks(keys_scratch_, lock_mode_of(spec));
     }
     if (!blocked) {
-      // The fast path: run now, reply straight into the output.
-      shard.refresh_clock();
+      // The fast path: run now, reply straight into the output. The shard's clock is read
+      // once per batch, as a remote shard reads it once per hop (ShardBatch::run_at_target):
+      // nothing between two fast-path commands suspends this fiber, so no time passes for
+      // other clients in between.
+      if (clock_fresh_ != &shard) {
+        shard.refresh_clock();
+        clock_fresh_ = &shard;
+      }
       ReplyBuilder reply(&out, client_->protocol);
       run_on_shard(shard, spec, args, client_->db, reply);
+      last_was_fast_path_ = true;
       return;
     }
   }

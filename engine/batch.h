@@ -97,6 +97,7 @@ class BatchExecutor final : private MultiExec::Host {
   // Writes a reply made at the session (no shard) in its place in the batch's order.
   void reply_from_session(std::string& out, FunctionRef<void(ReplyBuilder&)> write);
   void run_session_command(const CommandSpec& spec, Args args, std::string& out);
+  void run_command_routed(Args args, std::string& out);
   void run_barrier(const CommandSpec& spec, Args args, std::string& out);
   void route_to_shard(std::uint32_t shard, const CommandSpec& spec, Args args, std::string& out);
   void reply_error_direct(std::string_view message, std::string& out);
@@ -117,6 +118,10 @@ class BatchExecutor final : private MultiExec::Host {
   MultiExec multi_;
   fiber::WaitGroup wait_group_;
   bool stitching_ = false;
+  // The shard whose clock this batch has read (nullptr: none yet, or a command since may have
+  // suspended), and whether the last command ran on the keyed fast path.
+  Shard* clock_fresh_ = nullptr;
+  bool last_was_fast_path_ = false;
   std::vector<Routed> routed_;
   std::string session_replies_;
   std::vector<std::unique_ptr<ShardBatch>> batches_;  // by shard, created on first use
