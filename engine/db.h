@@ -27,9 +27,10 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   // Called once by the owning shard.
-  void attach(WritePath* writes, int index) {
+  void attach(WritePath* writes, int index, std::uint64_t hash_seed) {
     writes_ = writes;
     index_ = index;
+    table_.set_hash_seed(hash_seed);
   }
   int index() const { return index_; }
 

@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include "engine/kv/hash_seed.h"
+
 #include "engine/base/fault.h"
 
 namespace eddy {
@@ -7,6 +9,8 @@ namespace eddy {
 Engine::Engine(Runtime* runtime, EngineOptions options)
     : runtime_(runtime), options_(std::move(options)), acl_(&commands_, runtime->core_count()) {
   ASSERT(runtime_ != nullptr);
+  // Tables made inside values from now on hash with this node's seed (engine/kv/hash_seed.h).
+  kv::set_collection_hash_seed(runtime_->hash_seed() ^ 0x9e3779b97f4a7c15ULL);
   ASSERT_GE(options_.shard_count, 1u);
   ASSERT_LE(options_.shard_count, limits::shards_max);
   const std::uint32_t cores = runtime_->core_count();

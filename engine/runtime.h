@@ -131,6 +131,10 @@ class Runtime {
 
   // The current core's random stream. Simulations seed it; production seeds it from the OS.
   virtual Rng& rng() = 0;
+  // The seed of the node's hash tables (the keyspace, large hashes and sets), fixed for the
+  // runtime's life and callable from any thread: OS entropy in production, so that nobody can
+  // precompute keys that collide; derived from the run's seed in a simulation.
+  virtual std::uint64_t hash_seed() const = 0;
 
   // Cross-core work: see Hop. post() is called from a fiber; if the mailbox towards the
   // target is full, the fiber yields until there is room (the target drains its mailboxes on

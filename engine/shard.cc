@@ -64,7 +64,12 @@ void LockTable::whole_shard_waiting(bool waiting) {
 Shard::Shard(std::uint32_t id, std::uint32_t home_core, Runtime* runtime)
     : id_(id), home_core_(home_core), runtime_(runtime), writes_(this, id) {
   ASSERT(runtime_ != nullptr);
-  for (std::size_t i = 0; i < dbs_.size(); ++i) dbs_[i].attach(&writes_, static_cast<int>(i));
+  // One seed for the shard's databases: SWAPDB trades their tables, and each keeps hashing
+  // with the seed its entries were placed by.
+  const std::uint64_t hash_seed = runtime_->hash_seed();
+  for (std::size_t i = 0; i < dbs_.size(); ++i) {
+    dbs_[i].attach(&writes_, static_cast<int>(i), hash_seed);
+  }
 }
 
 void Shard::flush_db(int db, std::int64_t now_ms) {

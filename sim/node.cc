@@ -1,5 +1,7 @@
 #include "sim/node.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 
 #include "engine/base/assert.h"
@@ -18,7 +20,9 @@ constexpr std::int64_t kEpochUs = 1'767'225'600'000'000LL;
 }  // namespace
 
 SimNode::SimNode(World* world, std::string name, std::uint32_t cores, std::size_t fiber_stack_bytes)
-    : world_(world), name_(std::move(name)) {
+    : world_(world),
+      name_(std::move(name)),
+      hash_seed_(XXH3_64bits_withSeed(name_.data(), name_.size(), world_->seed())) {
   // Disk latency is virtual time the calling fiber waits; outside a fiber an operation is
   // instant (nothing in the engine touches the disk from a hop handler).
   disk_ = std::make_unique<SimDisk>(world_->rng(World::Stream::kDisk), world_->faults().disk,

@@ -38,6 +38,7 @@ class SimNode final : public Runtime {
   fiber::Scheduler& scheduler() override;
   void sleep_for(Nanos duration) override;
   Rng& rng() override;
+  std::uint64_t hash_seed() const override { return hash_seed_; }
   void post(Hop* hop) override;
   void send_home(Hop* hop) override;
   std::unique_ptr<Listener> listen(const std::string& host, std::uint16_t port,
@@ -68,6 +69,9 @@ class SimNode final : public Runtime {
 
   World* world_;
   std::string name_;
+  // From the world's seed and the node's name, drawn from no stream: adding it moved no other
+  // choice of existing seeds.
+  std::uint64_t hash_seed_ = 0;
   std::vector<std::unique_ptr<Core>> cores_;
   std::vector<std::vector<std::size_t>> in_mailbox_;  // [origin][target]: posted, not yet taken
   struct MailboxWaiter {

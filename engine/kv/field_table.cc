@@ -1,5 +1,7 @@
 #include "engine/kv/field_table.h"
 
+#include "engine/kv/hash_seed.h"
+
 #include <xxhash.h>
 
 #include <algorithm>
@@ -9,8 +11,10 @@
 
 namespace eddy::kv {
 
-std::uint64_t FieldTable::hash(std::string_view field) {
-  return XXH3_64bits(field.data(), field.size());
+FieldTable::FieldTable() : seed_(collection_hash_seed()) {}
+
+std::uint64_t FieldTable::hash(std::string_view field) const {
+  return XXH3_64bits_withSeed(field.data(), field.size(), seed_);
 }
 
 std::uint64_t FieldTable::reverse_bits(std::uint64_t v) {

@@ -4,8 +4,9 @@
 //
 // Nodes. Each field/value pair is one heap block: a 16-byte header (next pointer, the two
 // lengths) followed by the field's bytes and the value's bytes. The hash is not stored; it is
-// recomputed (XXH3, fixed seed like the keyspace table, so layout and iteration order depend
-// only on the operations) when a node moves to another bucket array.
+// recomputed (XXH3 under the seed the table was made with, engine/kv/hash_seed.h, so layout
+// and iteration order depend only on that seed and the operations) when a node moves to another
+// bucket array.
 //
 // Memory. heap_bytes() is the sum of the bucket arrays' and the nodes' allocation sizes,
 // kept as a running count: exact and O(1).
@@ -39,7 +40,7 @@ namespace eddy::kv {
 
 class FieldTable {
  public:
-  FieldTable() = default;
+  FieldTable();
   FieldTable(const FieldTable&) = delete;
   FieldTable& operator=(const FieldTable&) = delete;
   ~FieldTable() { clear(); }
@@ -143,7 +144,7 @@ class FieldTable {
   static std::string_view value_of(const Node* node) {
     return {reinterpret_cast<const char*>(node + 1) + node->field_size, node->value_size};
   }
-  static std::uint64_t hash(std::string_view field);
+  std::uint64_t hash(std::string_view field) const;
   static bool same_field(const Node* node, std::string_view field) {
     return node->field_size == field.size() &&
            (field.empty() || std::memcmp(node + 1, field.data(), field.size()) == 0);
@@ -186,6 +187,7 @@ class FieldTable {
   Array arrays_[2];
   std::size_t rehash_index_ = 0;
   std::size_t node_bytes_ = 0;
+  std::uint64_t seed_;  // kv::collection_hash_seed() when made
 };
 
 }  // namespace eddy::kv

@@ -1,5 +1,7 @@
 #include "engine/kv/string_hash_set.h"
 
+#include "engine/kv/hash_seed.h"
+
 #include <xxhash.h>
 
 #include <bit>
@@ -23,8 +25,11 @@ bool over_load_limit(std::size_t members, std::size_t capacity) {
 
 }  // namespace
 
-std::uint32_t StringHashSet::hash_of(std::string_view member) {
-  const auto hash = static_cast<std::uint32_t>(XXH3_64bits(member.data(), member.size()) >> 32);
+StringHashSet::StringHashSet() : seed_(collection_hash_seed()) {}
+
+std::uint32_t StringHashSet::hash_of(std::string_view member) const {
+  const auto hash =
+      static_cast<std::uint32_t>(XXH3_64bits_withSeed(member.data(), member.size(), seed_) >> 32);
   // 0 marks an empty slot; the member whose hash is 0 takes 1 (both land in slot 0's range).
   return hash == 0 ? 1 : hash;
 }
@@ -154,9 +159,10 @@ void StringHashSet::release() {
 
 StringHashSet StringHashSet::clone() const {
   StringHashSet copy;
+  // Same seed, capacity and hashes: every member lands in the same slot.
+  copy.seed_ = seed_;
   if (size_ == 0) return copy;
   copy.rehash(capacity_);
-  // Same capacity and hashes: every member lands in the same slot.
   std::memcpy(copy.hashes_, hashes_, capacity_ * sizeof(std::uint32_t));
   for (std::size_t i = 0; i < capacity_; ++i) {
     if (hashes_[i] == 0) continue;

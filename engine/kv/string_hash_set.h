@@ -44,7 +44,7 @@ class StringHashSet {
   // Cursors live in [0, kCursorEnd); scan() returns 0 when the whole space has been covered.
   static constexpr std::uint64_t kCursorEnd = std::uint64_t{1} << 32;
 
-  StringHashSet() = default;
+  StringHashSet();
   StringHashSet(const StringHashSet&) = delete;
   StringHashSet& operator=(const StringHashSet&) = delete;
   StringHashSet(StringHashSet&& other) noexcept { steal(other); }
@@ -107,7 +107,7 @@ class StringHashSet {
   static constexpr std::size_t kSlotBytes = sizeof(std::uint32_t) + sizeof(SmallString);
   static constexpr std::size_t kNone = ~std::size_t{0};
 
-  static std::uint32_t hash_of(std::string_view member);
+  std::uint32_t hash_of(std::string_view member) const;
   std::size_t mask() const { return capacity_ - 1; }
   std::size_t home(std::uint32_t hash) const { return hash >> shift_; }
   // How far the member at `slot` sits past its home.
@@ -125,6 +125,7 @@ class StringHashSet {
     size_ = other.size_;
     member_heap_bytes_ = other.member_heap_bytes_;
     shift_ = other.shift_;
+    seed_ = other.seed_;
     other.hashes_ = nullptr;
     other.members_ = nullptr;
     other.capacity_ = other.size_ = other.member_heap_bytes_ = 0;
@@ -137,6 +138,7 @@ class StringHashSet {
   std::size_t size_ = 0;
   std::size_t member_heap_bytes_ = 0;
   unsigned shift_ = 32;  // 32 - log2(capacity_)
+  std::uint64_t seed_;   // kv::collection_hash_seed() when made (hash_seed.h)
 };
 
 }  // namespace eddy::kv

@@ -167,7 +167,7 @@ void Table::rehash_in_place(Segment* segment) {
   }
   for (std::uint32_t slot = 0; slot < capacity; ++slot) {
     while (ctrl[slot] == kCtrlDeleted) {
-      const std::uint64_t hash = detail::hash_key(slots[slot]->key.view());
+      const std::uint64_t hash = hash_of(slots[slot]->key.view());
       const Ctrl tag = detail::hash_tag(hash);
       // The first empty or unplaced slot on the key's probe path; placed slots before it are
       // final, so a lookup that reaches it passes only full groups.
@@ -207,7 +207,7 @@ void Table::resize_segment(std::size_t index, std::uint32_t capacity) {
   Entry** slots = old->slots();
   for (std::uint32_t slot = 0; slot < old->capacity; ++slot) {
     if (detail::is_full(ctrl[slot])) {
-      place(fresh, detail::hash_key(slots[slot]->key.view()), slots[slot]);
+      place(fresh, hash_of(slots[slot]->key.view()), slots[slot]);
     }
   }
   ASSERT_EQ(fresh->size, old->size);
@@ -258,7 +258,7 @@ void Table::split_segment(std::size_t index) {
   Entry** slots = old->slots();
   for (std::uint32_t slot = 0; slot < old->capacity; ++slot) {
     if (detail::is_full(ctrl[slot])) {
-      const std::uint64_t hash = detail::hash_key(slots[slot]->key.view());
+      const std::uint64_t hash = hash_of(slots[slot]->key.view());
       place(((hash >> bit) & 1) != 0 ? high : low, hash, slots[slot]);
     }
   }
@@ -299,7 +299,7 @@ bool Table::try_merge(std::size_t index, bool allow_upper_buddy) {
     Entry** slots = from->slots();
     for (std::uint32_t slot = 0; slot < from->capacity; ++slot) {
       if (detail::is_full(ctrl[slot])) {
-        place(merged, detail::hash_key(slots[slot]->key.view()), slots[slot]);
+        place(merged, hash_of(slots[slot]->key.view()), slots[slot]);
       }
     }
   }
@@ -374,7 +374,7 @@ void Table::after_erase(std::size_t index, bool allow_upper_buddy) {
 
 bool Table::erase(std::string_view key) {
   if (size_ == 0) return false;
-  const std::uint64_t hash = detail::hash_key(key);
+  const std::uint64_t hash = hash_of(key);
   const std::size_t index = dir_index(hash);
   Segment* segment = dir_[index];
   Entry* entry = find_in(segment, hash, key);
@@ -391,7 +391,7 @@ Entry* Table::set_deadline(Entry* entry, std::int64_t at_ms) {
     if (at_ms != 0) static_cast<VolatileEntry*>(entry)->deadline_ms = at_ms;
     return entry;
   }
-  const std::uint64_t hash = detail::hash_key(entry->key.view());
+  const std::uint64_t hash = hash_of(entry->key.view());
   Segment* segment = dir_[dir_index(hash)];
   const std::uint32_t slot = slot_of(segment, hash, entry);
   // Allocation comes first (a new-expression allocates before it evaluates its initializer),
@@ -426,7 +426,7 @@ void Table::destroy_entry(Entry* entry) {
 void Table::erase(Entry* entry) {
   ASSERT(entry != nullptr);
   ASSERT_GT(size_, 0u);
-  const std::uint64_t hash = detail::hash_key(entry->key.view());
+  const std::uint64_t hash = hash_of(entry->key.view());
   const std::size_t index = dir_index(hash);
   Segment* segment = dir_[index];
   erase_slot(segment, slot_of(segment, hash, entry));
@@ -463,6 +463,7 @@ void Table::swap(Table& other) noexcept {
   std::swap(epoch_counter_, other.epoch_counter_);
   std::swap(global_depth_, other.global_depth_);
   std::swap(dir_shift_, other.dir_shift_);
+  std::swap(seed_, other.seed_);
 }
 
 std::uint64_t Table::scan(std::uint64_t cursor, std::size_t count,
@@ -495,7 +496,7 @@ std::uint64_t Table::scan(std::uint64_t cursor, std::size_t count,
     for (std::uint32_t base = 0; base < segment->capacity; base += kGroupSlots) {
       for (std::uint32_t mask = Group(ctrl + base).match_full(); mask != 0; mask &= mask - 1) {
         const Entry* entry = slots[base + detail::lowest_bit_index(mask)];
-        const std::uint64_t entry_position = position_of(detail::hash_key(entry->key.view()));
+        const std::uint64_t entry_position = position_of(hash_of(entry->key.view()));
         if (entry_position >= position) found.push_back({entry_position, entry});
       }
     }
@@ -651,7 +652,7 @@ void Table::check_invariants() const {
       ASSERT(detail::is_full(ctrl[slot]));
       ++full;
       const std::string_view key = slots[slot]->key.view();
-      const std::uint64_t hash = detail::hash_key(key);
+      const std::uint64_t hash = hash_of(key);
       ASSERT(ctrl[slot] == detail::hash_tag(hash));
       ASSERT_EQ(dir_index(hash) >> (global_depth_ - segment->depth),
                 index >> (global_depth_ - segment->depth));

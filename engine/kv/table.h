@@ -4,8 +4,10 @@
 //
 // Design
 // ------
-// Every key is hashed once with XXH3_64bits (fixed seed: a table's layout and iteration order
-// depend only on the sequence of operations). The 64 hash bits are used as follows:
+// Every key is hashed once with XXH3_64bits under the table's seed (set_hash_seed: the shard's,
+// from its runtime: OS entropy in eddy-server, so that colliding keys cannot be precomputed; the
+// run's seed in the simulator, so a table's layout and iteration order depend only on the seed
+// and the sequence of operations). The 64 hash bits are used as follows:
 //   bits 63..64-G  directory index (G = global depth, at most kDepthMax = 32)
 //   bits 63..16    the key's SCAN position, in [0, 2^48)
 //   bits  7..      first probe group inside a segment
@@ -123,8 +125,8 @@ inline constexpr Ctrl kCtrlEmpty = -128;
 inline constexpr Ctrl kCtrlDeleted = -2;
 inline constexpr std::uint32_t kGroupSlots = 16;
 
-inline std::uint64_t hash_key(std::string_view key) {
-  return XXH3_64bits(key.data(), key.size());
+inline std::uint64_t hash_key(std::string_view key, std::uint64_t seed) {
+  return XXH3_64bits_withSeed(key.data(), key.size(), seed);
 }
 inline Ctrl hash_tag(std::uint64_t hash) {
   return static_cast<Ctrl>(hash & 0x7F);
@@ -256,13 +258,20 @@ class Table {
   }
   ~Table() { clear(); }
 
+  // The seed keys are hashed with; only while the table is empty (the shard sets it once).
+  void set_hash_seed(std::uint64_t seed) {
+    ASSERT_MSG(size_ == 0 && dir_.empty(), "a table's hash seed changes only while it is empty");
+    seed_ = seed;
+  }
+  std::uint64_t hash_of(std::string_view key) const { return detail::hash_key(key, seed_); }
+
   std::size_t size() const { return size_; }
   // Entries with a deadline (VolatileEntry).
   std::size_t volatile_size() const { return volatile_size_; }
 
   Entry* find(std::string_view key) {
     if (size_ == 0) return nullptr;
-    const std::uint64_t hash = detail::hash_key(key);
+    const std::uint64_t hash = hash_of(key);
     return find_in(segment_for_hash(hash), hash, key);
   }
   const Entry* find(std::string_view key) const { return const_cast<Table*>(this)->find(key); }
@@ -357,6 +366,7 @@ class Table {
   std::uint64_t epoch_counter_ = 0;
   std::uint8_t global_depth_ = 0;
   std::uint8_t dir_shift_ = 63;  // 63 - global_depth_: see dir_index()
+  std::uint64_t seed_ = 0;       // set_hash_seed
 };
 
 inline Entry* Table::find_in(Segment* segment, std::uint64_t hash, std::string_view key) {
@@ -377,7 +387,7 @@ inline Entry* Table::find_in(Segment* segment, std::uint64_t hash, std::string_v
 }
 
 inline std::pair<Entry*, bool> Table::find_or_insert(std::string_view key) {
-  const std::uint64_t hash = detail::hash_key(key);
+  const std::uint64_t hash = hash_of(key);
   if (EDDY_UNLIKELY(dir_.empty())) {
     dir_.push_back(new_segment(kSegmentSlotsMin, 0));
     segments_at_global_depth_ = 1;

@@ -111,6 +111,7 @@ StdioRuntime::StdioRuntime(Options options)
       rng_(options_.seed != 0 ? options_.seed
                               : std::random_device{}() * 0x9E3779B97F4A7C15ull ^
                                     static_cast<std::uint64_t>(::getpid())),
+      hash_seed_(rng_.next()),
       disk_(std::make_unique<PosixDisk>(options_.data_directory)),
       stdin_stream_(std::make_unique<StdinStream>(this)),
       stdout_stream_(std::make_unique<StdoutStream>()) {}

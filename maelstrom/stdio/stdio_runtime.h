@@ -42,6 +42,7 @@ class StdioRuntime final : public Runtime {
   fiber::Scheduler& scheduler() override { return scheduler_; }
   void sleep_for(Nanos duration) override;
   Rng& rng() override { return rng_; }
+  std::uint64_t hash_seed() const override { return hash_seed_; }
   void post(Hop* hop) override;
   void send_home(Hop* hop) override;
   std::unique_ptr<Listener> listen(const std::string& host, std::uint16_t port,
@@ -71,6 +72,7 @@ class StdioRuntime final : public Runtime {
   Options options_;
   fiber::Scheduler scheduler_;
   Rng rng_;
+  std::uint64_t hash_seed_;
   std::unique_ptr<Disk> disk_;
   std::unique_ptr<StdinStream> stdin_stream_;
   std::unique_ptr<StdoutStream> stdout_stream_;

@@ -387,7 +387,8 @@ class EpollListener final : public Listener, public Pollable {
   fiber::Fiber* waiter_ = nullptr;
 };
 
-EpollRuntime::EpollRuntime(Options options) : options_(std::move(options)) {
+EpollRuntime::EpollRuntime(Options options)
+    : options_(std::move(options)), hash_seed_(os_random_seed()) {
   ASSERT_GE(options_.workers, 1u);
   ASSERT_LE(options_.workers, limits::shards_max);
   for (std::uint32_t i = 0; i < options_.workers; ++i) {

@@ -45,6 +45,7 @@ class EpollRuntime final : public Runtime {
   fiber::Scheduler& scheduler() override;
   void sleep_for(Nanos duration) override;
   Rng& rng() override;
+  std::uint64_t hash_seed() const override { return hash_seed_; }
   void post(Hop* hop) override;
   void send_home(Hop* hop) override;
   std::unique_ptr<Listener> listen(const std::string& host, std::uint16_t port,
@@ -83,6 +84,7 @@ class EpollRuntime final : public Runtime {
   std::map<std::pair<std::string, std::uint16_t>, SharedListenSocket> listen_sockets_;
 
   Options options_;
+  const std::uint64_t hash_seed_;  // OS entropy (getrandom), once per process
   std::vector<std::unique_ptr<EpollCore>> cores_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint32_t> cores_idle_{0};

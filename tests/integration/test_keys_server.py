@@ -530,3 +530,32 @@ def server_exclusive_port(ctx):
     # The first one still answers every connection.
     for _ in range(20):
         eq(ctx.raw().cmd("PING"), Simple("PONG"), "PING after the refused start")
+
+
+@test("server.random_hash_seed", timeout=60)
+def server_random_hash_seed(ctx):
+    # The keyspace hash is seeded per process (OS entropy), so two servers holding the same
+    # keys lay them out differently: SCAN's order is the layout's. With a fixed seed, anyone
+    # could precompute keys that collide in every eddy-server.
+    from harness import Server, RawClient
+    keys = ["seed:%d" % i for i in range(200)]
+
+    def first_page(port):
+        c = RawClient(port)
+        for k in keys:
+            c.cmd("SET", k, "v")
+        reply = c.cmd("SCAN", "0", "COUNT", "20")
+        c.close()
+        return reply[1]
+
+    orders = []
+    for _ in range(2):
+        other = Server(ctx.server.path, "eddy")
+        other.start()
+        try:
+            orders.append(first_page(other.port))
+        finally:
+            other.stop()
+    check(len(orders[0]) >= 10, "SCAN's first page holds keys: %r" % orders[0])
+    check(orders[0] != orders[1],
+          "two servers gave the same SCAN order for the same keys (fixed hash seed?)")

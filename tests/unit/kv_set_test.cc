@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/kv/hash_seed.h"
 #include "engine/kv/intset.h"
 #include "engine/kv/set_value.h"
 #include "engine/kv/string_hash_set.h"
@@ -325,4 +326,24 @@ TEST_CASE("set value: memory grows and shrinks with the members", "[set]") {
   s->remove(std::string(100, 'b'));
   s->remove("a");
   CHECK(s->memory_bytes() == empty);
+}
+
+TEST_CASE("StringHashSet keeps the seed it was made with when the process seed changes",
+          "[kv][set]") {
+  eddy::kv::set_collection_hash_seed(11);
+  StringHashSet set;
+  for (int i = 0; i < 500; ++i) REQUIRE(set.insert("m" + std::to_string(i)));
+  eddy::kv::set_collection_hash_seed(12);  // a second engine in the same process
+  StringHashSet moved = std::move(set);
+  StringHashSet copy = moved.clone();
+  for (int i = 0; i < 500; ++i) {
+    CHECK(moved.contains("m" + std::to_string(i)));
+    CHECK(copy.contains("m" + std::to_string(i)));
+  }
+  for (int i = 500; i < 1000; ++i) CHECK(moved.insert("m" + std::to_string(i)));
+  for (int i = 0; i < 1000; i += 2) CHECK(moved.erase("m" + std::to_string(i)));
+  CHECK(moved.size() == 500);
+  moved.check_invariants();
+  copy.check_invariants();
+  eddy::kv::set_collection_hash_seed(0);
 }

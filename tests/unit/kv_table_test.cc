@@ -16,8 +16,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/engine.h"
+#include "engine/kv/hash_seed.h"
 #include "engine/kv/hash_value.h"
 #include "engine/kv/table.h"
+#include "tests/unit/support/fake_runtime.h"
 
 namespace {
 
@@ -683,4 +686,42 @@ TEST_CASE("Table: keys sharing a long hash prefix grow their segment, not the di
   for (const std::string& key : colliding) REQUIRE(table.erase(key));
   table.check_invariants();
   REQUIRE(table.size() == 200);
+}
+
+TEST_CASE("Table: the hash seed decides the layout, and a table keeps working under any seed",
+          "[kv]") {
+  // Per-process seeds keep precomputed collisions out (engine/kv/table.h). The same seed gives
+  // the same layout (the simulator replays); another seed gives another.
+  auto positions = [](std::uint64_t seed) {
+    Table table;
+    table.set_hash_seed(seed);
+    std::vector<std::uint64_t> hashes;
+    for (int i = 0; i < 64; ++i) {
+      const std::string key = "key:" + std::to_string(i);
+      table.find_or_insert(key);
+      hashes.push_back(table.hash_of(key));
+    }
+    table.check_invariants();
+    for (int i = 0; i < 64; ++i) CHECK(table.find("key:" + std::to_string(i)) != nullptr);
+    return hashes;
+  };
+  CHECK(positions(7) == positions(7));
+  CHECK(positions(7) != positions(8));
+  Table other;
+  other.set_hash_seed(8);
+  CHECK(other.hash_of("k") == XXH3_64bits_withSeed("k", 1, 8));
+}
+
+TEST_CASE("An engine hashes its keyspace and its values' tables with its runtime's seed", "[kv]") {
+  eddy::testing::FakeRuntime runtime;
+  runtime.set_hash_seed(0xabcdef);
+  eddy::EngineOptions options;
+  eddy::Engine engine(&runtime, options);
+  CHECK(engine.shard(0).db(0).table().hash_of("k") == XXH3_64bits_withSeed("k", 1, 0xabcdef));
+  CHECK(engine.shard(0).db(15).table().hash_of("k") == XXH3_64bits_withSeed("k", 1, 0xabcdef));
+  const std::uint64_t collection_seed = eddy::kv::collection_hash_seed();
+  eddy::testing::FakeRuntime other_runtime;
+  other_runtime.set_hash_seed(0x123456);
+  eddy::Engine other(&other_runtime, options);
+  CHECK(eddy::kv::collection_hash_seed() != collection_seed);
 }

@@ -76,6 +76,8 @@ class FakeRuntime final : public Runtime {
     unix_us_ += duration / 1000;
   }
   Rng& rng() override { return rng_; }
+  std::uint64_t hash_seed() const override { return hash_seed_; }
+  void set_hash_seed(std::uint64_t seed) { hash_seed_ = seed; }
 
   void post(Hop* hop) override {
     ++hops_posted_;
@@ -102,6 +104,7 @@ class FakeRuntime final : public Runtime {
   std::int64_t unix_us_;
   Nanos monotonic_ = 0;
   Rng rng_;
+  std::uint64_t hash_seed_ = 0x5eed;
   fiber::Scheduler scheduler_;
   NullDisk disk_;
   bool stopping_ = false;
