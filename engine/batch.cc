@@ -374,7 +374,8 @@ void BatchExecutor::finish_segment(std::string& out) {
     if (output_limit_reached_ || stitched == routed_.size()) break;
     // More to come: send what is stitched, so that neither the output nor the side buffers
     // hold more than their bound while a client reads slowly (or never).
-    if (flush_ == nullptr || !flush_()) {
+    // (Without a way to send, the rounds still bound the side buffers; `out` holds it all.)
+    if (flush_ != nullptr && !flush_()) {
       client_->close_after_reply = true;  // the stream broke: the rest never runs
       break;
     }
