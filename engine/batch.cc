@@ -43,9 +43,15 @@ void BatchExecutor::run_on_shard(Shard& shard, const CommandSpec& spec, Args arg
 bool BatchExecutor::ShardBatch::run_at_target() {
   if (!PLANTED(PlantedBug::kStaleExpiryClock)) shard->refresh_clock();
   ReplyBuilder reply(&replies);
+  reply.limit_output(output_bytes_max, &output_limit_reached);
   std::vector<std::string_view> keys;
   std::vector<std::uint32_t> key_positions;
+  const std::size_t first = next;
   for (; next < routed.size(); ++next) {
+    // Replies are bounded per round as they are at the session: past the soft bound the rest
+    // waits for a later round, after the origin has sent what came before (at least one
+    // command runs per round, so the batch always finishes).
+    if (next > first && replies.size() >= reply_bytes_soft_max) break;
     Routed& r = owner->routed_[routed[next]];
     if (EDDY_UNLIKELY(!shard->locks().empty() || shard->parked_count() != 0)) {
       key_positions.clear();
@@ -61,6 +67,7 @@ bool BatchExecutor::ShardBatch::run_at_target() {
     r.reply_begin = static_cast<std::uint32_t>(replies.size());
     run_on_shard(*shard, *r.spec, r.args, r.db, reply);
     r.reply_end = static_cast<std::uint32_t>(replies.size());
+    r.ran = true;
   }
   return true;
 }
@@ -83,17 +90,26 @@ BatchExecutor::ShardBatch& BatchExecutor::batch_for(std::uint32_t shard) {
 std::size_t BatchExecutor::execute(std::span<const std::string_view> args,
                                    std::span<const CommandRef> commands, std::string& out,
                                    std::size_t out_bytes_soft_max) {
+  const std::uint64_t hard_bytes =
+      engine_->client_limits().output_limit(client_->output_class()).hard_bytes;
+  output_bytes_max_ = hard_bytes == 0 || hard_bytes > SIZE_MAX / 2
+                          ? SIZE_MAX / 2
+                          : static_cast<std::size_t>(hard_bytes);
+  output_limit_reached_ = false;
+  out_bytes_soft_max_ = out_bytes_soft_max;
   std::size_t done = 0;
   clock_fresh_ = nullptr;
   for (const CommandRef& command : commands) {
-    if (client_->close_after_reply) break;
+    if (client_->close_after_reply || client_->close_asap) break;
     if (!stitching_ && out.size() >= out_bytes_soft_max && done > 0) break;
     ASSERT_GE(command.arg_count, 1u);
     ASSERT_LE(std::size_t{command.arg_begin} + command.arg_count, args.size());
     run_command(args.subspan(command.arg_begin, command.arg_count), out);
     ++done;
+    if (EDDY_UNLIKELY(output_limit_reached_)) break;
   }
   finish_segment(out);
+  if (EDDY_UNLIKELY(output_limit_reached_)) client_->close_asap = true;
   return done;
 }
 
@@ -110,11 +126,17 @@ void BatchExecutor::run_alone(Args args, std::string& out) {
 void BatchExecutor::reply_from_session(std::string& out, FunctionRef<void(ReplyBuilder&)> write) {
   std::string* target = stitching_ ? &session_replies_ : &out;
   const auto begin = static_cast<std::uint32_t>(target->size());
-  ReplyBuilder reply(target, client_->protocol);
+  ReplyBuilder reply = reply_into(target);
   write(reply);
   if (stitching_) {
-    routed_.push_back(Routed{
-        nullptr, {}, 0, 0, kSessionSource, begin, static_cast<std::uint32_t>(target->size())});
+    routed_.push_back(Routed{nullptr,
+                             {},
+                             0,
+                             0,
+                             kSessionSource,
+                             begin,
+                             static_cast<std::uint32_t>(target->size()),
+                             true});
   }
 }
 
@@ -262,7 +284,7 @@ void BatchExecutor::route_to_shard(std::uint32_t shard_index, const CommandSpec&
         shard.refresh_clock();
         clock_fresh_ = &shard;
       }
-      ReplyBuilder reply(&out, client_->protocol);
+      ReplyBuilder reply = reply_into(&out);
       run_on_shard(shard, spec, args, client_->db, reply);
       last_was_fast_path_ = true;
       return;
@@ -272,25 +294,25 @@ void BatchExecutor::route_to_shard(std::uint32_t shard_index, const CommandSpec&
   ShardBatch& batch = batch_for(shard_index);
   batch.routed.push_back(static_cast<std::uint32_t>(routed_.size()));
   routed_.push_back(Routed{&spec, args, static_cast<std::uint16_t>(client_->db),
-                           static_cast<std::uint8_t>(client_->protocol), shard_index, 0, 0});
+                           static_cast<std::uint8_t>(client_->protocol), shard_index, 0, 0, false});
 }
 
 void BatchExecutor::run_session_command(const CommandSpec& spec, Args args, std::string& out) {
   ASSERT(spec.session_handler != nullptr);
   std::string* target = stitching_ ? &session_replies_ : &out;
   const auto begin = static_cast<std::uint32_t>(target->size());
-  ReplyBuilder reply(target, client_->protocol);
+  ReplyBuilder reply = reply_into(target);
   SessionContext ctx{*engine_, *client_, spec, args, reply, coordinator_, &multi_};
   spec.session_handler(ctx);
   if (stitching_) {
     routed_.push_back(Routed{&spec, args, 0, 0, kSessionSource, begin,
-                             static_cast<std::uint32_t>(target->size())});
+                             static_cast<std::uint32_t>(target->size()), true});
   }
 }
 
 void BatchExecutor::run_barrier(const CommandSpec& spec, Args args, std::string& out) {
   finish_segment(out);
-  ReplyBuilder reply(&out, client_->protocol);
+  ReplyBuilder reply = reply_into(&out);
   if (spec.session_handler == nullptr) {
     reply.error("CROSSSLOT Keys in request don't hash to the same slot");
     return;
@@ -321,35 +343,65 @@ void BatchExecutor::finish_segment(std::string& out) {
   if (!stitching_) return;
   Runtime& rt = engine_->runtime();
   const std::uint32_t core = rt.current_core();
-  // Remote shards first, so they work while this core runs its own part.
-  for (std::uint32_t shard_index : batches_used_) {
-    ShardBatch& batch = *batches_[shard_index];
-    if (batch.shard->home_core() == core) continue;
-    batch.origin_core = core;
-    batch.target_core = batch.shard->home_core();
-    wait_group_.add();
-    rt.post(&batch);
-  }
-  for (std::uint32_t shard_index : batches_used_) {
-    ShardBatch& batch = *batches_[shard_index];
-    if (batch.shard->home_core() != core) continue;
-    batch.origin_core = batch.target_core = core;
-    wait_group_.add();
-    if (batch.run_at_target()) batch.run_at_origin();
-  }
-  wait_group_.wait();
+  std::size_t stitched = 0;  // routed_ entries already in `out`, in request order
+  for (bool first_round = true;; first_round = false) {
+    // Remote shards first, so they work while this core runs its own part. A batch that
+    // stopped at its reply bound goes again for the rest.
+    for (std::uint32_t shard_index : batches_used_) {
+      ShardBatch& batch = *batches_[shard_index];
+      if (batch.shard->home_core() == core || batch.next == batch.routed.size()) continue;
+      batch.origin_core = core;
+      batch.target_core = batch.shard->home_core();
+      batch.output_bytes_max = output_bytes_max_;
+      batch.reply_bytes_soft_max = out_bytes_soft_max_;
+      wait_group_.add();
+      rt.post(&batch);
+    }
+    for (std::uint32_t shard_index : batches_used_) {
+      ShardBatch& batch = *batches_[shard_index];
+      if (batch.shard->home_core() != core || batch.next == batch.routed.size()) continue;
+      batch.origin_core = batch.target_core = core;
+      batch.output_bytes_max = output_bytes_max_;
+      batch.reply_bytes_soft_max = out_bytes_soft_max_;
+      wait_group_.add();
+      if (batch.run_at_target()) batch.run_at_origin();
+    }
+    wait_group_.wait();
 
-  if (EDDY_UNLIKELY(detail::g_planted_bugs != 0)) plant_stitching_bugs();
-  for (const Routed& r : routed_) {
-    const std::string& source =
-        r.source == kSessionSource ? session_replies_ : batches_[r.source]->replies;
-    ASSERT_LE(r.reply_begin, r.reply_end);
-    ASSERT_LE(r.reply_end, source.size());
-    out.append(source, r.reply_begin, r.reply_end - r.reply_begin);
+    if (EDDY_UNLIKELY(detail::g_planted_bugs != 0) && first_round) plant_stitching_bugs();
+    for (std::uint32_t shard_index : batches_used_) {
+      if (batches_[shard_index]->output_limit_reached) output_limit_reached_ = true;
+    }
+    // The replies that ran, in order, up to the first that has not: together they may pass
+    // the hard limit each side buffer kept to.
+    while (!output_limit_reached_ && stitched < routed_.size() && routed_[stitched].ran) {
+      const Routed& r = routed_[stitched];
+      const std::string& source =
+          r.source == kSessionSource ? session_replies_ : batches_[r.source]->replies;
+      ASSERT_LE(r.reply_begin, r.reply_end);
+      ASSERT_LE(r.reply_end, source.size());
+      if (out.size() + (r.reply_end - r.reply_begin) >= output_bytes_max_) {
+        output_limit_reached_ = true;  // nothing of it is sent: the client is closed
+        break;
+      }
+      out.append(source, r.reply_begin, r.reply_end - r.reply_begin);
+      ++stitched;
+    }
+    if (output_limit_reached_ || stitched == routed_.size()) break;
+    // More to come: send what is stitched, so that neither the output nor the side buffers
+    // hold more than their bound while a client reads slowly (or never).
+    // (Without a way to send, the rounds still bound the side buffers; `out` holds it all.)
+    if (flush_ != nullptr && !flush_()) {
+      client_->close_after_reply = true;  // the stream broke: the rest never runs
+      break;
+    }
+    for (std::uint32_t shard_index : batches_used_) {
+      ShardBatch& batch = *batches_[shard_index];
+      if (batch.next == 0 || batch.routed[batch.next - 1] < stitched) batch.replies.clear();
+    }
   }
   for (std::uint32_t shard_index : batches_used_) {
     ShardBatch& batch = *batches_[shard_index];
-    ASSERT_EQ(batch.next, batch.routed.size());
     batch.routed.clear();
     batch.replies.clear();
     batch.next = 0;

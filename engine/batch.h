@@ -10,6 +10,7 @@
 // barrier: what came before it finishes first, then it runs through the Coordinator.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -40,7 +41,9 @@ class BatchExecutor final : private MultiExec::Host {
 
   // Runs commands in order, appending their replies to `out`. Returns how many were run: all
   // of them, or fewer when `out` has passed `out_bytes_soft_max` (the caller flushes and calls
-  // again with the rest), or when the client asked to close (QUIT).
+  // again with the rest), or when the client asked to close (QUIT), or when the replies
+  // reached the client's hard output buffer limit: then client.close_asap is set and `out`
+  // holds a cut reply that must not be sent.
   std::size_t execute(std::span<const std::string_view> args, std::span<const CommandRef> commands,
                       std::string& out, std::size_t out_bytes_soft_max);
 
@@ -48,6 +51,10 @@ class BatchExecutor final : private MultiExec::Host {
   void end_session();
   // The connection's stream, so that a client blocked in BLPOP and friends is noticed leaving.
   void set_stream(Stream* stream) { stream_ = stream; }
+  // How the session sends the output so far (false: the stream broke or the client must
+  // close): a segment whose replies pass the soft bound is sent in rounds, so that a batch of
+  // large replies from other shards never sits in memory whole.
+  void set_flush(std::function<bool()> flush) { flush_ = std::move(flush); }
 
  private:
   static constexpr std::uint32_t kSessionSource = 0xffffffffu;
@@ -60,6 +67,7 @@ class BatchExecutor final : private MultiExec::Host {
     std::uint32_t source;  // shard index, or kSessionSource
     std::uint32_t reply_begin;
     std::uint32_t reply_end;
+    bool ran;  // its reply is in [reply_begin, reply_end) of its source
   };
 
   class ShardBatch final : public Hop {
@@ -72,9 +80,20 @@ class BatchExecutor final : private MultiExec::Host {
     std::vector<std::uint32_t> routed;  // indexes into owner->routed_
     std::size_t next = 0;
     std::string replies;
+    // The owner's hard output limit, set before the hop leaves; reached at the target.
+    std::size_t output_bytes_max = 0;
+    bool output_limit_reached = false;
+    // Past this many bytes of replies the batch stops and goes again in a later round.
+    std::size_t reply_bytes_soft_max = SIZE_MAX;
   };
 
   void run_command(Args args, std::string& out);
+  // A builder for the client's replies into `target`, under the client's hard output limit.
+  ReplyBuilder reply_into(std::string* target) {
+    ReplyBuilder reply(target, client_->protocol);
+    reply.limit_output(output_bytes_max_, &output_limit_reached_);
+    return reply;
+  }
   // BLPOP and the other blocking commands (engine/batch_blocking.cc): a barrier; waits when
   // there is nothing to pop.
   void run_blocking(const CommandSpec& spec, Args args, std::string& out);
@@ -122,6 +141,12 @@ class BatchExecutor final : private MultiExec::Host {
   // suspended), and whether the last command ran on the keyed fast path.
   Shard* clock_fresh_ = nullptr;
   bool last_was_fast_path_ = false;
+  // The hard output buffer limit of the client's class for this batch (Redis's
+  // client-output-buffer-limit), and whether the replies reached it.
+  std::size_t output_bytes_max_ = SIZE_MAX / 2;
+  bool output_limit_reached_ = false;
+  std::size_t out_bytes_soft_max_ = SIZE_MAX;
+  std::function<bool()> flush_;
   std::vector<Routed> routed_;
   std::string session_replies_;
   std::vector<std::unique_ptr<ShardBatch>> batches_;  // by shard, created on first use

@@ -6,6 +6,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/base/glob.h"
+#include "engine/client_limits.h"
 
 namespace eddy {
 
@@ -27,7 +28,12 @@ bool iequals(std::string_view a, std::string_view b) {
 
 ServerConfig::ServerConfig() {
   auto add = [this](std::string name, std::string value, Kind kind, std::string enums = {}) {
-    params_.push_back(Param{std::move(name), std::move(value), kind, std::move(enums)});
+    Param param;
+    param.name = std::move(name);
+    param.value = std::move(value);
+    param.kind = kind;
+    param.enum_values = std::move(enums);
+    params_.push_back(std::move(param));
   };
   // Every parameter listed either takes effect when set or is kFixed: docs/config.md says
   // which, parameter by parameter.
@@ -36,14 +42,20 @@ ServerConfig::ServerConfig() {
   };
   const std::string no_persistence = "eddy has no persistence yet";
   const std::string no_eviction = "eddy has no maxmemory eviction yet";
-  const std::string built_in = "eddy's bound is built in (engine/limits.h)";
   add("bind", "127.0.0.1", Kind::kImmutable);
   add("port", "6379", Kind::kImmutable);
   add("databases", "16", Kind::kImmutable);
   add("io-threads", "1", Kind::kImmutable);
   add("maxclients", "10000", Kind::kInteger);
   add("timeout", "0", Kind::kInteger);
-  fixed("tcp-keepalive", "0", "eddy does not set TCP keepalive yet");
+  add("tcp-keepalive", "300", Kind::kInteger);
+  // The unix socket eddy-server listens on besides TCP, and its permissions (octal), as Redis
+  // prints them: start-up only.
+  add("unixsocket", "", Kind::kImmutable);
+  add("unixsocketperm", "0", Kind::kImmutable);
+  add("client-output-buffer-limit", format_output_buffer_limits(default_output_buffer_limits()),
+      Kind::kCustom);
+  add("maxmemory-clients", "0", Kind::kCustom);
   fixed("hz", "10", "eddy's background cycles run at a fixed 10 Hz");
   fixed("save", "", no_persistence);
   fixed("appendonly", "no", no_persistence);
@@ -54,8 +66,8 @@ ServerConfig::ServerConfig() {
   fixed("maxmemory", "0", no_eviction);
   fixed("maxmemory-policy", "noeviction", no_eviction);
   fixed("maxmemory-samples", "5", no_eviction);
-  fixed("proto-max-bulk-len", "536870912", built_in);
-  fixed("client-query-buffer-limit", "1073741824", built_in);
+  add("proto-max-bulk-len", "536870912", Kind::kMemory);
+  add("client-query-buffer-limit", "1073741824", Kind::kMemory);
   fixed("loglevel", "notice", "eddy's log has one level");
   fixed("slowlog-log-slower-than", "10000", "eddy has no SLOWLOG yet");
   fixed("slowlog-max-len", "128", "eddy has no SLOWLOG yet");
@@ -95,7 +107,11 @@ ServerConfig::ServerConfig() {
         std::pair{"zset-max-ziplist-value", "zset-max-listpack-value"},
         std::pair{"list-max-ziplist-size", "list-max-listpack-size"}}) {
     const int index = static_cast<int>(find(name) - params_.data());
-    params_.push_back(Param{alias, {}, Kind::kInteger, {}, nullptr, 0, INT64_MAX, index});
+    Param param;
+    param.name = alias;
+    param.kind = Kind::kInteger;
+    param.alias_of = index;
+    params_.push_back(std::move(param));
   }
 }
 
@@ -134,7 +150,8 @@ void ServerConfig::bind_integer(std::string_view name, std::atomic<std::int64_t>
                                 std::int64_t min, std::int64_t max) {
   std::lock_guard lock(mutex_);
   Param* param = resolve(find(name));
-  ASSERT_MSG(param != nullptr && param->kind == Kind::kInteger, std::string(name));
+  ASSERT_MSG(param != nullptr && (param->kind == Kind::kInteger || param->kind == Kind::kMemory),
+             std::string(name));
   ASSERT(target != nullptr);
   param->bound = target;
   param->min_value = min;
@@ -142,11 +159,27 @@ void ServerConfig::bind_integer(std::string_view name, std::atomic<std::int64_t>
   target->store(std::strtoll(param->value.c_str(), nullptr, 10), std::memory_order_relaxed);
 }
 
+void ServerConfig::bind_custom(std::string_view name, ParseFn parse, ApplyFn apply) {
+  std::lock_guard lock(mutex_);
+  Param* param = resolve(find(name));
+  ASSERT_MSG(param != nullptr && param->kind == Kind::kCustom, std::string(name));
+  ASSERT(parse != nullptr && apply != nullptr);
+  // The start-up value (a flag or the TOML file) was checked when it was read; it must parse.
+  std::string canonical;
+  std::string reason;
+  ASSERT_MSG(parse(param->value, param->value, &canonical, &reason), reason);
+  param->value = canonical;
+  param->parse = std::move(parse);
+  param->apply = std::move(apply);
+  param->apply(param->value);
+}
+
 void ServerConfig::publish_bound() {
   for (const Param& param : params_) {
     if (param.bound != nullptr) {
       param.bound->store(std::strtoll(param.value.c_str(), nullptr, 10), std::memory_order_relaxed);
     }
+    if (param.apply != nullptr) param.apply(param.value);
   }
 }
 
@@ -232,6 +265,29 @@ bool ServerConfig::set_locked(std::string_view name, std::string_view value, std
       }
       param->value = std::to_string(result);
       if (param->bound != nullptr) param->bound->store(result, std::memory_order_relaxed);
+      return true;
+    }
+    case Kind::kMemory: {
+      std::uint64_t bytes = 0;
+      if (!parse_memory_bytes(value, &bytes)) return invalid("argument must be a memory value");
+      // Past the signed range Redis's value wraps negative and fails the lower bound.
+      const auto result = static_cast<std::int64_t>(bytes);
+      if (bytes > static_cast<std::uint64_t>(INT64_MAX) || result < param->min_value ||
+          result > param->max_value) {
+        return invalid("argument must be between " + std::to_string(param->min_value) + " and " +
+                       std::to_string(param->max_value) + " inclusive");
+      }
+      param->value = std::to_string(result);
+      if (param->bound != nullptr) param->bound->store(result, std::memory_order_relaxed);
+      return true;
+    }
+    case Kind::kCustom: {
+      if (param->parse == nullptr) return invalid(param->name + " is not bound");
+      std::string canonical;
+      std::string reason;
+      if (!param->parse(value, param->value, &canonical, &reason)) return invalid(reason);
+      param->value = std::move(canonical);
+      param->apply(param->value);
       return true;
     }
     case Kind::kBool: {

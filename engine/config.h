@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -34,23 +35,35 @@ class ServerConfig {
 
   // Makes an integer parameter take effect: every accepted value is stored into `target`
   // (read by the data path without the lock), and values outside [min, max] are refused.
+  // A memory parameter (Redis's MEMORY_CONFIG: "1mb", "64k") is bound the same way.
   void bind_integer(std::string_view name, std::atomic<std::int64_t>* target, std::int64_t min,
                     std::int64_t max);
+
+  // A parameter with its own syntax (client-output-buffer-limit, maxmemory-clients): `parse`
+  // turns what CONFIG SET was given, and the value held now, into the value to hold (false
+  // with Redis's reason); `apply` makes a held value take effect. Applies the current value.
+  using ParseFn = std::function<bool(std::string_view input, const std::string& current,
+                                     std::string* canonical, std::string* reason)>;
+  using ApplyFn = std::function<void(const std::string& value)>;
+  void bind_custom(std::string_view name, ParseFn parse, ApplyFn apply);
 
  private:
   // kFixed: a parameter whose feature eddy does not build (yet), or whose bound is built in. It
   // shows its true value, and CONFIG SET accepts only that value (so a client restoring what
   // it read still works); any other is refused with the reason in `enum_values`.
-  enum class Kind { kString, kInteger, kBool, kEnum, kImmutable, kFixed };
+  // kMemory: an integer in Redis's memory notation ("argument must be a memory value").
+  enum class Kind { kString, kInteger, kMemory, kBool, kEnum, kImmutable, kFixed, kCustom };
   struct Param {
     std::string name;
     std::string value;
-    Kind kind;
+    Kind kind = Kind::kString;
     std::string enum_values;  // space separated, for kEnum; the refusal's reason, for kFixed
     std::atomic<std::int64_t>* bound = nullptr;  // kInteger: where an accepted value goes
     std::int64_t min_value = 0;
     std::int64_t max_value = INT64_MAX;
     int alias_of = -1;  // index of the parameter this name stands for
+    ParseFn parse;      // kCustom
+    ApplyFn apply;      // kCustom
   };
   Param* resolve(Param* param);
   void publish_bound();

@@ -1,8 +1,11 @@
 #include "engine/engine.h"
 
-#include "engine/kv/hash_seed.h"
+#include <algorithm>
+#include <cstdlib>
 
 #include "engine/base/fault.h"
+#include "engine/kv/hash_seed.h"
+#include "engine/tx/coordinator.h"
 
 namespace eddy {
 
@@ -14,7 +17,10 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   ASSERT_GE(options_.shard_count, 1u);
   ASSERT_LE(options_.shard_count, limits::shards_max);
   const std::uint32_t cores = runtime_->core_count();
-  client_registries_.resize(cores);
+  for (std::uint32_t i = 0; i < cores; ++i) {
+    client_registries_.push_back(std::make_unique<ClientRegistry>());
+    buffer_peaks_.push_back(std::make_unique<BufferPeaks>());
+  }
   blocking_timers_.resize(cores);
   for (std::uint32_t i = 0; i < options_.shard_count; ++i) {
     shards_.push_back(std::make_unique<Shard>(i, i % cores, runtime_));
@@ -33,6 +39,44 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
   config_.bind_integer("maxclients", &maxclients_, 1,
                        static_cast<std::int64_t>(limits::maxclients_max));
   config_.bind_integer("timeout", &idle_timeout_s_, 0, INT32_MAX);
+  // Redis 7.0's ranges: tcp-keepalive 0..INT_MAX; proto-max-bulk-len and
+  // client-query-buffer-limit at least 1mb, at most LONG_MAX.
+  config_.bind_integer("tcp-keepalive", &client_limits_.tcp_keepalive_s, 0, INT32_MAX);
+  config_.bind_integer("proto-max-bulk-len", &client_limits_.proto_max_bulk_len, 1024 * 1024,
+                       INT64_MAX);
+  config_.bind_integer("client-query-buffer-limit", &client_limits_.query_buffer_bytes_max,
+                       1024 * 1024, INT64_MAX);
+  config_.bind_custom(
+      "client-output-buffer-limit",
+      [](std::string_view input, const std::string& current, std::string* canonical,
+         std::string* reason) {
+        OutputBufferLimits limits = default_output_buffer_limits();
+        // The value held is always valid: it was made by this very function.
+        ASSERT(parse_output_buffer_limits(current, &limits, reason));
+        if (!parse_output_buffer_limits(input, &limits, reason)) return false;
+        *canonical = format_output_buffer_limits(limits);
+        return true;
+      },
+      [this](const std::string& value) {
+        OutputBufferLimits limits = default_output_buffer_limits();
+        std::string reason;
+        ASSERT_MSG(parse_output_buffer_limits(value, &limits, &reason), reason);
+        client_limits_.set_output_limits(limits);
+      });
+  config_.bind_custom(
+      "maxmemory-clients",
+      [](std::string_view input, const std::string&, std::string* canonical, std::string* reason) {
+        std::int64_t value = 0;
+        if (!parse_maxmemory_clients(input, &value, reason)) return false;
+        *canonical = format_maxmemory_clients(value);
+        return true;
+      },
+      [this](const std::string& value) {
+        std::int64_t parsed = 0;
+        std::string reason;
+        ASSERT_MSG(parse_maxmemory_clients(value, &parsed, &reason), reason);
+        client_limits_.maxmemory_clients.store(parsed, std::memory_order_relaxed);
+      });
   config_.set_initial("io-threads", std::to_string(cores));
   config_.set_initial("protected-mode", options_.protected_mode ? "yes" : "no");
   config_.set_initial("aclfile", options_.aclfile);
@@ -92,22 +136,158 @@ void Engine::start_core_services() {
   }
 }
 
-void Engine::start_client_timeouts() {
+void Engine::start_client_cron() {
   const std::uint32_t core = runtime_->current_core();
-  runtime_->scheduler().spawn("client-timeouts-" + std::to_string(core), [this, core] {
+  runtime_->scheduler().spawn("client-cron-" + std::to_string(core), [this, core] {
     while (!runtime_->stopping()) {
       runtime_->sleep_for(limits::client_timeout_check_ms * kNanosPerMilli);
       if (runtime_->stopping()) break;
-      const std::int64_t timeout_s = idle_timeout_s_.load(std::memory_order_relaxed);
-      if (timeout_s <= 0) continue;
-      const std::int64_t now_ms = runtime_->unix_now_ms();
-      // As Redis's clientsCronHandleTimeout: a blocked client waits under its own timeout.
-      clients_on(core).for_each([&](const ClientState& c) {
-        if (c.blocked != nullptr || c.stream == nullptr) return;
-        if (now_ms - c.last_active_ms > timeout_s * 1000) c.stream->close();
-      });
+      client_cron_step(core);
+      // One core enforces maxmemory-clients for all, so two cores never evict for the same
+      // excess at once.
+      if (core == 0) evict_clients();
     }
   });
+}
+
+void Engine::client_cron_step(std::uint32_t core) {
+  const std::int64_t timeout_s = idle_timeout_s_.load(std::memory_order_relaxed);
+  const std::int64_t now_ms = runtime_->unix_now_ms();
+  std::uint64_t input_peak = 0;
+  std::uint64_t output_peak = 0;
+  clients_on(core).for_each([&](ClientState& c) {
+    if (c.stream == nullptr) return;
+    // As Redis's clientsCronHandleTimeout: a blocked client waits under its own timeout.
+    if (timeout_s > 0 && c.blocked == nullptr && now_ms - c.last_active_ms > timeout_s * 1000) {
+      c.stream->close();
+      return;
+    }
+    const std::size_t pending = c.pending_output_bytes();
+    input_peak = std::max<std::uint64_t>(input_peak, c.input_buffer_bytes);
+    output_peak = std::max<std::uint64_t>(output_peak, pending);
+    if (c.close_asap) return;
+    // A client whose write has waited on the kernel: the soft limit's seconds run out here,
+    // or the hard limit was lowered under it.
+    if (output_limit_reached(c, pending, client_limits_.output_limit(c.output_class()), now_ms)) {
+      runtime_->log(
+          "client closed for passing its output buffer limit "
+          "(client-output-buffer-limit): " +
+          client_info_line(c, now_ms));
+      c.close_asap = true;
+      c.stream->close();
+    }
+  });
+  // A new second starts its slot afresh; INFO reads the largest of the last kPeakSlots.
+  BufferPeaks& peaks = *buffer_peaks_[core];
+  const std::int64_t second = now_ms / 1000;
+  const auto slot = static_cast<std::size_t>(second % static_cast<std::int64_t>(kPeakSlots));
+  if (peaks.second != second) {
+    peaks.second = second;
+    peaks.input[slot].store(0, std::memory_order_relaxed);
+    peaks.output[slot].store(0, std::memory_order_relaxed);
+  }
+  if (input_peak > peaks.input[slot].load(std::memory_order_relaxed)) {
+    peaks.input[slot].store(input_peak, std::memory_order_relaxed);
+  }
+  if (output_peak > peaks.output[slot].load(std::memory_order_relaxed)) {
+    peaks.output[slot].store(output_peak, std::memory_order_relaxed);
+  }
+}
+
+std::uint64_t Engine::client_memory_bytes() const {
+  std::uint64_t sum = 0;
+  for (const auto& registry : client_registries_) sum += registry->memory_bytes();
+  return sum;
+}
+
+std::pair<std::uint64_t, std::uint64_t> Engine::recent_client_buffer_peaks() const {
+  std::uint64_t input = 0;
+  std::uint64_t output = 0;
+  for (const auto& peaks : buffer_peaks_) {
+    for (std::size_t i = 0; i < kPeakSlots; ++i) {
+      input = std::max(input, peaks->input[i].load(std::memory_order_relaxed));
+      output = std::max(output, peaks->output[i].load(std::memory_order_relaxed));
+    }
+  }
+  return {input, output};
+}
+
+std::size_t Engine::evict_clients() {
+  const std::int64_t setting = client_limits_.maxmemory_clients.load(std::memory_order_relaxed);
+  if (setting == 0) return 0;
+  std::uint64_t maxmemory = 0;
+  if (setting < 0) {
+    // A percentage of maxmemory; none while maxmemory is 0, as in Redis.
+    maxmemory = std::strtoull(config_.get_one("maxmemory").c_str(), nullptr, 10);
+  }
+  const std::uint64_t limit = client_eviction_limit_bytes(setting, maxmemory);
+  if (limit == 0 || client_memory_bytes() < limit) return 0;
+
+  // Every core names its largest evictable clients (a bounded number each), then the largest
+  // of all go first until the rest fit. Work: one pass over the clients, on each core.
+  struct Candidate {
+    std::uint64_t bytes;
+    std::uint64_t id;
+  };
+  constexpr std::size_t kCandidatesPerCore = 64;
+  const std::uint32_t cores = runtime_->core_count();
+  std::vector<std::vector<Candidate>> per_core(cores);
+  std::vector<std::uint64_t> closing_bytes(cores, 0);
+  Coordinator coordinator(this);
+  coordinator.run_on_all_cores([&](std::uint32_t core) {
+    std::vector<Candidate>& list = per_core[core];
+    clients_on(core).for_each([&](const ClientState& c) {
+      if (c.close_asap) {
+        closing_bytes[core] += c.memory_bytes;  // going already: its memory is as good as free
+        return;
+      }
+      const ClientClass cls = c.output_class();
+      if (c.no_evict || c.stream == nullptr ||
+          (cls != ClientClass::kNormal && cls != ClientClass::kPubsub)) {
+        return;
+      }
+      list.push_back(Candidate{c.memory_bytes, c.id});
+    });
+    auto larger = [](const Candidate& a, const Candidate& b) {
+      return a.bytes != b.bytes ? a.bytes > b.bytes : a.id < b.id;
+    };
+    if (list.size() > kCandidatesPerCore) {
+      std::nth_element(list.begin(), list.begin() + kCandidatesPerCore, list.end(), larger);
+      list.resize(kCandidatesPerCore);
+    }
+  });
+  std::vector<Candidate> all;
+  std::uint64_t total = client_memory_bytes();
+  for (std::uint32_t core = 0; core < cores; ++core) {
+    all.insert(all.end(), per_core[core].begin(), per_core[core].end());
+    total -= std::min(total, closing_bytes[core]);
+  }
+  std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
+    return a.bytes != b.bytes ? a.bytes > b.bytes : a.id < b.id;
+  });
+  std::vector<std::uint64_t> victims;
+  for (const Candidate& candidate : all) {
+    if (total < limit) break;
+    victims.push_back(candidate.id);
+    total -= std::min(total, candidate.bytes);
+  }
+  if (victims.empty()) return 0;
+  std::vector<std::size_t> evicted(cores, 0);
+  coordinator.run_on_all_cores([&](std::uint32_t core) {
+    const std::int64_t now_ms = runtime_->unix_now_ms();
+    clients_on(core).for_each([&](ClientState& c) {
+      if (c.close_asap || c.stream == nullptr) return;
+      if (std::find(victims.begin(), victims.end(), c.id) == victims.end()) return;
+      runtime_->log("client evicted (maxmemory-clients): " + client_info_line(c, now_ms));
+      c.close_asap = true;
+      c.stream->close();
+      ++evicted[core];
+    });
+  });
+  std::size_t count = 0;
+  for (std::size_t n : evicted) count += n;
+  stats_.evicted_clients.fetch_add(count, std::memory_order_relaxed);
+  return count;
 }
 
 }  // namespace eddy

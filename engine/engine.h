@@ -13,6 +13,7 @@
 
 #include "engine/acl/registry.h"
 #include "engine/client.h"
+#include "engine/client_limits.h"
 #include "engine/cmd/command.h"
 #include "engine/config.h"
 #include "engine/limits.h"
@@ -42,7 +43,8 @@ struct NodeStats {
   std::atomic<std::int64_t> connected_clients{0};
   std::atomic<std::uint64_t> rejected_connections{0};
   std::atomic<std::uint64_t> next_client_id{1};
-  std::atomic<std::int64_t> blocked_clients{0};  // INFO's blocked_clients
+  std::atomic<std::int64_t> blocked_clients{0};   // INFO's blocked_clients
+  std::atomic<std::uint64_t> evicted_clients{0};  // closed by maxmemory-clients
 };
 
 class Engine {
@@ -71,15 +73,31 @@ class Engine {
 
   // Starts each shard's active-expiry fiber; call once on each core, from that core.
   void start_core_services();
-  // Starts this core's fiber that closes clients idle longer than CONFIG's `timeout` (eddy-server
-  // and the servers of tests; the simulator has no idle clients to time out).
-  void start_client_timeouts();
+  // Starts this core's client cron (eddy-server and the servers of tests; the simulator has no
+  // idle clients): every 100 ms it closes clients idle longer than CONFIG's `timeout`, closes
+  // those whose pending output passed their output buffer limits, samples the largest
+  // buffers for INFO, and on core 0 enforces maxmemory-clients.
+  void start_client_cron();
 
-  // The clients connected on `core`; touch only from that core.
+  // The clients connected on `core`; touch only from that core (memory_bytes() from any).
   ClientRegistry& clients_on(std::uint32_t core) {
     ASSERT_LT(core, client_registries_.size());
-    return client_registries_[core];
+    return *client_registries_[core];
   }
+
+  // The per-client bounds CONFIG sets (engine/client_limits.h).
+  ClientLimits& client_limits() { return client_limits_; }
+
+  // What the buffers of all clients hold together (INFO's mem_clients_normal).
+  std::uint64_t client_memory_bytes() const;
+  // The largest query buffer and pending output any client had in the last few seconds
+  // (INFO's client_recent_max_input_buffer and client_recent_max_output_buffer).
+  std::pair<std::uint64_t, std::uint64_t> recent_client_buffer_peaks() const;
+
+  // Closes clients, the largest first, until all clients' buffers together hold less than
+  // maxmemory-clients allows; CLIENT NO-EVICT clients are spared. Call from a fiber; returns
+  // how many it closed.
+  std::size_t evict_clients();
 
   // Deadlines of the clients blocked on `core`; touch only from that core.
   BlockingTimers& blocking_timers_on(std::uint32_t core) {
@@ -122,7 +140,19 @@ class Engine {
   ServerConfig config_;
   acl::Registry acl_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::vector<ClientRegistry> client_registries_;
+  std::vector<std::unique_ptr<ClientRegistry>> client_registries_;
+  // Per core, the largest buffers seen in each of the last kPeakSlots seconds (Redis keeps the
+  // same 8-second window); written by the core's cron, read by INFO on any core.
+  static constexpr std::size_t kPeakSlots = 8;
+  struct BufferPeaks {
+    std::array<std::atomic<std::uint64_t>, kPeakSlots> input{};
+    std::array<std::atomic<std::uint64_t>, kPeakSlots> output{};
+    std::int64_t second = -1;  // the slot last written, as a Unix second (core-local)
+  };
+  std::vector<std::unique_ptr<BufferPeaks>> buffer_peaks_;
+  ClientLimits client_limits_;
+  // Checks every client of this core against `timeout` and the output buffer limits.
+  void client_cron_step(std::uint32_t core);
   std::vector<BlockingTimers> blocking_timers_;
   std::array<std::uint16_t, limits::cluster_slots> slot_to_shard_{};
   std::atomic<std::uint64_t> next_tx_id_{1};

@@ -71,6 +71,16 @@ class Stream {
   virtual bool peer_hung_up() { return false; }
   virtual std::string peer_address() const = 0;
   virtual std::string local_address() const = 0;
+  // Bytes the stream has handed to the other side (the kernel) since it opened, for a write
+  // still under way: what it has not taken yet is a client's pending output. A stream that
+  // cannot tell says 0 (its whole write then counts as pending).
+  virtual std::uint64_t bytes_written() const { return 0; }
+  // TCP keepalive as Redis's anetKeepAlive sets it: the first probe after `interval_s` idle
+  // seconds, then one every interval_s / 3 (at least 1), the peer dead after 3 unanswered.
+  // Streams that are no TCP connection ignore it.
+  virtual void set_keepalive(int interval_s) { (void)interval_s; }
+  // A connection through a unix socket (local for protected mode, flag U in CLIENT LIST).
+  virtual bool is_unix_socket() const { return false; }
 };
 
 class Listener {
@@ -148,6 +158,15 @@ class Runtime {
                                            std::string* error) = 0;
   virtual std::unique_ptr<Stream> connect(const std::string& host, std::uint16_t port,
                                           std::string* error) = 0;
+  // A listener on a unix socket at `path` with permissions `permissions` (0: the umask's). A
+  // runtime without unix sockets refuses.
+  virtual std::unique_ptr<Listener> listen_unix(const std::string& path, unsigned permissions,
+                                                std::string* error) {
+    (void)path;
+    (void)permissions;
+    *error = "unix sockets are not supported by this runtime";
+    return nullptr;
+  }
 
   virtual Disk& disk() = 0;
 
@@ -159,6 +178,10 @@ class Runtime {
   virtual bool send_to_peer(const std::string& peer, std::string bytes) = 0;
   // From a fiber: waits for the next message to this node; nullopt once stopping.
   virtual std::optional<PeerMessage> receive_from_peer() = 0;
+
+  // A line for the server's log (a client closed for its output buffer, an evicted client).
+  // Runtimes without a log drop it.
+  virtual void log(std::string_view line) { (void)line; }
 
   // True once shutdown has begun (SIGTERM in production): loops should wind down.
   virtual bool stopping() const = 0;

@@ -11,12 +11,33 @@
 namespace eddy {
 
 namespace {
+// The first bytes of a query buffer, for the log: control bytes as \xNN.
+std::string printable(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text;
+  for (char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
+      text.push_back(c);
+    } else {
+      text.append("\\x");
+      text.push_back(kHex[byte >> 4]);
+      text.push_back(kHex[byte & 0xf]);
+    }
+  }
+  return text;
+}
+
 // A buffer grown for one large command goes back to its working size afterwards.
 constexpr std::size_t kInputShrinkBytes = 1024 * 1024;
 constexpr std::size_t kOutputShrinkBytes = 1024 * 1024;
 }  // namespace
 
 void Session::spawn(Engine* engine, std::unique_ptr<Stream> stream) {
+  // As Redis sets it on every new connection: the value of tcp-keepalive now.
+  const std::int64_t keepalive_s =
+      engine->client_limits().tcp_keepalive_s.load(std::memory_order_relaxed);
+  if (keepalive_s > 0) stream->set_keepalive(static_cast<int>(keepalive_s));
   if (!engine->admit_client()) {
     stream->write(std::string_view("-ERR max number of clients reached\r\n"));
     stream->close();
@@ -32,12 +53,14 @@ void Session::spawn(Engine* engine, std::unique_ptr<Stream> stream) {
 Session::Session(Engine* engine, std::unique_ptr<Stream> stream)
     : engine_(engine), stream_(std::move(stream)), executor_(engine, &client_) {
   executor_.set_stream(stream_.get());
+  executor_.set_flush([this] { return flush(); });
   client_.stream = stream_.get();
   Runtime& rt = engine_->runtime();
   client_.id = engine_->stats().next_client_id.fetch_add(1, std::memory_order_relaxed);
   client_.core = rt.current_core();
   client_.addr = stream_->peer_address();
   client_.laddr = stream_->local_address();
+  client_.unix_socket = stream_->is_unix_socket();
   client_.created_ms = client_.last_active_ms = rt.unix_now_ms();
   engine_->clients_on(client_.core).add(&client_);
   engine_->stats().connections_received.fetch_add(1, std::memory_order_relaxed);
@@ -51,15 +74,17 @@ Session::~Session() {
 
 bool Session::fill() {
   compact();
+  // Redis's client-query-buffer-limit, its live value: what was received and not yet parsed
+  // may not pass it.
+  const auto limit = static_cast<std::size_t>(
+      engine_->client_limits().query_buffer_bytes_max.load(std::memory_order_relaxed));
   // Never a uselessly small read. The buffer grows (doubling) only when bytes have actually
   // filled it, never to a length a client merely announced: a "$536870000" header followed by
-  // nothing must not make the server commit 512 MB.
+  // nothing must not make the server commit 512 MB. It stops growing just past the limit.
   constexpr std::size_t kReadBytesMin = 1024;
   if (input_.size() - input_end_ < kReadBytesMin) {
     const std::size_t grown = std::max(input_.size() * 2, input_end_ + kReadBytesMin);
-    // Redis's client-query-buffer-limit: one command may not need more than this.
-    if (input_end_ + 1 > limits::query_buffer_bytes_max) return false;
-    input_.resize(std::min(grown, limits::query_buffer_bytes_max));
+    input_.resize(std::min(grown, std::max(limit, input_end_) + kReadBytesMin));
   }
   std::size_t room = input_.size() - input_end_;
   // Fault point: tiny reads make every command arrive in pieces.
@@ -68,7 +93,22 @@ bool Session::fill() {
   if (n == 0) return false;
   input_end_ += n;
   client_.query_buffer_bytes = input_end_ - input_begin_;
+  account_memory();
+  if (client_.query_buffer_bytes > limit) {
+    // As Redis: logged, and the connection closed without a reply.
+    const std::size_t shown = std::min<std::size_t>(client_.query_buffer_bytes, 64);
+    engine_->runtime().log(
+        "client closed for passing client-query-buffer-limit: " +
+        client_info_line(client_, engine_->runtime().unix_now_ms()) +
+        " (first bytes: " + printable(std::string_view(input_.data() + input_begin_, shown)) + ")");
+    return false;
+  }
   return true;
+}
+
+void Session::account_memory() {
+  client_.input_buffer_bytes = input_.size();
+  engine_->clients_on(client_.core).set_memory(&client_, input_.size() + output_.capacity());
 }
 
 void Session::compact() {
@@ -84,20 +124,41 @@ void Session::compact() {
 }
 
 bool Session::flush() {
+  if (client_.close_asap) return false;
   if (output_.empty()) return true;
+  account_memory();
+  Runtime& rt = engine_->runtime();
+  const OutputBufferLimit limit = engine_->client_limits().output_limit(client_.output_class());
+  if (output_limit_reached(client_, output_.size(), limit, rt.unix_now_ms())) {
+    close_for_output_limit();
+    return false;
+  }
+  // While the write waits for the kernel, the client cron sees what is still pending.
   client_.output_bytes = output_.size();
+  client_.output_written_base = stream_->bytes_written();
   const bool ok = stream_->write(std::string_view(output_));
   output_.clear();
   client_.output_bytes = 0;
+  client_.output_soft_limit_since_ms = 0;  // nothing is pending any more
   if (output_.capacity() > kOutputShrinkBytes) output_.shrink_to_fit();
-  return ok;
+  account_memory();
+  return ok && !client_.close_asap;
+}
+
+void Session::close_for_output_limit() {
+  engine_->runtime().log(
+      "client closed for passing its output buffer limit "
+      "(client-output-buffer-limit): " +
+      client_info_line(client_, engine_->runtime().unix_now_ms()));
+  client_.close_asap = true;
+  output_.clear();
 }
 
 bool Session::denied_by_protected_mode() {
   // Redis's protected mode: no password on the default user and protected-mode yes, so only
   // loopback clients may talk. The check runs once per connection, not per command.
   const acl::User& user = *engine_->acl().on_core(engine_->runtime().current_core()).default_user();
-  if (!user.nopass() || is_local_peer(client_.addr)) return false;
+  if (!user.nopass() || client_.unix_socket || is_local_peer(client_.addr)) return false;
   if (engine_->config().get_one("protected-mode") != "yes") return false;
   // Redis's own reply, byte for byte: clients and operators search for this text.
   static constexpr std::string_view kDenied =
@@ -154,6 +215,8 @@ void Session::serve() {
     // limits lift for the commands right after a pipelined AUTH, as in Redis.
     const bool unauthenticated = !client_.authenticated && acl::auth_required(*engine_);
     parser_.set_unauthenticated(unauthenticated);
+    parser_.set_bulk_bytes_max(
+        engine_->client_limits().proto_max_bulk_len.load(std::memory_order_relaxed));
     const std::size_t batch_max = unauthenticated ? 1 : limits::batch_commands_max;
     while (commands_.size() < batch_max) {
       std::size_t consumed = 0;
@@ -180,6 +243,12 @@ void Session::serve() {
           BUGGIFY("session.flush_early") ? 1 : limits::reply_batch_bytes_max;
       done += executor_.execute(args_, std::span<const CommandRef>(commands_).subspan(done),
                                 output_, soft_max);
+      if (client_.close_asap) {
+        // The replies reached the hard output limit while they were built: nothing is sent.
+        close_for_output_limit();
+        return;
+      }
+      account_memory();
       if (client_.close_after_reply) break;
       if (done < commands_.size() && !flush()) return;
     }

@@ -47,8 +47,13 @@ class Session {
   void serve();
   // Reads more bytes; false at end of stream.
   bool fill();
-  // Writes pending replies; false if the stream broke.
+  // Writes pending replies; false if the stream broke or the client must close (an output
+  // buffer limit, eviction).
   bool flush();
+  // The output passed the client's output buffer limit: logged, dropped, closing.
+  void close_for_output_limit();
+  // Publishes what the buffers hold (CLIENT LIST, maxmemory-clients).
+  void account_memory();
   void compact();
 
   Engine* engine_;

@@ -65,7 +65,46 @@ std::int64_t checked_count(std::size_t count) {
   return static_cast<std::int64_t>(count);
 }
 
+// Where a builder past its output limit drops what it writes: small, reused, per thread (a
+// builder runs on one core's thread and never suspends while writing).
+constexpr std::size_t kScratchBytesMax = 4096;
+std::string& scratch() {
+  thread_local std::string buffer;
+  return buffer;
+}
+
+// Upper bound of a header line: type, sign, 19 digits, CRLF.
+constexpr std::size_t kHeaderBytesMax = 1 + kInt64CharsMax + 2;
+
 }  // namespace
+
+void ReplyBuilder::limit_output(std::size_t bytes_max, bool* reached) {
+  ASSERT(reached != nullptr);
+  ASSERT(bytes_max > 0);
+  bytes_max_ = bytes_max;
+  reached_ = reached;
+}
+
+bool ReplyBuilder::dropping() const {
+  return reached_ != nullptr && out_ == &scratch();
+}
+
+bool ReplyBuilder::make_room(std::size_t bytes) {
+  std::string& drop = scratch();
+  if (out_ != &drop) {
+    ASSERT(reached_ != nullptr);
+    *reached_ = true;
+    out_ = &drop;
+    bytes_max_ = kScratchBytesMax;
+  }
+  drop.clear();
+  return bytes < kScratchBytesMax;
+}
+
+void ReplyBuilder::raw(std::string_view bytes) {
+  if (!room_for(bytes.size())) return;
+  out_->append(bytes);
+}
 
 void ReplyBuilder::header(char type, std::int64_t value) {
   // Built back to front in one stack buffer so the string grows by a single append.
@@ -75,20 +114,24 @@ void ReplyBuilder::header(char type, std::int64_t value) {
   end[-1] = '\n';
   char* p = format_int64(value, end - 2);
   *--p = type;
+  if (!room_for(kHeaderBytesMax)) return;
   out_->append(p, static_cast<std::size_t>(end - p));
 }
 
 void ReplyBuilder::ok() {
+  if (!room_for(5)) return;
   out_->append("+OK\r\n", 5);
 }
 
 void ReplyBuilder::simple(std::string_view text) {
+  if (!room_for(text.size() + 3)) return;
   out_->push_back('+');
   out_->append(text);
   out_->append("\r\n", 2);
 }
 
 void ReplyBuilder::error(std::string_view message) {
+  if (!room_for(message.size() + 3)) return;
   out_->push_back('-');
   const std::size_t from = out_->size();
   out_->append(message);
@@ -105,6 +148,7 @@ void ReplyBuilder::integer(std::int64_t value) {
 }
 
 void ReplyBuilder::bulk(std::string_view bytes) {
+  if (!room_for(kHeaderBytesMax + bytes.size() + 2)) return;
   header('$', checked_count(bytes.size()));
   out_->append(bytes);
   out_->append("\r\n", 2);
@@ -122,10 +166,12 @@ void ReplyBuilder::bulk_integer(std::int64_t value) {
   *--p = '\r';
   p = format_digits(length, p);
   *--p = '$';
+  if (!room_for(sizeof(buf))) return;
   out_->append(p, static_cast<std::size_t>(end - p));
 }
 
 void ReplyBuilder::null() {
+  if (!room_for(5)) return;
   if (protocol_ >= 3) {
     out_->append("_\r\n", 3);
   } else {
@@ -134,6 +180,7 @@ void ReplyBuilder::null() {
 }
 
 void ReplyBuilder::null_array() {
+  if (!room_for(5)) return;
   if (protocol_ >= 3) {
     out_->append("_\r\n", 3);
   } else {
@@ -178,6 +225,7 @@ void ReplyBuilder::double_value(double value) {
     text = std::string_view(buf, static_cast<std::size_t>(result.ptr - buf));
   }
   if (protocol_ >= 3) {
+    if (!room_for(text.size() + 3)) return;
     out_->push_back(',');
     out_->append(text);
     out_->append("\r\n", 2);
@@ -187,6 +235,7 @@ void ReplyBuilder::double_value(double value) {
 }
 
 void ReplyBuilder::boolean(bool value) {
+  if (!room_for(4)) return;
   if (protocol_ >= 3) {
     out_->append(value ? "#t\r\n" : "#f\r\n", 4);
   } else {
@@ -196,6 +245,7 @@ void ReplyBuilder::boolean(bool value) {
 
 void ReplyBuilder::verbatim(std::string_view text) {
   if (protocol_ >= 3) {
+    if (!room_for(kHeaderBytesMax + text.size() + 6)) return;
     // The length counts the "txt:" format prefix.
     header('=', checked_count(text.size() + 4));
     out_->append("txt:", 4);

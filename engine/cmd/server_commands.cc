@@ -353,22 +353,28 @@ std::string client_info_line(const ClientState& c, std::int64_t now_ms) {
   field("name", c.name);
   num("age", (now_ms - c.created_ms) / 1000);
   num("idle", (now_ms - c.last_active_ms) / 1000);
-  field("flags", "N");
+  std::string flags;
+  if (c.close_asap) flags.push_back('A');
+  if (c.unix_socket) flags.push_back('U');
+  if (c.no_evict) flags.push_back('e');
+  field("flags", flags.empty() ? std::string_view("N") : std::string_view(flags));
   num("db", c.db);
   num("sub", 0);
   num("psub", 0);
   num("ssub", 0);
   num("multi", -1);
   num("qbuf", static_cast<std::int64_t>(c.query_buffer_bytes));
-  num("qbuf-free", 0);
+  num("qbuf-free", static_cast<std::int64_t>(c.input_buffer_bytes > c.query_buffer_bytes
+                                                 ? c.input_buffer_bytes - c.query_buffer_bytes
+                                                 : 0));
   num("argv-mem", 0);
   num("multi-mem", 0);
   num("rbs", 0);
   num("rbp", 0);
   num("obl", static_cast<std::int64_t>(c.output_bytes));
   num("oll", 0);
-  num("omem", 0);
-  num("tot-mem", 0);
+  num("omem", static_cast<std::int64_t>(c.pending_output_bytes()));
+  num("tot-mem", static_cast<std::int64_t>(c.memory_bytes));
   field("events", "r");
   field("cmd", c.last_command == "NULL" ? "NULL" : lower_copy(c.last_command));
   field("user", c.user != nullptr ? std::string_view(c.user->name()) : "default");
@@ -604,10 +610,14 @@ void client_command(SessionContext& ctx) {
     ctx.reply.integer(std::count(unblocked.begin(), unblocked.end(), 1) > 0 ? 1 : 0);
   } else if (equals_ignore_case(sub, "NO-EVICT") || equals_ignore_case(sub, "NO-TOUCH")) {
     if (ctx.args.size() != 3) return wrong_arity(ctx, "client|" + lower_copy(sub));
-    if (!equals_ignore_case(ctx.args[2], "on") && !equals_ignore_case(ctx.args[2], "off")) {
+    const bool on = equals_ignore_case(ctx.args[2], "on");
+    if (!on && !equals_ignore_case(ctx.args[2], "off")) {
       ctx.reply.error(errors::kSyntax);
       return;
     }
+    // NO-EVICT: maxmemory-clients passes this client over. NO-TOUCH (Redis 7.2, about keys'
+    // access times, which eddy does not keep) changes nothing.
+    if (equals_ignore_case(sub, "NO-EVICT")) ctx.client.no_evict = on;
     ctx.reply.ok();
   } else if (equals_ignore_case(sub, "HELP")) {
     static constexpr std::string_view kHelp[] = {
@@ -703,6 +713,7 @@ void config_command(SessionContext& ctx) {
     });
     NodeStats& stats = ctx.engine.stats();
     stats.connections_received.store(0, std::memory_order_relaxed);
+    stats.evicted_clients.store(0, std::memory_order_relaxed);
     stats.rejected_connections.store(0, std::memory_order_relaxed);
     ctx.reply.ok();
   } else if (equals_ignore_case(sub, "REWRITE")) {
@@ -1059,6 +1070,9 @@ void info_command(SessionContext& ctx) {
     line("connected_clients",
          std::to_string(stats.connected_clients.load(std::memory_order_relaxed)));
     line("maxclients", ctx.engine.config().get_one("maxclients"));
+    const auto [input_peak, output_peak] = ctx.engine.recent_client_buffer_peaks();
+    line("client_recent_max_input_buffer", std::to_string(input_peak));
+    line("client_recent_max_output_buffer", std::to_string(output_peak));
     line("blocked_clients", std::to_string(stats.blocked_clients.load(std::memory_order_relaxed)));
     line("tracking_clients", "0");
   }
@@ -1066,6 +1080,9 @@ void info_command(SessionContext& ctx) {
     section("Memory");
     line("used_memory", std::to_string(total.memory_bytes));
     line("used_memory_human", human_bytes(total.memory_bytes));
+    // What the clients' buffers hold (eddy has no replicas: no mem_clients_slaves to count).
+    line("mem_clients_slaves", "0");
+    line("mem_clients_normal", std::to_string(ctx.engine.client_memory_bytes()));
     line("maxmemory", ctx.engine.config().get_one("maxmemory"));
     line("maxmemory_policy", ctx.engine.config().get_one("maxmemory-policy"));
   }
@@ -1087,6 +1104,7 @@ void info_command(SessionContext& ctx) {
          std::to_string(stats.rejected_connections.load(std::memory_order_relaxed)));
     line("expired_keys", std::to_string(total.expired));
     line("evicted_keys", "0");
+    line("evicted_clients", std::to_string(stats.evicted_clients.load(std::memory_order_relaxed)));
     line("keyspace_hits", std::to_string(total.hits));
     line("keyspace_misses", std::to_string(total.misses));
     // MIGRATE is not built, so no connection to another instance is ever cached.

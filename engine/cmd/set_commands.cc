@@ -27,12 +27,12 @@
 
 #include "engine/base/assert.h"
 #include "engine/cmd/command.h"
-#include "engine/limits.h"
 #include "engine/cmd/key_parts.h"
 #include "engine/config.h"
 #include "engine/db.h"
 #include "engine/kv/set_value.h"
 #include "engine/kv/string_hash_set.h"
+#include "engine/limits.h"
 #include "engine/shard.h"
 
 namespace eddy {
@@ -83,6 +83,8 @@ class DeferredHeader {
     std::string header;
     ReplyBuilder builder(&header, reply_.protocol());
     write(builder);
+    // Past the output limit the elements were dropped: nothing to put a header in front of.
+    if (reply_.dropping()) return;
     reply_.out()->insert(mark_, header);
   }
 

@@ -741,7 +741,7 @@ void sort_across_shards(SessionContext& ctx) {
     answered = true;
   });
   if (answered) {
-    ctx.reply.out()->append(direct_reply);
+    ctx.reply.raw(direct_reply);
     return;
   }
 

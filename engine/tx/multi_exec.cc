@@ -385,8 +385,8 @@ void MultiExec::exec_one_shard(SessionContext& ctx, std::span<const Step> steps,
   ctx.reply.array(steps.size());
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (steps[i].keyed) {
-      ctx.reply.out()->append(hop.replies, hop.ends[i].first,
-                              hop.ends[i].second - hop.ends[i].first);
+      ctx.reply.raw(std::string_view(hop.replies)
+                        .substr(hop.ends[i].first, hop.ends[i].second - hop.ends[i].first));
     } else {
       run_at_origin(ctx, steps[i]);
     }

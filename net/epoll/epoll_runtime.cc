@@ -10,7 +10,9 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -187,13 +189,20 @@ void remove_from(std::vector<EpollStream*>& streams, EpollStream* stream) {
 }
 }  // namespace
 
-// A TCP connection owned by one core. Edge-triggered: a fiber suspends only after the kernel
-// said EAGAIN, and the readiness event wakes it.
+// A TCP or unix-socket connection owned by one core. Edge-triggered: a fiber suspends only
+// after the kernel said EAGAIN, and the readiness event wakes it.
 class EpollStream final : public Stream, public Pollable {
  public:
-  EpollStream(EpollCore* core, int fd) : core_(core), fd_(fd) {
-    peer_ = peer_of(fd);
-    local_ = local_of(fd);
+  // `unix_path`: the unix socket it came through (empty for TCP); both its addresses are then
+  // "<path>:0", as Redis shows them.
+  EpollStream(EpollCore* core, int fd, const std::string& unix_path = {})
+      : core_(core), fd_(fd), unix_(!unix_path.empty()) {
+    if (unix_) {
+      peer_ = local_ = unix_path + ":0";
+    } else {
+      peer_ = peer_of(fd);
+      local_ = local_of(fd);
+    }
     epoll_event event{};
     event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     event.data.ptr = static_cast<Pollable*>(this);
@@ -245,6 +254,7 @@ class EpollStream final : public Stream, public Pollable {
         continue;
       }
       auto written = static_cast<std::size_t>(n);
+      bytes_written_ += written;
       while (written > 0 && piece < pieces.size()) {
         const std::size_t left = pieces[piece].size() - offset;
         if (written >= left) {
@@ -284,6 +294,22 @@ class EpollStream final : public Stream, public Pollable {
 
   std::string peer_address() const override { return peer_; }
   std::string local_address() const override { return local_; }
+  std::uint64_t bytes_written() const override { return bytes_written_; }
+  bool is_unix_socket() const override { return unix_; }
+
+  void set_keepalive(int interval_s) override {
+    if (fd_ < 0 || unix_ || interval_s <= 0) return;
+    // As Redis's anetKeepAlive: probes after interval_s idle seconds, then every third of it,
+    // the connection dead after three unanswered. A failure leaves the kernel's defaults.
+    int on = 1;
+    int idle = interval_s;
+    int gap = std::max(1, interval_s / 3);
+    int probes = 3;
+    ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPINTVL, &gap, sizeof gap);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  }
 
   void wake_on_input(fiber::Fiber* fiber) override {
     ASSERT(reader_ == nullptr || fiber == nullptr);
@@ -319,14 +345,22 @@ class EpollStream final : public Stream, public Pollable {
   fiber::Fiber* reader_ = nullptr;
   fiber::Fiber* writer_ = nullptr;
   bool cancelled_ = false;
+  bool unix_ = false;
+  std::uint64_t bytes_written_ = 0;
   std::string peer_;
   std::string local_;
 };
 
 class EpollListener final : public Listener, public Pollable {
  public:
-  EpollListener(EpollCore* core, int fd, std::uint16_t port, std::string host)
-      : core_(core), fd_(fd), port_(port), host_(std::move(host)) {
+  // `unix_path`: set for a unix-socket listener (port 0).
+  EpollListener(EpollCore* core, int fd, std::uint16_t port, std::string host,
+                std::string unix_path = {})
+      : core_(core),
+        fd_(fd),
+        port_(port),
+        host_(std::move(host)),
+        unix_path_(std::move(unix_path)) {
     epoll_event event{};
     event.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE;
     event.data.ptr = static_cast<Pollable*>(this);
@@ -344,6 +378,7 @@ class EpollListener final : public Listener, public Pollable {
       if (fd_ < 0) return nullptr;
       const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
+        if (!unix_path_.empty()) return std::make_unique<EpollStream>(core_, fd, unix_path_);
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         return std::make_unique<EpollStream>(core_, fd);
@@ -384,6 +419,7 @@ class EpollListener final : public Listener, public Pollable {
   int fd_;
   std::uint16_t port_;
   std::string host_;  // as asked for: the key of the shared socket
+  std::string unix_path_;
   fiber::Fiber* waiter_ = nullptr;
 };
 
@@ -560,7 +596,7 @@ std::unique_ptr<Listener> EpollRuntime::listen(const std::string& host, std::uin
         bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
                                     : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     it = listen_sockets_
-             .emplace(std::make_pair(host, actual_port), SharedListenSocket{fd, actual_port, 0})
+             .emplace(std::make_pair(host, actual_port), SharedListenSocket{fd, actual_port, 0, {}})
              .first;
   }
   const int fd = ::fcntl(it->second.fd, F_DUPFD_CLOEXEC, 0);
@@ -579,8 +615,87 @@ void EpollRuntime::release_listen_socket(const std::string& host, std::uint16_t 
   ASSERT_GT(it->second.users, 0u);
   if (--it->second.users == 0) {
     ::close(it->second.fd);
+    // As Redis at shutdown: the socket file goes with the socket.
+    if (!it->second.unix_path.empty()) ::unlink(it->second.unix_path.c_str());
     listen_sockets_.erase(it);
   }
+}
+
+std::unique_ptr<Listener> EpollRuntime::listen_unix(const std::string& path, unsigned permissions,
+                                                    std::string* error) {
+  // One socket for the process, shared by the cores as the TCP one is. The path is eddy's
+  // alone: a socket file nobody listens on (left by a server that died) is removed first, as
+  // Redis does, but one that another process still listens on is refused ("Address already in
+  // use"), where Redis would take the path from under it.
+  EpollCore& core = this_core();
+  std::lock_guard<std::mutex> lock(listen_mutex_);
+  const auto key = std::make_pair("unix:" + path, std::uint16_t{0});
+  auto it = listen_sockets_.find(key);
+  if (it == listen_sockets_.end()) {
+    sockaddr_un address{};
+    if (path.empty() || path.size() >= sizeof address.sun_path) {
+      *error = "unix socket path too long (" + std::to_string(path.size()) + "), must be under " +
+               std::to_string(sizeof address.sun_path);
+      return nullptr;
+    }
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, path.data(), path.size());
+    struct stat existing {};
+    if (::lstat(path.c_str(), &existing) == 0) {
+      if (!S_ISSOCK(existing.st_mode)) {
+        *error = "unix socket " + path + ": the path exists and is not a socket";
+        return nullptr;
+      }
+      const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      const bool live = probe >= 0 && (::connect(probe, reinterpret_cast<sockaddr*>(&address),
+                                                 sizeof address) == 0 ||
+                                       errno == EAGAIN);
+      if (probe >= 0) ::close(probe);
+      if (live) {
+        *error = "unix socket " + path + ": " + std::strerror(EADDRINUSE);
+        return nullptr;
+      }
+      ::unlink(path.c_str());
+    }
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      *error = std::string("socket: ") + std::strerror(errno);
+      return nullptr;
+    }
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      *error = "bind " + path + ": " + std::strerror(errno);
+      ::close(fd);
+      return nullptr;
+    }
+    if (permissions != 0 && ::chmod(path.c_str(), static_cast<mode_t>(permissions)) != 0) {
+      *error = "chmod " + path + ": " + std::strerror(errno);
+      ::close(fd);
+      ::unlink(path.c_str());
+      return nullptr;
+    }
+    if (::listen(fd, 511) != 0) {
+      *error = std::string("listen: ") + std::strerror(errno);
+      ::close(fd);
+      ::unlink(path.c_str());
+      return nullptr;
+    }
+    it = listen_sockets_.emplace(key, SharedListenSocket{fd, 0, 0, path}).first;
+  }
+  const int fd = ::fcntl(it->second.fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("dup: ") + std::strerror(errno);
+    return nullptr;
+  }
+  ++it->second.users;
+  return std::make_unique<EpollListener>(&core, fd, 0, key.first, path);
+}
+
+void EpollRuntime::log(std::string_view line) {
+  // One write per line, so lines from several cores never interleave.
+  std::string text = "eddy-server: ";
+  text.append(line);
+  text.push_back('\n');
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
 }
 
 std::unique_ptr<Stream> EpollRuntime::connect(const std::string& host, std::uint16_t port,

@@ -52,6 +52,9 @@ class EpollRuntime final : public Runtime {
                                    std::string* error) override;
   std::unique_ptr<Stream> connect(const std::string& host, std::uint16_t port,
                                   std::string* error) override;
+  std::unique_ptr<Listener> listen_unix(const std::string& path, unsigned permissions,
+                                        std::string* error) override;
+  void log(std::string_view line) override;
   Disk& disk() override;
   bool stopping() const override { return stopping_.load(std::memory_order_acquire); }
   // eddy-server is a single node today: it has no peers (replication comes later).
@@ -78,6 +81,7 @@ class EpollRuntime final : public Runtime {
     int fd = -1;
     std::uint16_t port = 0;
     std::uint32_t users = 0;
+    std::string unix_path;  // a unix socket's file, removed with the socket
   };
   // Touched when cores open or close listeners (start-up, shutdown), never per request.
   std::mutex listen_mutex_;

@@ -44,6 +44,20 @@ bool apply(const std::string& name, const std::string& value, ServerOptions* opt
     options->dir = value;
   } else if (name == "aclfile") {
     options->aclfile = value;
+  } else if (name == "unixsocket") {
+    options->unixsocket = value;
+  } else if (name == "unixsocketperm") {
+    // Octal, as Redis reads it.
+    unsigned perm = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), perm, 8);
+    if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || perm > 0777) {
+      return bad("an octal mode 0..777");
+    }
+    options->unixsocketperm = perm;
+  } else if (name == "tcp-keepalive" || name == "client-output-buffer-limit" ||
+             name == "maxmemory-clients" || name == "proto-max-bulk-len" ||
+             name == "client-query-buffer-limit" || name == "timeout") {
+    options->config_settings.emplace_back(name, value);
   } else if (name == "requirepass") {
     options->requirepass = value;
   } else if (name == "protected-mode") {
@@ -79,6 +93,16 @@ std::string server_usage() {
          "                        (default yes)\n"
          "  --aclfile FILE    ACL users, loaded at start-up and by ACL LOAD, written by\n"
          "                    ACL SAVE (relative to --dir)\n"
+         "  --unixsocket PATH     also listen on a unix socket (default: none)\n"
+         "  --unixsocketperm MODE its permissions, octal (default: the umask's)\n"
+         "  --tcp-keepalive SECONDS  TCP keepalive of new connections, 0 off (default 300)\n"
+         "  --timeout SECONDS     close clients idle this long, 0 never (default 0)\n"
+         "  --client-output-buffer-limit \"CLASS HARD SOFT SECONDS ...\"\n"
+         "                    output buffer limits of normal, replica, pubsub clients\n"
+         "                    (default \"normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60\")\n"
+         "  --maxmemory-clients BYTES|N%  bound on all clients' buffers together (default 0)\n"
+         "  --proto-max-bulk-len BYTES    longest bulk argument (default 512mb)\n"
+         "  --client-query-buffer-limit BYTES  largest query buffer (default 1gb)\n"
          "  --config FILE     read settings from a TOML file\n"
          "  --help            show this help\n"
          "  --version         show the version\n";

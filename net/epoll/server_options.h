@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eddy {
@@ -17,9 +18,15 @@ struct ServerOptions {
   std::string dir = ".";
   std::string config_file;
   bool pin_threads = true;
-  std::string requirepass;     // the default user's password (Redis's requirepass)
-  bool protected_mode = true;  // Redis's protected-mode
-  std::string aclfile;         // ACL users to load at start-up (Redis's aclfile)
+  std::string requirepass;      // the default user's password (Redis's requirepass)
+  bool protected_mode = true;   // Redis's protected-mode
+  std::string aclfile;          // ACL users to load at start-up (Redis's aclfile)
+  std::string unixsocket;       // a unix socket to listen on besides TCP (Redis's unixsocket)
+  unsigned unixsocketperm = 0;  // its permissions (octal in text; 0: the umask's)
+  // Parameters CONFIG SET can change too (tcp-keepalive, client-output-buffer-limit, ...), in
+  // the order given: applied through CONFIG's own checks once the engine exists, so a bad
+  // value stops the start with CONFIG's error.
+  std::vector<std::pair<std::string, std::string>> config_settings;
   bool show_help = false;
   bool show_version = false;
 };

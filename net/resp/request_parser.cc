@@ -331,7 +331,7 @@ RequestParser::Step RequestParser::parse_multibulk(std::span<char> cmd,
       }
       std::int64_t bulk_len = 0;
       if (!parse_int64(cmd.data() + pos_ + 1, cr - pos_ - 1, &bulk_len) || bulk_len < 0 ||
-          bulk_len > limits::bulk_bytes_max) {
+          bulk_len > bulk_bytes_max_) {
         args.resize(args_base);
         return fail("Protocol error: invalid bulk length");
       }

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/limits.h"
+
 namespace eddy::resp {
 
 enum class ParseStatus { kCommand, kNeedMore, kError };
@@ -46,6 +48,9 @@ class RequestParser {
   // arguments of at most 16 KiB each), so it cannot make the server buffer much before
   // logging in.
   void set_unauthenticated(bool unauthenticated) { unauthenticated_ = unauthenticated; }
+  // The longest bulk argument accepted (Redis's proto-max-bulk-len; default
+  // limits::bulk_bytes_max): a session passes CONFIG's live value before each batch.
+  void set_bulk_bytes_max(std::int64_t bytes) { bulk_bytes_max_ = bytes; }
   static constexpr std::int64_t kUnauthenticatedCountMax = 10;
   static constexpr std::int64_t kUnauthenticatedBulkMax = 16384;
 
@@ -83,6 +88,7 @@ class RequestParser {
   std::vector<Span> spans_;
   std::size_t bytes_wanted_ = 1;
   bool unauthenticated_ = false;
+  std::int64_t bulk_bytes_max_ = limits::bulk_bytes_max;
   std::string error_;
 };
 

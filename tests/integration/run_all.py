@@ -36,6 +36,7 @@ MODULES = [
     "test_zset",
     "test_errors",
     "test_auth_acl",
+    "test_client_limits",
 ]
 
 

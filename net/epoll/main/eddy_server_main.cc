@@ -87,6 +87,19 @@ int main(int argc, char** argv) {
   engine_options.protected_mode = options.protected_mode;
   engine_options.aclfile = options.aclfile;
   Engine engine(&runtime, engine_options);
+  if (!options.unixsocket.empty()) {
+    char perm[8];
+    std::snprintf(perm, sizeof perm, "%o", options.unixsocketperm);
+    engine.config().set_initial("unixsocket", options.unixsocket);
+    engine.config().set_initial("unixsocketperm", perm);
+  }
+  for (const auto& [name, value] : options.config_settings) {
+    std::string config_error;
+    if (!engine.config().set(name, value, &config_error)) {
+      std::fprintf(stderr, "eddy-server: %s\n", config_error.c_str());
+      return 2;
+    }
+  }
   if (!options.aclfile.empty()) {
     // As Redis: a bad aclfile stops the start, naming the file and the line.
     std::string errors;
@@ -111,7 +124,7 @@ int main(int argc, char** argv) {
 
   runtime.run([&](std::uint32_t core) {
     engine.start_core_services();
-    engine.start_client_timeouts();
+    engine.start_client_cron();
     std::string listen_error;
     auto listener = runtime.listen(options.bind, options.port, &listen_error);
     if (!listener) {
@@ -122,10 +135,27 @@ int main(int argc, char** argv) {
       }
       return;
     }
+    if (!options.unixsocket.empty()) {
+      auto unix_listener =
+          runtime.listen_unix(options.unixsocket, options.unixsocketperm, &listen_error);
+      if (!unix_listener) {
+        if (!failed.exchange(true)) {
+          std::fprintf(stderr, "eddy-server: cannot listen: %s\n", listen_error.c_str());
+          ::kill(::getpid(), SIGTERM);
+        }
+        return;
+      }
+      // Its own fiber accepts on it; the listener lives as long as that fiber.
+      runtime.scheduler().spawn("accept-unix", [&engine, listener = unix_listener.release()] {
+        std::unique_ptr<Listener> owned(listener);
+        while (auto stream = owned->accept()) Session::spawn(&engine, std::move(stream));
+      });
+    }
     if (listening.fetch_add(1) + 1 == options.workers) {
-      std::printf("eddy-server listening on %s:%u with %u workers, %u shards\n",
-                  options.bind.c_str(), static_cast<unsigned>(listener->port()), options.workers,
-                  options.shards);
+      std::printf("eddy-server listening on %s:%u%s%s with %u workers, %u shards\n",
+                  options.bind.c_str(), static_cast<unsigned>(listener->port()),
+                  options.unixsocket.empty() ? "" : " and ", options.unixsocket.c_str(),
+                  options.workers, options.shards);
       std::fflush(stdout);
     }
     (void)core;

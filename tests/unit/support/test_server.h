@@ -29,7 +29,7 @@ class TestServer {
     thread_ = std::thread([this] {
       runtime_.run([this](std::uint32_t) {
         engine_->start_core_services();
-        engine_->start_client_timeouts();
+        engine_->start_client_cron();
         std::string error;
         auto listener = runtime_.listen("127.0.0.1", port_, &error);
         // Catch's macros are not thread-safe: a core thread fails the process instead.
