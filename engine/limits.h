@@ -11,7 +11,8 @@ namespace eddy::limits {
 inline constexpr std::int64_t bulk_bytes_max = 512LL * 1024 * 1024;
 inline constexpr std::int64_t multibulk_count_max = 1024 * 1024;
 inline constexpr std::size_t inline_command_bytes_max = 64 * 1024;
-// Before a client authenticates Redis is stricter; eddy has no AUTH yet, so one set of limits.
+// Before a client authenticates, the parser is stricter still (resp::RequestParser::
+// set_unauthenticated: at most 10 arguments of 16 KiB each), as Redis is.
 
 // Per connection.
 inline constexpr std::size_t read_chunk_bytes = 16 * 1024;
