@@ -42,10 +42,11 @@ cmake --build --preset asan -j "$jobs" --target eddy-unit-tests
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ./build-asan/eddy-unit-tests
 
-step "TSan build: the runtime, blocked clients, MULTI/EXEC, ACL changes, CLIENT KILL and maxclients across cores"
+step "TSan build: the runtime, blocked clients, MULTI/EXEC, ACL changes, CLIENT KILL, maxclients and client limits across cores"
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$jobs" --target eddy-unit-tests
-TSAN_OPTIONS=halt_on_error=1 ./build-tsan/eddy-unit-tests "[runtime],[blocking],[multi],[acl],[auth],[config]"
+cmake --build --preset tsan -j "$jobs" --target eddy-tsan-tests
+TSAN_OPTIONS=halt_on_error=1 ./build-tsan/eddy-tsan-tests \
+  "[runtime],[blocking],[multi],[acl],[auth],[config],[client-limits]"
 
 step "All test stages passed"
 echo "stages: 8 passed, 0 failed"
