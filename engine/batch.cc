@@ -311,7 +311,7 @@ void BatchExecutor::run_session_command(const CommandSpec& spec, Args args, std:
 }
 
 void BatchExecutor::run_barrier(const CommandSpec& spec, Args args, std::string& out) {
-  finish_segment(out);
+  if (EDDY_UNLIKELY(!finish_segment(out))) return;
   ReplyBuilder reply = reply_into(&out);
   if (spec.session_handler == nullptr) {
     reply.error("CROSSSLOT Keys in request don't hash to the same slot");
@@ -339,8 +339,9 @@ void BatchExecutor::plant_stitching_bugs() {
   }
 }
 
-void BatchExecutor::finish_segment(std::string& out) {
-  if (!stitching_) return;
+bool BatchExecutor::finish_segment(std::string& out) {
+  if (!stitching_) return true;
+  bool going = false;
   Runtime& rt = engine_->runtime();
   const std::uint32_t core = rt.current_core();
   std::size_t stitched = 0;  // routed_ entries already in `out`, in request order
@@ -387,12 +388,17 @@ void BatchExecutor::finish_segment(std::string& out) {
       out.append(source, r.reply_begin, r.reply_end - r.reply_begin);
       ++stitched;
     }
-    if (output_limit_reached_ || stitched == routed_.size()) break;
+    if (output_limit_reached_) {
+      going = true;
+      break;
+    }
+    if (stitched == routed_.size()) break;
     // More to come: send what is stitched, so that neither the output nor the side buffers
     // hold more than their bound while a client reads slowly (or never).
     // (Without a way to send, the rounds still bound the side buffers; `out` holds it all.)
     if (flush_ != nullptr && !flush_()) {
       client_->close_after_reply = true;  // the stream broke: the rest never runs
+      going = true;
       break;
     }
     for (std::uint32_t shard_index : batches_used_) {
@@ -410,6 +416,7 @@ void BatchExecutor::finish_segment(std::string& out) {
   routed_.clear();
   session_replies_.clear();
   stitching_ = false;
+  return !going;
 }
 
 }  // namespace eddy

@@ -125,7 +125,10 @@ class BatchExecutor final : private MultiExec::Host {
   // The ACL check of one call: false after answering NOPERM (and logging it for ACL LOG).
   bool acl_permits(const CommandSpec& spec, Args args, std::string& out);
   // Finishes the commands routed since the last barrier and stitches their replies into out.
-  void finish_segment(std::string& out);
+  // False when the client goes instead (a reply passed the hard output limit, or the stream
+  // broke between rounds): then nothing after the segment may run, as Redis runs no command of
+  // a pipeline after the one that closed its client.
+  bool finish_segment(std::string& out);
   void plant_stitching_bugs();
   static void run_on_shard(Shard& shard, const CommandSpec& spec, Args args, int db,
                            ReplyBuilder& reply);

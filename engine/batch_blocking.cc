@@ -39,7 +39,7 @@ void BatchExecutor::dispatch(Hop& hop, std::uint32_t target_core) {
 }
 
 void BatchExecutor::run_blocking(const CommandSpec& spec, Args args, std::string& out) {
-  finish_segment(out);
+  if (EDDY_UNLIKELY(!finish_segment(out))) return;
   key_scratch_.clear();
   key_indexes(spec, args, key_scratch_);
   // The keys it waits on: the source of a move, every key of the others.
@@ -99,7 +99,7 @@ void BatchExecutor::reply_wait_end(const CommandSpec& spec, const BlockedWait& w
     client_->close_after_reply = true;
     return;
   }
-  ReplyBuilder reply(&out, client_->protocol);
+  ReplyBuilder reply = reply_into(&out);
   if (wait.end == BlockedWait::End::kUnblockError) {
     reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
     return;
@@ -139,8 +139,8 @@ void BatchExecutor::block_on_one_shard(const CommandSpec& spec, Args args,
   call.waiter = rt.scheduler().current();
   call.home = false;
   dispatch(call, shard.home_core());
-  if (call.home && call.answered) {  // answered at once, on this core
-    out.append(call.reply);
+  if (call.home && call.answered) {    // answered at once, on this core
+    reply_into(&out).raw(call.reply);  // under the hard output limit
     return;
   }
 
@@ -159,7 +159,7 @@ void BatchExecutor::block_on_one_shard(const CommandSpec& spec, Args args,
   }
   end_wait(wait, deadline);
   if (call.answered) {
-    out.append(call.reply);
+    reply_into(&out).raw(call.reply);  // under the hard output limit
   } else {
     reply_wait_end(spec, wait, out);
   }
@@ -245,7 +245,7 @@ void BatchExecutor::block_across_shards(const CommandSpec& spec, Args args,
   while (!all_home()) rt.scheduler().suspend();
   if (waiting) end_wait(wait, deadline);
   if (!request.would_block) {
-    out.append(attempt);
+    reply_into(&out).raw(attempt);
   } else {
     reply_wait_end(spec, wait, out);
   }

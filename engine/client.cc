@@ -21,7 +21,9 @@ bool output_limit_reached(ClientState& client, std::size_t pending, const Output
     client.output_soft_limit_since_ms = now_ms > 0 ? now_ms : 1;
     soft = false;
   } else {
-    soft = now_ms - client.output_soft_limit_since_ms > limit.soft_seconds * 1000;
+    // In seconds, as Redis counts them: no product of the seconds that could overflow.
+    const std::int64_t elapsed_ms = now_ms - client.output_soft_limit_since_ms;
+    soft = elapsed_ms > 0 && (elapsed_ms - 1) / 1000 >= limit.soft_seconds;
   }
   return hard || soft;
 }

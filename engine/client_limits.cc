@@ -104,7 +104,7 @@ bool parse_output_buffer_limits(std::string_view text, OutputBufferLimits* limit
         std::from_chars(seconds_text.data(), seconds_text.data() + seconds_text.size(), seconds);
     if (!parse_memory_bytes(words[i + 1], &limit.hard_bytes) ||
         !parse_memory_bytes(words[i + 2], &limit.soft_bytes) || ec != std::errc() ||
-        end != seconds_text.data() + seconds_text.size() || seconds < 0) {
+        end != seconds_text.data() + seconds_text.size() || seconds < 0 || seconds > INT32_MAX) {
       *reason = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
       return false;
     }

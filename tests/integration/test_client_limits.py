@@ -281,3 +281,83 @@ def unixsocket(ctx):
     third.stop()
     check(not os.path.exists(path), "a clean shutdown removes the socket file")
     os.rmdir(directory)
+
+
+def key_on_half(prefix, upper):
+    """A key whose slot is in the upper (8192..16383) or lower half: with two shards, the two
+    halves are different shards, so one of them is another core's."""
+    import redis.crc
+    for i in range(1000):
+        name = "%s:%d" % (prefix, i)
+        if (redis.crc.key_slot(name.encode()) >= 8192) == upper:
+            return name
+    raise RuntimeError("no key")
+
+
+def cut_without_reply(port, payload, seconds=5):
+    """Sends `payload`; the server must close the connection, sending nothing. Returns what
+    came back (b"" when closed at once) or None when the connection stayed open."""
+    s = socket.create_connection((harness.HOST, port))
+    s.settimeout(seconds)
+    s.sendall(payload)
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        s.close()
+        return None
+    except ConnectionResetError:
+        pass
+    s.close()
+    return got
+
+
+@test("limits.hard_limit_stops_the_pipeline", timeout=60)
+def hard_limit_stops_the_pipeline(ctx):
+    # Redis (processInputBuffer): once a reply passed the hard limit, the client is closed and
+    # no later command of its pipeline runs. Here the cut reply comes from another shard and
+    # is found while the replies are stitched, at a barrier or a blocking command.
+    server = OwnServer(ctx, [])
+    r = server.client()
+    low, high = key_on_half("big", False), key_on_half("big", True)
+    r.set(low, b"x" * (2 << 20))
+    r.set(high, b"x" * (2 << 20))
+    small_low, small_high = key_on_half("small", False), key_on_half("small", True)
+    mark_low, mark_high = key_on_half("mark", False), key_on_half("mark", True)
+    eq(r.config_set("client-output-buffer-limit", "normal 1mb 0 0"), True, "CONFIG SET")
+    head = "GET %s\r\nGET %s\r\nGET %s\r\nGET %s\r\n" % (small_low, small_high, low, high)
+
+    # A cross-shard MSET after the cut reply: a barrier.
+    got = cut_without_reply(server.port, (head + "MSET %s 1 %s 1\r\n" %
+                                          (mark_low, mark_high)).encode())
+    eq(got, b"", "closed without a reply")
+    eq(r.exists(mark_low, mark_high), 0, "the MSET after the cut reply did not run")
+
+    # FLUSHALL (a fan-out) after it.
+    got = cut_without_reply(server.port, (head + "FLUSHALL\r\n").encode())
+    eq(got, b"", "closed without a reply")
+    eq(r.exists(low, high), 2, "the FLUSHALL after the cut reply did not run")
+
+    # A blocking command after it: the client is closed, not left waiting.
+    got = cut_without_reply(server.port, (head + "BLPOP nolist 0\r\n").encode())
+    check(got is not None, "the client is closed, not blocked in BLPOP")
+    eq(got, b"", "closed without a reply")
+    eq(r.ping(), True, "the server goes on")
+
+
+@test("limits.hard_limit_blocking_reply", timeout=60)
+def hard_limit_blocking_reply(ctx):
+    # A blocking pop's reply is under the hard limit like any other (Redis adds it to the
+    # output buffer and closes the client past the limit).
+    server = OwnServer(ctx, [])
+    r = server.client()
+    r.rpush("biglist", b"x" * (2 << 20))
+    eq(r.config_set("client-output-buffer-limit", "normal 1mb 0 0"), True, "CONFIG SET")
+    got = cut_without_reply(server.port, b"BLPOP biglist 0\r\nSET after 1\r\n")
+    eq(got, b"", "closed without the 2 MB element")
+    eq(r.llen("biglist"), 0, "the pop itself happened, as in Redis")
+    eq(r.exists("after"), 0, "the command after the cut reply did not run")

@@ -124,6 +124,25 @@ TEST_CASE("the soft output limit needs its seconds, the hard one none", "[client
   CHECK_FALSE(eddy::output_limit_reached(fresh, 5000, eddy::OutputBufferLimit{0, 0, 0}, 99'000));
 }
 
+TEST_CASE("soft_seconds past INT_MAX are refused and never overflow the soft clock",
+          "[client-limits]") {
+  // Redis keeps soft_seconds in an int: a value past INT_MAX is refused here (Redis's
+  // truncated value is negative or meaningless) with Redis's error.
+  eddy::OutputBufferLimits limits = eddy::default_output_buffer_limits();
+  std::string reason;
+  CHECK_FALSE(eddy::parse_output_buffer_limits("normal 0 1 9223372036854775807", &limits, &reason));
+  CHECK(reason == "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+  CHECK_FALSE(eddy::parse_output_buffer_limits("normal 0 1 2147483648", &limits, &reason));
+  REQUIRE(eddy::parse_output_buffer_limits("normal 0 1 2147483647", &limits, &reason));
+  CHECK(limits[0].soft_seconds == 2147483647);
+  // However many seconds it is given, the soft clock does not wrap into "reached".
+  eddy::ClientState client;
+  const eddy::OutputBufferLimit forever{0, 100, INT64_MAX};
+  CHECK_FALSE(eddy::output_limit_reached(client, 500, forever, 10'000));
+  CHECK_FALSE(eddy::output_limit_reached(client, 500, forever, 10'001));
+  CHECK_FALSE(eddy::output_limit_reached(client, 500, forever, INT64_MAX));
+}
+
 TEST_CASE("a reply builder stops growing its output at the limit", "[client-limits]") {
   std::string out;
   bool reached = false;
