@@ -31,6 +31,7 @@ ServerConfig::ServerConfig() {
     Param param;
     param.name = std::move(name);
     param.value = std::move(value);
+    param.default_value = param.value;
     param.kind = kind;
     param.enum_values = std::move(enums);
     params_.push_back(std::move(param));
@@ -195,6 +196,41 @@ void ServerConfig::set_initial(std::string_view name, std::string value) {
   Param* param = find(name);
   ASSERT_MSG(param != nullptr, std::string("unknown config parameter ") + std::string(name));
   param->value = std::move(value);
+}
+
+void ServerConfig::set_default(std::string_view name, std::string value) {
+  std::lock_guard lock(mutex_);
+  Param* param = resolve(find(name));
+  ASSERT_MSG(param != nullptr, std::string("unknown config parameter ") + std::string(name));
+  param->default_value = std::move(value);
+}
+
+bool ServerConfig::settable(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  for (const Param& param : params_) {
+    if (param.name != name) continue;
+    const Param& target =
+        param.alias_of >= 0 ? params_[static_cast<std::size_t>(param.alias_of)] : param;
+    return target.kind != Kind::kImmutable;
+  }
+  return false;
+}
+
+std::vector<ServerConfig::ParamState> ServerConfig::states() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ParamState> out;
+  for (const Param& param : params_) {
+    if (param.alias_of >= 0) continue;
+    out.push_back(ParamState{param.name, param.value, param.default_value, param.kind, {}});
+  }
+  for (const Param& param : params_) {
+    if (param.alias_of < 0) continue;
+    const std::string& target = params_[static_cast<std::size_t>(param.alias_of)].name;
+    for (ParamState& state : out) {
+      if (state.name == target) state.aliases.push_back(param.name);
+    }
+  }
+  return out;
 }
 
 bool ServerConfig::set_all(

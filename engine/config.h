@@ -20,6 +20,22 @@ namespace eddy {
 
 class ServerConfig {
  public:
+  // kFixed: a parameter whose feature eddy does not build (yet), or whose bound is built in. It
+  // shows its true value, and CONFIG SET accepts only that value (so a client restoring what
+  // it read still works); any other is refused with the reason in `enum_values`.
+  // kMemory: an integer in Redis's memory notation ("argument must be a memory value").
+  enum class Kind { kString, kInteger, kMemory, kBool, kEnum, kImmutable, kFixed, kCustom };
+
+  // A parameter as CONFIG REWRITE needs it: its value, the value it has when nothing sets it,
+  // and the other names it answers to.
+  struct ParamState {
+    std::string name;
+    std::string value;
+    std::string default_value;
+    Kind kind = Kind::kString;
+    std::vector<std::string> aliases;
+  };
+
   ServerConfig();
 
   // Parameters whose names match the glob `pattern` (case-insensitive), in table order.
@@ -32,6 +48,14 @@ class ServerConfig {
                std::string* error);
   // Start-up values (from flags/TOML); unknown names are a programming error.
   void set_initial(std::string_view name, std::string value);
+  // What a parameter is when neither a flag nor the file sets it, where that is not the
+  // built-in text (io-threads: eddy-server's one worker per core).
+  void set_default(std::string_view name, std::string value);
+  // Every parameter but the aliases, in table order, under one lock.
+  std::vector<ParamState> states() const;
+  // Whether CONFIG SET takes `name` (exactly as spelled, lower case): a parameter or an alias
+  // that is not immutable. Fixed ones count: they take their own value.
+  bool settable(std::string_view name) const;
 
   // Makes an integer parameter take effect: every accepted value is stored into `target`
   // (read by the data path without the lock), and values outside [min, max] are refused.
@@ -48,14 +72,10 @@ class ServerConfig {
   void bind_custom(std::string_view name, ParseFn parse, ApplyFn apply);
 
  private:
-  // kFixed: a parameter whose feature eddy does not build (yet), or whose bound is built in. It
-  // shows its true value, and CONFIG SET accepts only that value (so a client restoring what
-  // it read still works); any other is refused with the reason in `enum_values`.
-  // kMemory: an integer in Redis's memory notation ("argument must be a memory value").
-  enum class Kind { kString, kInteger, kMemory, kBool, kEnum, kImmutable, kFixed, kCustom };
   struct Param {
     std::string name;
     std::string value;
+    std::string default_value;  // the value at construction, or set_default's
     Kind kind = Kind::kString;
     std::string enum_values;  // space separated, for kEnum; the refusal's reason, for kFixed
     std::atomic<std::int64_t>* bound = nullptr;  // kInteger: where an accepted value goes

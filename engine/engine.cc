@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "engine/base/fault.h"
+#include "engine/config_rewrite.h"
 #include "engine/kv/hash_seed.h"
 #include "engine/tx/coordinator.h"
 
@@ -288,6 +289,28 @@ std::size_t Engine::evict_clients() {
   for (std::size_t n : evicted) count += n;
   stats_.evicted_clients.fetch_add(count, std::memory_order_relaxed);
   return count;
+}
+
+bool Engine::rewrite_config_file(std::string* reason) {
+  ASSERT(!options_.config_file.empty());
+  // Rewrites on several cores take turns, so one's temporary file never meets another's.
+  while (config_rewriting_.exchange(true, std::memory_order_acquire)) {
+    runtime_->sleep_for(1'000'000);
+  }
+  Disk& disk = runtime_->disk();
+  std::string old_text;
+  // A file removed since start is written anew, as Redis does.
+  bool ok = disk.read_file(options_.config_file, limits::config_file_bytes_max, &old_text,
+                           reason) != Disk::ReadStatus::kFailed;
+  std::string new_text;
+  if (ok) {
+    const auto entries =
+        config_file_entries(config_, options_.config_file_only_keys, options_.config_file_aliases);
+    ok = rewrite_config_text(old_text, entries, &new_text, reason);
+  }
+  ok = ok && disk.replace_file(options_.config_file, new_text, reason);
+  config_rewriting_.store(false, std::memory_order_release);
+  return ok;
 }
 
 }  // namespace eddy

@@ -30,10 +30,15 @@ struct EngineOptions {
   std::size_t maxclients = limits::maxclients_default;
   std::int64_t process_id = 0;  // for INFO; the runtime knows it, the engine does not ask
   std::string executable;       // for INFO
-  std::string config_file;      // for INFO
-  std::string requirepass;      // the default user's password; empty: nopass
-  bool protected_mode = true;   // Redis's protected-mode
-  std::string aclfile;          // ACL LOAD/SAVE's file (Redis's aclfile); empty: none
+  std::string config_file;      // INFO's, and CONFIG REWRITE's file (absolute); empty: none
+  // Keys of the config file that CONFIG does not show (eddy-server's shards, pin-threads):
+  // CONFIG REWRITE keeps their lines as written. And keys that set a CONFIG parameter under
+  // another name (workers -> io-threads).
+  std::vector<std::string> config_file_only_keys;
+  std::vector<std::pair<std::string, std::string>> config_file_aliases;
+  std::string requirepass;     // the default user's password; empty: nopass
+  bool protected_mode = true;  // Redis's protected-mode
+  std::string aclfile;         // ACL LOAD/SAVE's file (Redis's aclfile); empty: none
 };
 
 // Counters shared by all cores (relaxed atomics: only statistics, never used for decisions
@@ -111,6 +116,11 @@ class Engine {
   // Settings visible through CONFIG GET/SET.
   ServerConfig& config() { return config_; }
 
+  // CONFIG REWRITE: the config file rewritten to hold the current settings
+  // (engine/config_rewrite.h), read and replaced through the runtime's Disk. Call from a
+  // fiber; a second rewrite waits for the first. False with strerror's words in *reason.
+  bool rewrite_config_file(std::string* reason);
+
   // Collection encoding thresholds (CONFIG's *-max-listpack-* and friends).
   kv::EncodingLimits& encoding_limits() { return encoding_limits_; }
 
@@ -156,6 +166,7 @@ class Engine {
   std::vector<BlockingTimers> blocking_timers_;
   std::array<std::uint16_t, limits::cluster_slots> slot_to_shard_{};
   std::atomic<std::uint64_t> next_tx_id_{1};
+  std::atomic<bool> config_rewriting_{false};
   kv::EncodingLimits encoding_limits_;
   std::atomic<std::int64_t> maxclients_{static_cast<std::int64_t>(limits::maxclients_default)};
   std::atomic<std::int64_t> idle_timeout_s_{0};  // CONFIG's timeout; 0: never

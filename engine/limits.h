@@ -55,6 +55,9 @@ inline constexpr std::int64_t expire_cycle_interval_ms = 100;
 // Fibers.
 inline constexpr std::size_t fiber_stack_bytes = 64 * 1024;
 
+// CONFIG REWRITE reads the config file whole; a larger one is refused ("File too large").
+inline constexpr std::size_t config_file_bytes_max = 16 * 1024 * 1024;
+
 static_assert((mailbox_ring_entries & (mailbox_ring_entries - 1)) == 0);
 static_assert(reply_batch_bytes_max < query_buffer_bytes_max);
 

@@ -111,6 +111,18 @@ class Disk {
   virtual bool rename(const std::string& from, const std::string& to) = 0;
   virtual bool remove(const std::string& path) = 0;
   virtual std::vector<std::string> list(const std::string& directory) = 0;
+
+  // Whole small files (a config file). engine/disk.cc builds both from the calls above, where
+  // a failure has no reason beyond "Input/output error" and a file that cannot be opened counts
+  // as missing; PosixDisk does them with its own syscalls and says why in strerror's words.
+  enum class ReadStatus { kRead, kMissing, kFailed };
+  // The file at `path` into *text; more than `limit` bytes is kFailed ("File too large").
+  virtual ReadStatus read_file(const std::string& path, std::size_t limit, std::string* text,
+                               std::string* reason);
+  // Replaces the file at `path` with `bytes` so that a crash leaves the old file or the new
+  // one, never a mix: a temporary file beside it is written and synced, then renamed over it.
+  // False with the reason in *reason (the temporary file is removed).
+  virtual bool replace_file(const std::string& path, std::string_view bytes, std::string* reason);
 };
 
 // A datagram from another node of the cluster (replication, gossip).

@@ -717,7 +717,19 @@ void config_command(SessionContext& ctx) {
     stats.rejected_connections.store(0, std::memory_order_relaxed);
     ctx.reply.ok();
   } else if (equals_ignore_case(sub, "REWRITE")) {
-    ctx.reply.error("ERR The server is running without a config file");
+    if (ctx.args.size() != 2) return wrong_arity(ctx, "config|rewrite");
+    if (ctx.engine.options().config_file.empty()) {
+      ctx.reply.error("ERR The server is running without a config file");
+      return;
+    }
+    std::string reason;
+    if (!ctx.engine.rewrite_config_file(&reason)) {
+      ctx.engine.runtime().log("CONFIG REWRITE failed: " + reason);
+      ctx.reply.error("ERR Rewriting config file: " + reason);
+      return;
+    }
+    ctx.engine.runtime().log("CONFIG REWRITE wrote " + ctx.engine.options().config_file);
+    ctx.reply.ok();
   } else if (equals_ignore_case(sub, "HELP")) {
     static constexpr std::string_view kHelp[] = {
         "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace eddy {
@@ -46,7 +47,9 @@ bool PosixDisk::write_at(FileId file, std::uint64_t offset, std::string_view byt
   return true;
 }
 
-bool PosixDisk::sync(FileId file) { return ::fdatasync(static_cast<int>(file)) == 0; }
+bool PosixDisk::sync(FileId file) {
+  return ::fdatasync(static_cast<int>(file)) == 0;
+}
 
 std::int64_t PosixDisk::read_at(FileId file, std::uint64_t offset, std::span<char> buffer) {
   for (;;) {
@@ -67,7 +70,9 @@ bool PosixDisk::truncate(FileId file, std::uint64_t size) {
   return ::ftruncate(static_cast<int>(file), static_cast<off_t>(size)) == 0;
 }
 
-void PosixDisk::close(FileId file) { ::close(static_cast<int>(file)); }
+void PosixDisk::close(FileId file) {
+  ::close(static_cast<int>(file));
+}
 
 bool PosixDisk::rename(const std::string& from, const std::string& to) {
   if (::rename(full(from).c_str(), full(to).c_str()) != 0) return false;
@@ -80,7 +85,9 @@ bool PosixDisk::rename(const std::string& from, const std::string& to) {
   return true;
 }
 
-bool PosixDisk::remove(const std::string& path) { return ::unlink(full(path).c_str()) == 0; }
+bool PosixDisk::remove(const std::string& path) {
+  return ::unlink(full(path).c_str()) == 0;
+}
 
 std::vector<std::string> PosixDisk::list(const std::string& directory) {
   std::vector<std::string> names;
@@ -94,6 +101,78 @@ std::vector<std::string> PosixDisk::list(const std::string& directory) {
   // Sorted, so callers never depend on the file system's order.
   std::sort(names.begin(), names.end());
   return names;
+}
+
+Disk::ReadStatus PosixDisk::read_file(const std::string& path, std::size_t limit, std::string* text,
+                                      std::string* reason) {
+  const int fd = ::open(full(path).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return ReadStatus::kMissing;
+    *reason = std::strerror(errno);
+    return ReadStatus::kFailed;
+  }
+  text->clear();
+  char chunk[16384];
+  ReadStatus status = ReadStatus::kRead;
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *reason = std::strerror(errno);
+      status = ReadStatus::kFailed;
+      break;
+    }
+    if (n == 0) break;
+    if (text->size() + static_cast<std::size_t>(n) > limit) {
+      *reason = std::strerror(EFBIG);
+      status = ReadStatus::kFailed;
+      break;
+    }
+    text->append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return status;
+}
+
+// As Redis replaces its config file: a unique temporary name beside the file (so the rename
+// stays in one file system), written whole, synced, given the old file's mode (0644 for a new
+// one), renamed over the file, and the directory synced so the rename survives a crash.
+bool PosixDisk::replace_file(const std::string& path, std::string_view bytes, std::string* reason) {
+  const std::string target = full(path);
+  std::string temporary = target + ".XXXXXX";
+  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
+  if (fd < 0) {
+    *reason = std::strerror(errno);
+    return false;
+  }
+  auto fail = [&] {
+    *reason = std::strerror(errno);
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return false;
+  };
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail();
+    done += static_cast<std::size_t>(n);
+  }
+  struct stat old {};
+  const mode_t mode = ::stat(target.c_str(), &old) == 0 ? (old.st_mode & 07777) : 0644;
+  if (::fsync(fd) != 0 || ::fchmod(fd, mode) != 0) return fail();
+  if (::rename(temporary.c_str(), target.c_str()) != 0) return fail();
+  ::close(fd);
+  const std::size_t slash = target.rfind('/');
+  const std::string directory = slash == std::string::npos ? "." : target.substr(0, slash + 1);
+  const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0 || ::fsync(dir) != 0) {
+    *reason = std::strerror(errno);
+    if (dir >= 0) ::close(dir);
+    return false;
+  }
+  ::close(dir);
+  return true;
 }
 
 }  // namespace eddy

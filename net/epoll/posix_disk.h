@@ -25,6 +25,9 @@ class PosixDisk final : public Disk {
   bool rename(const std::string& from, const std::string& to) override;
   bool remove(const std::string& path) override;
   std::vector<std::string> list(const std::string& directory) override;
+  ReadStatus read_file(const std::string& path, std::size_t limit, std::string* text,
+                       std::string* reason) override;
+  bool replace_file(const std::string& path, std::string_view bytes, std::string* reason) override;
 
  private:
   std::string full(const std::string& path) const;

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <charconv>
 
+#include "engine/config.h"
 #include "engine/limits.h"
 
 namespace eddy {
@@ -17,6 +18,12 @@ bool parse_number(const std::string& text, T min, T max, T* out) {
   if (value < static_cast<long long>(min) || value > static_cast<long long>(max)) return false;
   *out = static_cast<T>(value);
   return true;
+}
+
+// The names CONFIG SET takes, from a configuration of defaults.
+const ServerConfig& settable_parameters() {
+  static const ServerConfig config;
+  return config;
 }
 
 // One setting by name, from either source; false on a bad value or unknown name.
@@ -54,10 +61,6 @@ bool apply(const std::string& name, const std::string& value, ServerOptions* opt
       return bad("an octal mode 0..777");
     }
     options->unixsocketperm = perm;
-  } else if (name == "tcp-keepalive" || name == "client-output-buffer-limit" ||
-             name == "maxmemory-clients" || name == "proto-max-bulk-len" ||
-             name == "client-query-buffer-limit" || name == "timeout") {
-    options->config_settings.emplace_back(name, value);
   } else if (name == "requirepass") {
     options->requirepass = value;
   } else if (name == "protected-mode") {
@@ -66,6 +69,10 @@ bool apply(const std::string& name, const std::string& value, ServerOptions* opt
   } else if (name == "pin-threads") {
     if (value != "yes" && value != "no") return bad("yes or no");
     options->pin_threads = value == "yes";
+  } else if (settable_parameters().settable(name)) {
+    // Any other parameter CONFIG SET takes (tcp-keepalive, client-output-buffer-limit,
+    // hash-max-listpack-entries, ...): applied through CONFIG SET's own checks at start.
+    options->config_settings.emplace_back(name, value);
   } else {
     *error = "unknown setting '" + name + "' (see --help)";
     return false;
@@ -103,9 +110,18 @@ std::string server_usage() {
          "  --maxmemory-clients BYTES|N%  bound on all clients' buffers together (default 0)\n"
          "  --proto-max-bulk-len BYTES    longest bulk argument (default 512mb)\n"
          "  --client-query-buffer-limit BYTES  largest query buffer (default 1gb)\n"
-         "  --config FILE     read settings from a TOML file\n"
+         "  --NAME VALUE      any other parameter CONFIG SET takes (docs/config.md)\n"
+         "  --config FILE     read settings from a TOML file; CONFIG REWRITE writes it back\n"
          "  --help            show this help\n"
          "  --version         show the version\n";
+}
+
+std::vector<std::string> config_file_only_keys() {
+  return {"shards", "pin-threads"};
+}
+
+std::vector<std::pair<std::string, std::string>> config_file_aliases() {
+  return {{"workers", "io-threads"}};
 }
 
 bool parse_server_options(const std::vector<std::string>& args, ServerOptions* options,

@@ -37,5 +37,9 @@ bool parse_server_options(const std::vector<std::string>& args, ServerOptions* o
 // Applies a TOML file's settings; false with a message on a bad file or unknown key.
 bool load_server_config_file(const std::string& path, ServerOptions* options, std::string* error);
 std::string server_usage();
+// Keys of the config file that are not CONFIG parameters (CONFIG REWRITE keeps their lines),
+// and keys that set a CONFIG parameter under another name: {key, parameter}.
+std::vector<std::string> config_file_only_keys();
+std::vector<std::pair<std::string, std::string>> config_file_aliases();
 
 }  // namespace eddy

@@ -37,6 +37,7 @@ MODULES = [
     "test_errors",
     "test_auth_acl",
     "test_client_limits",
+    "test_config_rewrite",
 ]
 
 

@@ -44,6 +44,14 @@ bool load_acl_file_at_start(eddy::Engine& engine, const eddy::ServerOptions& opt
   return true;
 }
 
+// `path` made absolute against the working directory; "" stays "".
+std::string absolute_path(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,11 +90,19 @@ int main(int argc, char** argv) {
   engine_options.maxclients = options.maxclients;
   engine_options.process_id = ::getpid();
   engine_options.executable = argv[0];
-  engine_options.config_file = options.config_file;
+  // Absolute, as Redis keeps it: INFO shows it, and CONFIG REWRITE finds it through the disk
+  // (whose relative paths are under --dir).
+  engine_options.config_file = absolute_path(options.config_file);
+  engine_options.config_file_only_keys = config_file_only_keys();
+  engine_options.config_file_aliases = config_file_aliases();
   engine_options.requirepass = options.requirepass;
   engine_options.protected_mode = options.protected_mode;
   engine_options.aclfile = options.aclfile;
   Engine engine(&runtime, engine_options);
+  // Without a setting, eddy-server runs one worker per core: what CONFIG REWRITE takes as
+  // io-threads' default, so a file never pins the core count of the machine it was written on.
+  engine.config().set_default("io-threads",
+                              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
   if (!options.unixsocket.empty()) {
     char perm[8];
     std::snprintf(perm, sizeof perm, "%o", options.unixsocketperm);

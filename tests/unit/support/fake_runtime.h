@@ -2,8 +2,8 @@
 // A minimal single-threaded Runtime for unit tests: settable clocks, a seeded Rng, a real
 // fiber::Scheduler, and hops that run immediately in the calling thread (run_at_target, then
 // run_at_origin unless the target parked the hop; send_home finishes a parked one). Streams and
-// files are absent: listen/connect fail and every Disk operation reports an error. Tests that
-// need sockets or storage use the sim runtime instead.
+// files are absent: listen/connect fail and every Disk operation reports an error, unless a
+// test hands it a disk (use_disk). Tests that need sockets use the sim runtime instead.
 
 #include <cstdint>
 #include <memory>
@@ -93,7 +93,9 @@ class FakeRuntime final : public Runtime {
     if (error != nullptr) *error = "no network in FakeRuntime";
     return nullptr;
   }
-  Disk& disk() override { return disk_; }
+  Disk& disk() override { return disk_override_ != nullptr ? *disk_override_ : disk_; }
+  // Files on `disk` (a SimDisk) from now on, instead of the disk that fails everything.
+  void use_disk(Disk* disk) { disk_override_ = disk; }
   bool stopping() const override { return stopping_; }
   const std::string& node_name() const override { return name_; }
   bool send_to_peer(const std::string&, std::string) override { return false; }
@@ -107,6 +109,7 @@ class FakeRuntime final : public Runtime {
   std::uint64_t hash_seed_ = 0x5eed;
   fiber::Scheduler scheduler_;
   NullDisk disk_;
+  Disk* disk_override_ = nullptr;
   bool stopping_ = false;
   std::size_t hops_posted_ = 0;
 };
