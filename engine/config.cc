@@ -262,6 +262,16 @@ bool ServerConfig::set_locked(std::string_view name, std::string_view value, std
     return false;
   };
   if (param == nullptr) return invalid("Unknown option or number of arguments for CONFIG SET");
+  // Integers and memory sizes: the value (Redis's range error when outside) and its bound.
+  auto store_in_range = [&](std::int64_t result, bool in_range) {
+    if (!in_range) {
+      return invalid("argument must be between " + std::to_string(param->min_value) + " and " +
+                     std::to_string(param->max_value) + " inclusive");
+    }
+    param->value = std::to_string(result);
+    if (param->bound != nullptr) param->bound->store(result, std::memory_order_relaxed);
+    return true;
+  };
   switch (param->kind) {
     case Kind::kImmutable:
       return invalid("can't set immutable config");
@@ -295,27 +305,15 @@ bool ServerConfig::set_locked(std::string_view name, std::string_view value, std
         return invalid("argument couldn't be parsed into an integer");
       }
       const long long result = parsed * multiplier;
-      if (result < param->min_value || result > param->max_value) {
-        return invalid("argument must be between " + std::to_string(param->min_value) + " and " +
-                       std::to_string(param->max_value) + " inclusive");
-      }
-      param->value = std::to_string(result);
-      if (param->bound != nullptr) param->bound->store(result, std::memory_order_relaxed);
-      return true;
+      return store_in_range(result, result >= param->min_value && result <= param->max_value);
     }
     case Kind::kMemory: {
       std::uint64_t bytes = 0;
       if (!parse_memory_bytes(value, &bytes)) return invalid("argument must be a memory value");
       // Past the signed range Redis's value wraps negative and fails the lower bound.
       const auto result = static_cast<std::int64_t>(bytes);
-      if (bytes > static_cast<std::uint64_t>(INT64_MAX) || result < param->min_value ||
-          result > param->max_value) {
-        return invalid("argument must be between " + std::to_string(param->min_value) + " and " +
-                       std::to_string(param->max_value) + " inclusive");
-      }
-      param->value = std::to_string(result);
-      if (param->bound != nullptr) param->bound->store(result, std::memory_order_relaxed);
-      return true;
+      return store_in_range(result, bytes <= static_cast<std::uint64_t>(INT64_MAX) &&
+                                        result >= param->min_value && result <= param->max_value);
     }
     case Kind::kCustom: {
       if (param->parse == nullptr) return invalid(param->name + " is not bound");
