@@ -13,7 +13,9 @@
 #   runs of each measurement), LINGER (3 s of idling, to price idle time),
 #   TESTS (set,get,incr,mset,setex,hset,ping), PORT (first port tried, 7460),
 #   OUT_DIR (a new directory under /tmp; the callgrind profiles are kept there
-#   for callgrind_annotate).
+#   for callgrind_annotate), CALLGRIND_ARGS (more valgrind options, e.g.
+#   "--cache-sim=yes" to count simulated cache misses too: compare them with
+#   callgrind_annotate --show=D1mr,DLmr on the kept profiles).
 #
 # Method. For each server and test, two runs, each in a fresh server under
 # callgrind: the same key fill, then redis-benchmark with one client,
@@ -46,6 +48,7 @@ PORT="${PORT:-7460}"
 REDIS_BENCHMARK="${REDIS_BENCHMARK:-redis-benchmark}"
 REDIS_CLI="${REDIS_CLI:-redis-cli}"
 OUT_DIR="${OUT_DIR:-$(mktemp -d /tmp/callgrind-commands.XXXXXX)}"
+CALLGRIND_ARGS="${CALLGRIND_ARGS:-}"
 
 die() { echo "callgrind_commands.sh: $*" >&2; exit 1; }
 [[ $# -ge 1 ]] || { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -108,7 +111,8 @@ measure() {
   else
     args+=(--workers 1)
   fi
-  valgrind --tool=callgrind --callgrind-out-file="$OUT_DIR/$name.out" \
+  # shellcheck disable=SC2086
+  valgrind --tool=callgrind --callgrind-out-file="$OUT_DIR/$name.out" $CALLGRIND_ARGS \
     "$server" "${args[@]}" >"$OUT_DIR/$name.log" 2>&1 &
   server_pid=$!
   local tries=0

@@ -6,6 +6,7 @@
 #include "engine/acl/publish.h"
 #include "engine/base/fault.h"
 #include "engine/session_context.h"
+#include "engine/storage/aof.h"
 
 namespace eddy {
 
@@ -27,6 +28,7 @@ BatchExecutor::BatchExecutor(Engine* engine, ClientState* client)
       multi_(engine, client, &coordinator_, this),
       wait_group_(&engine->runtime().scheduler()) {
   batches_.resize(engine_->shard_count());
+  exec_spec_ = engine_->commands().find("exec");
   if (client_->user == nullptr) acl::start_client(*engine_, *client_);
 }
 
@@ -187,6 +189,30 @@ void BatchExecutor::run_command_routed(Args args, std::string& out) {
     return;
   }
   if (EDDY_UNLIKELY(!client_->user->unrestricted()) && !acl_permits(*spec, args, out)) return;
+  if (EDDY_UNLIKELY(spec->is_write() || spec == exec_spec_)) {
+    // After a failed write or fsync of the log nothing more is accepted (Redis's MISCONF,
+    // checked where Redis's processCommand does: before queueing in MULTI). A refused write
+    // wrote nothing, so its reply (and those before it) need not wait for the log: the flag
+    // is set only for what runs, or the flush would find the log failed and drop them all.
+    const bool refusing = engine_->aof() != nullptr && engine_->aof()->refusing_writes();
+    if (EDDY_UNLIKELY(refusing)) {
+      if (spec->is_write()) {
+        multi_.refuse_queued();
+        reply_error_direct(engine_->aof()->misconf_error(), out);
+        return;
+      }
+      // EXEC with a write queued counts as a write (as in Redis's processCommand) and is
+      // refused; an EXEC of reads runs, with nothing to wait for.
+      if (multi_.queued_write()) {
+        const std::string reason = engine_->aof()->misconf_error();
+        reply_from_session(out, [&](ReplyBuilder& reply) { multi_.abort_exec(reason, reply); });
+        return;
+      }
+    } else {
+      client_->wrote_since_reply = true;
+      segment_wrote_ = true;
+    }
+  }
   if (EDDY_UNLIKELY(multi_.queuing()) && !MultiExec::runs_while_queuing(*spec)) {
     reply_from_session(out, [&](ReplyBuilder& reply) { multi_.queue(*spec, args, reply); });
     return;
@@ -340,7 +366,10 @@ void BatchExecutor::plant_stitching_bugs() {
 }
 
 bool BatchExecutor::finish_segment(std::string& out) {
-  if (!stitching_) return true;
+  if (!stitching_) {
+    segment_wrote_ = false;  // a write on the fast path ran at once: the client's flag holds it
+    return true;
+  }
   bool going = false;
   Runtime& rt = engine_->runtime();
   const std::uint32_t core = rt.current_core();
@@ -396,6 +425,9 @@ bool BatchExecutor::finish_segment(std::string& out) {
     // More to come: send what is stitched, so that neither the output nor the side buffers
     // hold more than their bound while a client reads slowly (or never).
     // (Without a way to send, the rounds still bound the side buffers; `out` holds it all.)
+    // The flush waits for the log to cover what ran so far; what the next rounds write must
+    // be waited for again.
+    if (segment_wrote_) client_->wrote_since_reply = true;
     if (flush_ != nullptr && !flush_()) {
       client_->close_after_reply = true;  // the stream broke: the rest never runs
       going = true;
@@ -416,6 +448,8 @@ bool BatchExecutor::finish_segment(std::string& out) {
   routed_.clear();
   session_replies_.clear();
   stitching_ = false;
+  if (segment_wrote_) client_->wrote_since_reply = true;
+  segment_wrote_ = false;
   return !going;
 }
 

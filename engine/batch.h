@@ -46,6 +46,9 @@ class BatchExecutor final : private MultiExec::Host {
   // holds a cut reply that must not be sent.
   std::size_t execute(std::span<const std::string_view> args, std::span<const CommandRef> commands,
                       std::string& out, std::size_t out_bytes_soft_max);
+  // Whether the last execute() stopped at the hard output limit (client.close_asap may also be
+  // set by another core: maxmemory-clients eviction, which logs its own reason).
+  bool output_limit_reached() const { return output_limit_reached_; }
 
   // The connection is closing: releases what it holds at shards (watched keys). Suspends.
   void end_session();
@@ -135,11 +138,15 @@ class BatchExecutor final : private MultiExec::Host {
 
   Engine* engine_;
   ClientState* client_;
+  const CommandSpec* exec_spec_ = nullptr;  // EXEC runs writes without being one
   Stream* stream_ = nullptr;
   Coordinator coordinator_;
   MultiExec multi_;
   fiber::WaitGroup wait_group_;
   bool stitching_ = false;
+  // The segment being stitched holds a write (or EXEC): a flush between its rounds clears the
+  // client's wrote_since_reply, but the later rounds' writes still need the log's wait.
+  bool segment_wrote_ = false;
   // The shard whose clock this batch has read (nullptr: none yet, or a command since may have
   // suspended), and whether the last command ran on the keyed fast path.
   Shard* clock_fresh_ = nullptr;

@@ -30,6 +30,7 @@
 
 #include "engine/client.h"
 #include "engine/cmd/command.h"
+#include "engine/kv/hash_seed.h"
 #include "engine/runtime.h"
 
 namespace eddy {
@@ -100,7 +101,7 @@ class BlockingRegistry {
  private:
   static std::string id_of(int db, std::string_view key);
 
-  std::unordered_map<std::string, std::deque<BlockedCall*>> waiting_;
+  std::unordered_map<std::string, std::deque<BlockedCall*>, kv::SeededStringHash> waiting_;
   std::vector<std::string> ready_;
   std::size_t calls_ = 0;
   bool serving_ = false;

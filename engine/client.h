@@ -66,6 +66,9 @@ struct ClientState {
   // An output buffer limit or maxmemory-clients: the client is closed and nothing more is
   // sent to it (Redis's CLIENT_CLOSE_ASAP).
   bool close_asap = false;
+  // A write (or EXEC) ran since the replies were last sent: under appendfsync always they wait
+  // for the log (engine/storage/aof.h) before they leave.
+  bool wrote_since_reply = false;
   bool no_evict = false;           // CLIENT NO-EVICT on
   bool unix_socket = false;        // connected through the unix socket
   bool kill_requested = false;     // set by CLIENT KILL from the client's own core

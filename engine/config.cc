@@ -24,6 +24,29 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Redis's string2ll: what a plain integer parameter accepts.
+bool parse_strict_integer(std::string_view text, std::int64_t* out) {
+  if (text.empty() || text.size() > 20) return false;
+  if (text == "0") {
+    *out = 0;
+    return true;
+  }
+  const bool negative = text[0] == '-';
+  std::string_view digits = negative ? text.substr(1) : text;
+  if (digits.empty() || digits[0] < '1' || digits[0] > '9') return false;
+  std::uint64_t magnitude = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (magnitude > (UINT64_MAX - digit) / 10) return false;
+    magnitude = magnitude * 10 + digit;
+  }
+  const auto limit = static_cast<std::uint64_t>(INT64_MAX) + (negative ? 1 : 0);
+  if (magnitude > limit) return false;
+  *out = negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+  return true;
+}
+
 }  // namespace
 
 ServerConfig::ServerConfig() {
@@ -41,7 +64,6 @@ ServerConfig::ServerConfig() {
   auto fixed = [&](std::string name, std::string value, std::string reason) {
     add(std::move(name), std::move(value), Kind::kFixed, std::move(reason));
   };
-  const std::string no_persistence = "eddy has no persistence yet";
   const std::string no_eviction = "eddy has no maxmemory eviction yet";
   add("bind", "127.0.0.1", Kind::kImmutable);
   add("port", "6379", Kind::kImmutable);
@@ -58,12 +80,28 @@ ServerConfig::ServerConfig() {
       Kind::kCustom);
   add("maxmemory-clients", "0", Kind::kCustom);
   fixed("hz", "10", "eddy's background cycles run at a fixed 10 Hz");
-  fixed("save", "", no_persistence);
-  fixed("appendonly", "no", no_persistence);
-  fixed("appendfsync", "everysec", no_persistence);
-  fixed("dir", "", "eddy writes no files yet");
-  fixed("dbfilename", "dump.rdb", no_persistence);
+  // Save rules ("<seconds> <changes> ..."), checked once a second (engine/storage/snapshotter.h).
+  // eddy's default is none, where Redis's is "3600 1 300 100 60 10000": a server started
+  // without a config writes no snapshot unless asked.
+  add("save", "", Kind::kCustom);
+  // The log can be switched on only at start-up: at run time it would first need the current
+  // keyspace written as its base (a snapshot), which eddy does not write yet.
+  fixed("appendonly", "no",
+        "appendonly is set at start-up only (--appendonly or the config file): switching the "
+        "log at run time needs a base snapshot, not built yet");
+  // Bound by the engine (an atomic the log reads per group commit).
+  add("appendfsync", "everysec", Kind::kCustom);
+  // eddy-server sets it to its data directory (--dir) at start-up.
+  fixed("dir", "", "the data directory is set at start-up (--dir)");
+  // The snapshot's manifest under `dir` (the shard files are named after it): start-up only.
+  add("dbfilename", "dump.rdb", Kind::kImmutable);
   add("appendfilename", "appendonly.aof", Kind::kImmutable);
+  add("appenddirname", "appendonlydir", Kind::kImmutable);
+  // Read at start-up, by recovery: cut a torn last record (yes), or refuse to start (no).
+  add("aof-load-truncated", "yes", Kind::kBool);
+  // eddy's own: a record that fails its checksum with data after it stops start-up unless this
+  // is yes, which loads the good prefix and cuts the rest.
+  add("aof-load-damaged-prefix", "no", Kind::kBool);
   fixed("maxmemory", "0", no_eviction);
   fixed("maxmemory-policy", "noeviction", no_eviction);
   fixed("maxmemory-samples", "5", no_eviction);
@@ -90,17 +128,17 @@ ServerConfig::ServerConfig() {
   // Collection encodings (engine/kv/encoding_limits.h; the engine binds them). Redis 7 keeps
   // the *-ziplist-* names as aliases: getting or setting either is the same parameter.
   add("hash-max-listpack-entries", "512", Kind::kInteger);
-  add("hash-max-listpack-value", "64", Kind::kInteger);
+  add("hash-max-listpack-value", "64", Kind::kMemory);
   add("set-max-intset-entries", "512", Kind::kInteger);
   add("set-max-listpack-entries", "128", Kind::kInteger);
-  add("set-max-listpack-value", "64", Kind::kInteger);
+  add("set-max-listpack-value", "64", Kind::kMemory);
   add("zset-max-listpack-entries", "128", Kind::kInteger);
-  add("zset-max-listpack-value", "64", Kind::kInteger);
+  add("zset-max-listpack-value", "64", Kind::kMemory);
   add("list-max-listpack-size", "-2", Kind::kInteger);
   // Redis compresses inner quicklist nodes with LZF at this depth: memory only, never what a
   // command answers. eddy keeps the value (CONFIG GET shows it) and compresses nothing.
   add("list-compress-depth", "0", Kind::kInteger);
-  add("hll-sparse-max-bytes", "3000", Kind::kInteger);
+  add("hll-sparse-max-bytes", "3000", Kind::kMemory);
   for (const auto& [alias, name] :
        {std::pair{"hash-max-ziplist-entries", "hash-max-listpack-entries"},
         std::pair{"hash-max-ziplist-value", "hash-max-listpack-value"},
@@ -188,6 +226,8 @@ std::string ServerConfig::get_one(std::string_view name) const {
   std::lock_guard lock(mutex_);
   const Param* param = find(name);
   ASSERT_MSG(param != nullptr, std::string("unknown config parameter ") + std::string(name));
+  // An alias keeps no value of its own (get() resolves it the same way).
+  if (param->alias_of >= 0) param = &params_[static_cast<std::size_t>(param->alias_of)];
   return param->value;
 }
 
@@ -279,32 +319,12 @@ bool ServerConfig::set_locked(std::string_view name, std::string_view value, std
       if (iequals(value, param->value)) return true;
       return invalid(param->enum_values + " (docs/config.md)");
     case Kind::kInteger: {
-      if (value.empty()) return invalid("argument couldn't be parsed into an integer");
-      std::string text(value);
-      char* end = nullptr;
-      long long parsed = std::strtoll(text.c_str(), &end, 10);
-      // Memory units as Redis's memtoull takes them: k/kb/m/mb/g/gb (k = 1000, kb = 1024).
-      const std::string unit = end;
-      long long multiplier = 1;
-      if (iequals(unit, "k"))
-        multiplier = 1000;
-      else if (iequals(unit, "kb"))
-        multiplier = 1024;
-      else if (iequals(unit, "m"))
-        multiplier = 1000 * 1000;
-      else if (iequals(unit, "mb"))
-        multiplier = 1024 * 1024;
-      else if (iequals(unit, "g"))
-        multiplier = 1000LL * 1000 * 1000;
-      else if (iequals(unit, "gb"))
-        multiplier = 1024LL * 1024 * 1024;
-      else if (!unit.empty())
-        return invalid("argument couldn't be parsed into an integer");
-      if (end == text.c_str() || (parsed < 0 && param->min_value >= 0) ||
-          parsed > INT64_MAX / multiplier || parsed < INT64_MIN / multiplier) {
+      // Redis's string2ll: an optional '-', then digits without a leading zero (except "0"),
+      // nothing else, no overflow. Units are for memory parameters only (Kind::kMemory).
+      std::int64_t result = 0;
+      if (!parse_strict_integer(value, &result)) {
         return invalid("argument couldn't be parsed into an integer");
       }
-      const long long result = parsed * multiplier;
       return store_in_range(result, result >= param->min_value && result <= param->max_value);
     }
     case Kind::kMemory: {

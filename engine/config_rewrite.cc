@@ -531,9 +531,11 @@ std::vector<ConfigFileEntry> config_file_entries(
         entry.keep_as_written = true;
         break;
       case Kind::kImmutable:
-        // Written as it is: numbers bare (port = 6380), yes/no as words, the rest as strings.
-        // unixsocketperm is octal, so it stays a string ("700") rather than read as decimal.
-        if (is_decimal(state.value) && state.name != "unixsocketperm") {
+        // Written as it is: the numeric ones bare (port = 6380), yes/no as words, the rest as
+        // strings: a path of digits (unixsocket "0777") must stay a string, and
+        // unixsocketperm is octal, so it stays "700" rather than read as decimal.
+        if (is_decimal(state.value) &&
+            (state.name == "port" || state.name == "databases" || state.name == "io-threads")) {
           entry.style = Style::kInteger;
         } else if (state.value == "yes" || state.value == "no") {
           entry.style = Style::kBool;

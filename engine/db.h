@@ -46,6 +46,7 @@ class Db {
     kv::Entry* entry = table_.find(key);
     if (entry == nullptr) return nullptr;
     if (EDDY_UNLIKELY(expired(*entry, now_ms))) {
+      before_change(key);
       expire(entry, now_ms);
       return nullptr;
     }
@@ -56,20 +57,15 @@ class Db {
 
   // The live entry for key, creating an empty string (no expiry) when absent or expired.
   std::pair<const kv::Entry*, bool> find_or_insert(std::string_view key, std::int64_t now_ms) {
+    before_change(key);
     auto [entry, inserted] = table_.find_or_insert(key);
-    if (!inserted && EDDY_UNLIKELY(expired(*entry, now_ms))) {
-      // The old key expired: that is a DEL, then the command creates a new key.
-      writes_->key_expired(index_, key, now_ms);
-      ++expired_keys_;
-      const kv::Entry* fresh = set_expire(entry, 0);
-      update(fresh, [](kv::Value& value) { value = kv::Value(); });
-      return {fresh, true};
-    }
     if (inserted) {
       entry_bytes_ += entry->key.heap_bytes();
-      writes_->key_modified(index_, key);
+      writes_->key_inserted(index_, entry);
+      return {entry, true};
     }
-    return {entry, inserted};
+    if (EDDY_UNLIKELY(expired(*entry, now_ms))) return {recreate_expired(entry, now_ms), true};
+    return {entry, false};
   }
 
   // Changes an entry's value in place: `fn(kv::Value&)` may do anything to the value except
@@ -77,12 +73,13 @@ class Db {
   template <typename Fn>
   void update(const kv::Entry* entry, Fn&& fn) {
     kv::Entry* mutable_entry = const_cast<kv::Entry*>(entry);
+    before_change(entry->key.view());
     const std::size_t before = mutable_entry->value.memory_bytes();
     fn(mutable_entry->value);
     const std::size_t after = mutable_entry->value.memory_bytes();
     ASSERT_GE(entry_bytes_ + after, before);
     entry_bytes_ = entry_bytes_ + after - before;
-    writes_->key_modified(index_, mutable_entry->key.view());
+    writes_->key_modified(index_, entry);
   }
   // Redis's bit commands unshare the string they write (SETBIT, BITFIELD SET/INCRBY) even when
   // no bit changes, so OBJECT ENCODING says "raw" from then on. That is an encoding-only change:
@@ -127,11 +124,12 @@ class Db {
   }
   // `entry` came from a lookup with no insert or erase since.
   void erase(const kv::Entry* entry) {
-    writes_->key_modified(index_, entry->key.view());
+    writes_->key_removed(index_, entry);
     remove(const_cast<kv::Entry*>(entry));
   }
   // Takes the value out of a live key and deletes the key (RENAME, MOVE).
   kv::Value take(const kv::Entry* entry) {
+    before_change(entry->key.view());
     kv::Value value = std::move(const_cast<kv::Entry*>(entry)->value);
     // The moved-from value is an empty string: account for what left with it.
     entry_bytes_ -= value.memory_bytes();
@@ -144,13 +142,15 @@ class Db {
   [[nodiscard]] const kv::Entry* set_expire(const kv::Entry* entry, std::int64_t at_ms) {
     ASSERT_GE(at_ms, 0);
     if (entry->expire_at_ms() == at_ms) return entry;
+    before_change(entry->key.view());
     kv::Entry* moved = table_.set_deadline(const_cast<kv::Entry*>(entry), at_ms);
-    writes_->key_modified(index_, moved->key.view());
+    writes_->key_moved(index_, entry, moved);
     return moved;
   }
 
   // FLUSHDB's part. Reported as a whole-database change, touching the watched keys it held.
   void clear() {
+    before_db_change(index_);
     writes_->db_changed(index_, [&](std::string_view key) { return table_.find(key) != nullptr; });
     table_.clear();
     expire_cursor_ = 0;
@@ -161,6 +161,8 @@ class Db {
   void swap_contents(Db& other) {
     // As Redis: a watched key is touched when it was in its database, or the database swapped
     // in holds it live; an expired key arriving where the key was absent is no change.
+    before_db_change(index_);
+    before_db_change(other.index_);
     const std::int64_t now_ms = writes_->unit_now_ms();
     auto touched_by = [now_ms](const kv::Table& emptied, const kv::Table& replacement) {
       return [&emptied, &replacement, now_ms](std::string_view key) {
@@ -174,6 +176,17 @@ class Db {
     table_.swap(other.table_);
     std::swap(expire_cursor_, other.expire_cursor_);
     std::swap(entry_bytes_, other.entry_bytes_);
+  }
+
+  // A snapshot of this database (engine/storage/shard_snapshot.h; kv::Table's snapshot support).
+  void begin_snapshot() { table_.begin_snapshot(); }
+  void end_snapshot() { table_.end_snapshot(); }
+  std::uint64_t snapshot_step(std::uint64_t cursor, std::size_t entries_max,
+                              FunctionRef<void(const kv::Entry&)> visit) {
+    return table_.snapshot_step(cursor, entries_max, visit);
+  }
+  std::size_t snapshot_segment_of(std::uint64_t hash, FunctionRef<void(const kv::Entry&)> visit) {
+    return table_.snapshot_segment_of(hash, visit);
   }
 
   std::size_t size() const { return table_.size(); }
@@ -197,16 +210,32 @@ class Db {
   void reset_stats() { expired_keys_ = 0; }
 
  private:
+  // find_or_insert's cold part, out of line so the common lookup inlines: the old key expired,
+  // which is a DEL, and the command then creates the key afresh in the same entry.
+  [[gnu::noinline]] const kv::Entry* recreate_expired(kv::Entry* entry, std::int64_t now_ms);
   void expire(kv::Entry* entry, std::int64_t now_ms) {
     writes_->key_expired(index_, entry->key.view(), now_ms);
     ++expired_keys_;
     remove(entry);
   }
   void remove(kv::Entry* entry) {
+    before_change(entry->key.view());
     const std::size_t bytes = entry->key.heap_bytes() + entry->value.memory_bytes();
     ASSERT_GE(entry_bytes_, bytes);
     entry_bytes_ -= bytes;
     table_.erase(entry);
+  }
+
+  // The snapshot hook (engine/write_path.h: SnapshotHook), before every change; one branch
+  // when no snapshot runs.
+  void before_change(std::string_view key) {
+    if (EDDY_UNLIKELY(table_.snapshot_running())) before_change_slow(key);
+  }
+  [[gnu::noinline]] void before_change_slow(std::string_view key);
+  void before_db_change(int index) {
+    if (EDDY_UNLIKELY(writes_->snapshot_hook() != nullptr)) {
+      writes_->snapshot_hook()->before_db_change(index);
+    }
   }
 
   kv::Table table_;

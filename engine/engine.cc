@@ -6,6 +6,8 @@
 #include "engine/base/fault.h"
 #include "engine/config_rewrite.h"
 #include "engine/kv/hash_seed.h"
+#include "engine/storage/aof.h"
+#include "engine/storage/snapshotter.h"
 #include "engine/tx/coordinator.h"
 
 namespace eddy {
@@ -47,6 +49,41 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
                        INT64_MAX);
   config_.bind_integer("client-query-buffer-limit", &client_limits_.query_buffer_bytes_max,
                        1024 * 1024, INT64_MAX);
+  // Takes effect at the log's next group commit (and is what the log opens with).
+  config_.bind_custom(
+      "appendfsync",
+      [](std::string_view input, const std::string&, std::string* canonical, std::string* reason) {
+        storage::FsyncPolicy policy;
+        if (!storage::parse_fsync_policy(input, &policy)) {
+          *reason = "argument(s) must be one of the following: always, everysec, no";
+          return false;
+        }
+        *canonical = storage::fsync_policy_name(policy);
+        return true;
+      },
+      [this](const std::string& value) {
+        storage::FsyncPolicy policy = storage::FsyncPolicy::kEverySec;
+        ASSERT(storage::parse_fsync_policy(value, &policy));
+        appendfsync_.store(static_cast<int>(policy), std::memory_order_relaxed);
+        if (aof_ != nullptr) aof_->set_fsync_policy(policy);
+      });
+  // Redis prints the rules as "<seconds> <changes>" pairs separated by spaces.
+  config_.bind_custom(
+      "save",
+      [](std::string_view input, const std::string&, std::string* canonical, std::string* reason) {
+        std::vector<storage::SaveRule> rules;
+        if (!storage::parse_save_rules(input, &rules)) {
+          *reason = "Invalid save parameters";
+          return false;
+        }
+        canonical->clear();
+        for (const storage::SaveRule& rule : rules) {
+          if (!canonical->empty()) canonical->push_back(' ');
+          *canonical += std::to_string(rule.seconds) + " " + std::to_string(rule.changes);
+        }
+        return true;
+      },
+      [](const std::string&) {});  // read by the save-rules fiber once a second
   config_.bind_custom(
       "client-output-buffer-limit",
       [](std::string_view input, const std::string& current, std::string* canonical,
@@ -120,8 +157,14 @@ Engine::Engine(Runtime* runtime, EngineOptions options)
                        INT32_MIN, INT32_MAX);
 }
 
+void Engine::set_aof(storage::AppendOnlyLog* aof) {
+  aof_ = aof;
+  if (aof_ != nullptr) aof_->set_fsync_policy(static_cast<storage::FsyncPolicy>(appendfsync()));
+}
+
 void Engine::start_core_services() {
   const std::uint32_t core = runtime_->current_core();
+  if (aof_ != nullptr) aof_->start_core(core);
   for (auto& shard_ptr : shards_) {
     Shard* shard = shard_ptr.get();
     if (shard->home_core() != core) continue;
@@ -135,6 +178,26 @@ void Engine::start_core_services() {
       }
     });
   }
+}
+
+void Engine::start_save_rules() {
+  if (snapshotter_ == nullptr || runtime_->current_core() != 0) return;
+  runtime_->scheduler().spawn("save-rules", [this] {
+    Coordinator coordinator(this);
+    while (!runtime_->stopping()) {
+      runtime_->sleep_for(kNanosPerSecond);
+      if (runtime_->stopping()) break;
+      std::vector<storage::SaveRule> rules;
+      if (!storage::parse_save_rules(config_.get_one("save"), &rules)) rules.clear();
+      if (rules.empty() && !snapshotter_->scheduled()) continue;
+      std::vector<std::uint64_t> counts(shards_.size(), 0);
+      coordinator.run_on_all(
+          [&](Shard& shard) { counts[shard.id()] = shard.writes().modifications(); });
+      std::uint64_t total = 0;
+      for (std::uint64_t n : counts) total += n;
+      snapshotter_->run_save_rules(coordinator, rules, total);
+    }
+  });
 }
 
 void Engine::start_client_cron() {

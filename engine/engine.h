@@ -23,6 +23,11 @@
 
 namespace eddy {
 
+namespace storage {
+class AppendOnlyLog;
+class Snapshotter;
+}  // namespace storage
+
 struct EngineOptions {
   std::uint32_t shard_count = 1;
   std::string bind = "127.0.0.1";
@@ -78,6 +83,9 @@ class Engine {
 
   // Starts each shard's active-expiry fiber; call once on each core, from that core.
   void start_core_services();
+  // On core 0 (a no-op elsewhere, and without a snapshotter): the fiber that checks the save
+  // rules once a second and starts a snapshot when one is met.
+  void start_save_rules();
   // Starts this core's client cron (eddy-server and the servers of tests; the simulator has no
   // idle clients): every 100 ms it closes clients idle longer than CONFIG's `timeout`, closes
   // those whose pending output passed their output buffer limits, samples the largest
@@ -141,6 +149,25 @@ class Engine {
 
   // A node-unique id for a cross-shard transaction's effects (never 0).
   std::uint64_t next_tx_id() { return next_tx_id_.fetch_add(1, std::memory_order_relaxed); }
+  // After recovery: new transactions take ids above every id in the log, so that a new one is
+  // never mistaken for a part of an old one.
+  void advance_tx_ids_past(std::uint64_t id) {
+    std::uint64_t next = next_tx_id_.load(std::memory_order_relaxed);
+    while (next <= id && !next_tx_id_.compare_exchange_weak(next, id + 1)) {
+    }
+  }
+
+  // The write-ahead log (nullptr: appendonly no). Set once before the cores run; owned by the
+  // caller (eddy-server's main), which keeps it alive while the engine runs.
+  storage::AppendOnlyLog* aof() const { return aof_; }
+  void set_aof(storage::AppendOnlyLog* aof);
+  // Snapshots (SAVE, BGSAVE, save rules; nullptr: none, as in tests). Set once before the
+  // cores run, owned by the caller as the log is.
+  storage::Snapshotter* snapshotter() const { return snapshotter_; }
+  void set_snapshotter(storage::Snapshotter* snapshotter) { snapshotter_ = snapshotter; }
+
+  // appendfsync as CONFIG holds it (a storage::FsyncPolicy).
+  int appendfsync() const { return appendfsync_.load(std::memory_order_relaxed); }
 
  private:
   Runtime* runtime_;
@@ -166,6 +193,9 @@ class Engine {
   std::vector<BlockingTimers> blocking_timers_;
   std::array<std::uint16_t, limits::cluster_slots> slot_to_shard_{};
   std::atomic<std::uint64_t> next_tx_id_{1};
+  storage::AppendOnlyLog* aof_ = nullptr;
+  storage::Snapshotter* snapshotter_ = nullptr;
+  std::atomic<int> appendfsync_{1};
   std::atomic<bool> config_rewriting_{false};
   kv::EncodingLimits encoding_limits_;
   std::atomic<std::int64_t> maxclients_{static_cast<std::int64_t>(limits::maxclients_default)};

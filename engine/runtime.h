@@ -111,6 +111,15 @@ class Disk {
   virtual bool rename(const std::string& from, const std::string& to) = 0;
   virtual bool remove(const std::string& path) = 0;
   virtual std::vector<std::string> list(const std::string& directory) = 0;
+  // Creates `directory` (not its parents) if it is missing; false if it cannot be made. Disks
+  // whose directories are implicit in paths (the simulator's) have nothing to do.
+  virtual bool make_directory(const std::string& directory) {
+    (void)directory;
+    return true;
+  }
+  // Why the last call that failed failed, in strerror's words where the disk knows them (what
+  // Redis's MISCONF error shows after a failed write or fsync).
+  virtual std::string last_error() const { return "Input/output error"; }
 
   // Whole small files (a config file). engine/disk.cc builds both from the calls above, where
   // a failure has no reason beyond "Input/output error" and a file that cannot be opened counts

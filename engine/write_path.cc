@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "engine/cmd/command.h"
+#include "engine/kv/table.h"
 #include "engine/shard.h"
 
 namespace eddy {
@@ -12,30 +13,9 @@ WritePath::WritePath(Shard* shard, std::uint32_t shard_id) : shard_(shard), shar
   ASSERT(shard_ != nullptr);
 }
 
-void WritePath::begin_unit(std::int64_t now_ms, std::uint64_t tx_id, std::uint32_t tx_parts) {
-  ASSERT_MSG(!in_unit_, "write-path units do not nest");
-  ASSERT(pending_.empty());
-  ASSERT_GE(tx_parts, 1u);
-  in_unit_ = true;
-  explicit_effects_ = false;
-  last_modified_db_ = -1;
-  now_ms_ = now_ms;
-  tx_id_ = tx_id;
-  tx_parts_ = tx_parts;
-}
-
-void WritePath::end_unit() {
-  ASSERT(in_unit_);
-  ASSERT_MSG(!emitting_, "an effect was begun and not ended");
-  in_unit_ = false;
+void WritePath::deliver_effects() {
   // A transaction's part is delivered even when empty, so whoever assembles the transaction
   // knows that this shard's part is complete.
-  if (observers_.empty()) {
-    // Nothing is recorded without an observer (emit* and key_expired check recording()).
-    ASSERT(pending_.empty());
-    if (EDDY_UNLIKELY(blocked_calls_ != 0)) serve_blocked();
-    return;
-  }
   if (pending_.empty() && tx_id_ == 0) {
     arena_.clear();
     arg_spans_.clear();
@@ -66,6 +46,12 @@ void WritePath::end_unit() {
   arena_.clear();
   arg_spans_.clear();
   if (EDDY_UNLIKELY(blocked_calls_ != 0)) serve_blocked();
+}
+
+void WritePath::key_modified_slow(int db, const kv::Entry* entry) {
+  const std::string_view key = entry->key.view();
+  if (!watched_.empty()) bump_watched(db, key);
+  if (blocked_calls_ != 0) note_blocked_key(db, key);
 }
 
 void WritePath::note_blocked_key(int db, std::string_view key) {
@@ -200,6 +186,7 @@ void WritePath::key_expired(int db, std::string_view key, std::int64_t now_ms) {
   // count, and a read (or a write that then finds nothing to do) that trips over an expired key
   // has not. The DEL is the expiry's own effect.
   ++expirations_;
+  last_modified_ = nullptr;  // the entry goes: its address may hold another key next
   if (EDDY_UNLIKELY(!watched_.empty())) bump_watched(db, key);
   if (!recording()) return;
   ASSERT(!emitting_);
@@ -212,6 +199,7 @@ void WritePath::key_expired(int db, std::string_view key, std::int64_t now_ms) {
 void WritePath::db_changed(int db, FunctionRef<bool(std::string_view)> touched) {
   ASSERT_MSG(in_unit_, "a keyspace change outside the write path");
   ++modifications_;
+  last_modified_ = nullptr;  // every entry of the database is gone or moved
   if (watched_.empty()) return;
   const std::string prefix = watch_key(db, {});
   ++version_counter_;

@@ -22,7 +22,6 @@
 // batch per shard, so a log or a replica can apply them all or none.
 
 #include <cstdint>
-#include <cstring>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -30,14 +29,16 @@
 #include <unordered_map>
 #include <vector>
 
-#include <xxhash.h>
-
 #include "engine/base/assert.h"
 #include "engine/base/function_ref.h"
+#include "engine/kv/hash_seed.h"
 #include "engine/kv/value.h"
 
 namespace eddy {
 
+namespace kv {
+struct Entry;
+}
 struct BlockingRequest;
 struct CommandSpec;
 class ReplyBuilder;
@@ -61,6 +62,20 @@ class WriteObserver {
   virtual ~WriteObserver() = default;
   // The views in `batch` live only during the call: an observer that keeps effects copies them.
   virtual void on_effects(const EffectBatch& batch) = 0;
+};
+
+// A snapshot in progress on this shard (engine/storage/shard_snapshot.h). Db calls it *before*
+// a change, while the key's old contents are still there: a part of the table the snapshot has
+// not serialized yet is serialized first (the cut Dragonfly uses), so the snapshot holds the
+// keyspace as it was when it began. Only while a table's snapshot runs (kv::Table::
+// snapshot_running): otherwise Db pays one branch.
+class SnapshotHook {
+ public:
+  virtual ~SnapshotHook() = default;
+  // `key` (hash `hash` in db's table) is about to change, be created or be deleted.
+  virtual void before_key_change(int db, std::uint64_t hash) = 0;
+  // The whole database is about to be emptied or swapped with another (FLUSHDB, SWAPDB).
+  virtual void before_db_change(int db) = 0;
 };
 
 class WritePath {
@@ -110,14 +125,39 @@ class WritePath {
 
   // A key's value, TTL or existence changed. Counted once per key per run of changes to it
   // (creating a key and setting its value is one change, as Redis counts its dirty keys).
-  void key_modified(int db, std::string_view key) {
+  // The run is recognised by the entry's address, which Db reports as it changes: an entry
+  // keeps its address until it is removed, except when it gains or loses a deadline
+  // (entry_moved) and when an insertion reorganises the table, and an insertion always starts
+  // a new run. Inline and free of calls on its common path (nothing watched, nobody blocked):
+  // it runs for every key every write changes.
+  void key_modified(int db, const kv::Entry* entry) {
     ASSERT_MSG(in_unit_, "a keyspace change outside the write path");
-    if (!is_last_modified(db, key)) {
+    if (entry != last_modified_) {
       ++modifications_;
-      remember_last_modified(db, key);
+      last_modified_ = entry;
     }
-    if (EDDY_UNLIKELY(!watched_.empty())) bump_watched(db, key);
-    if (EDDY_UNLIKELY(blocked_calls_ != 0)) note_blocked_key(db, key);
+    if (EDDY_UNLIKELY(!watched_.empty() || blocked_calls_ != 0)) key_modified_slow(db, entry);
+  }
+  // A new key: always a change of its own (its address may be one an earlier change of this
+  // unit used before the table moved that entry).
+  void key_inserted(int db, const kv::Entry* entry) {
+    ASSERT_MSG(in_unit_, "a keyspace change outside the write path");
+    ++modifications_;
+    last_modified_ = entry;
+    if (EDDY_UNLIKELY(!watched_.empty() || blocked_calls_ != 0)) key_modified_slow(db, entry);
+  }
+  // The entry at `from` now lives at `to` (it gained or lost a deadline) and changed.
+  void key_moved(int db, const kv::Entry* from, const kv::Entry* to) {
+    ASSERT_MSG(in_unit_, "a keyspace change outside the write path");
+    if (from != last_modified_) ++modifications_;
+    last_modified_ = to;
+    if (EDDY_UNLIKELY(!watched_.empty() || blocked_calls_ != 0)) key_modified_slow(db, to);
+  }
+  // The entry is about to be deleted (DEL, RENAME's source ...): a change, after which its
+  // address may hold another key.
+  void key_removed(int db, const kv::Entry* entry) {
+    key_modified(db, entry);
+    last_modified_ = nullptr;
   }
   // A key was deleted because its TTL passed (lazy or active expiry): DEL is its effect. Outside
   // a unit (a read step that looks up keys) the deletion is a unit of its own, at `now_ms`.
@@ -141,6 +181,11 @@ class WritePath {
 
   void add_observer(WriteObserver* observer);
   void remove_observer(WriteObserver* observer);
+
+  // ---- the snapshot in progress (nullptr: none)
+
+  void set_snapshot_hook(SnapshotHook* hook) { snapshot_hook_ = hook; }
+  SnapshotHook* snapshot_hook() const { return snapshot_hook_; }
 
   // ---- key versions, for WATCH
 
@@ -168,9 +213,35 @@ class WritePath {
     std::uint32_t watchers;
   };
 
-  void begin_unit(std::int64_t now_ms, std::uint64_t tx_id, std::uint32_t tx_parts);
-  void end_unit();
+  // Inline: every write pays them (callgrind: ~55 instructions a command out of line).
+  void begin_unit(std::int64_t now_ms, std::uint64_t tx_id, std::uint32_t tx_parts) {
+    ASSERT_MSG(!in_unit_, "write-path units do not nest");
+    ASSERT(pending_.empty());
+    ASSERT_GE(tx_parts, 1u);
+    in_unit_ = true;
+    explicit_effects_ = false;
+    last_modified_ = nullptr;
+    now_ms_ = now_ms;
+    tx_id_ = tx_id;
+    tx_parts_ = tx_parts;
+  }
+  void end_unit() {
+    ASSERT(in_unit_);
+    ASSERT_MSG(!emitting_, "an effect was begun and not ended");
+    in_unit_ = false;
+    if (EDDY_UNLIKELY(!observers_.empty())) {
+      deliver_effects();
+      return;
+    }
+    // Nothing is recorded without an observer (emit* and key_expired check recording()).
+    ASSERT(pending_.empty());
+    if (EDDY_UNLIKELY(blocked_calls_ != 0)) serve_blocked();
+  }
+  // end_unit's part with observers: the pending effects go to each, then blocked clients.
+  void deliver_effects();
   void append_arg(std::string_view arg);
+  // key_modified's part for watched keys and blocked clients.
+  void key_modified_slow(int db, const kv::Entry* entry);
   void bump_watched(int db, std::string_view key);
   void note_blocked_key(int db, std::string_view key);
   void serve_blocked();
@@ -179,6 +250,7 @@ class WritePath {
   Shard* shard_;
   std::uint32_t shard_id_;
   std::vector<WriteObserver*> observers_;
+  SnapshotHook* snapshot_hook_ = nullptr;
 
   bool in_unit_ = false;
   bool explicit_effects_ = false;
@@ -187,29 +259,10 @@ class WritePath {
   std::uint64_t tx_id_ = 0;
   std::uint32_t tx_parts_ = 1;
   std::uint64_t modifications_ = 0;
-  // The key the unit changed last, without a string copy per change (callgrind: assigning a
-  // std::string was ~70 instructions of every SET): up to kLastKeyBytes inline, a longer key by
-  // its length and 64-bit hash (a collision would only undercount a statistic).
-  static constexpr std::size_t kLastKeyBytes = 64;
-  bool is_last_modified(int db, std::string_view key) const {
-    if (db != last_modified_db_ || key.size() != last_modified_size_) return false;
-    if (key.size() <= kLastKeyBytes)
-      return std::memcmp(key.data(), last_modified_key_, key.size()) == 0;
-    return XXH3_64bits(key.data(), key.size()) == last_modified_hash_;
-  }
-  void remember_last_modified(int db, std::string_view key) {
-    last_modified_db_ = db;
-    last_modified_size_ = key.size();
-    if (key.size() <= kLastKeyBytes) {
-      std::memcpy(last_modified_key_, key.data(), key.size());
-    } else {
-      last_modified_hash_ = XXH3_64bits(key.data(), key.size());
-    }
-  }
-  int last_modified_db_ = -1;  // -1: none yet in this unit
-  std::size_t last_modified_size_ = 0;
-  std::uint64_t last_modified_hash_ = 0;
-  char last_modified_key_[kLastKeyBytes];
+  // The entry the unit changed last (see key_modified): comparing addresses, not keys, keeps
+  // the count exact for keys of any length at one compare per change (callgrind: copying and
+  // comparing the key was ~45 instructions a key, a third of MSET's write path).
+  const kv::Entry* last_modified_ = nullptr;
   std::uint64_t expirations_ = 0;
 
   // The unit's effects; buffers keep their capacity, so recording allocates nothing once warm.
@@ -223,7 +276,7 @@ class WritePath {
   std::uint32_t serving_holds_ = 0;
 
   std::uint64_t version_counter_ = 0;
-  std::unordered_map<std::string, WatchedKey> watched_;
+  std::unordered_map<std::string, WatchedKey, kv::SeededStringHash> watched_;
 };
 
 }  // namespace eddy

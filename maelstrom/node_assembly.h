@@ -20,7 +20,8 @@ inline constexpr std::size_t kNodeFiberStackBytes = 1u << 20;
 
 struct NodeAssemblyOptions {
   std::uint32_t shard_count = 1;
-  // Make CRDT updates durable (RecordLog on the runtime's Disk) before acknowledging them.
+  // Make CRDT updates durable (RecordLog on the runtime's Disk) before acknowledging them,
+  // and keep lin-kv's Raft state across restarts (without it, wiped at start).
   bool persist = false;
   NodeOptions node;
   LinKvOptions lin_kv;
@@ -37,6 +38,7 @@ class NodeAssembly {
 
   Node& node() { return *node_; }
   CrdtService& crdt() { return *crdt_; }
+  LinKvService& lin_kv() { return *lin_kv_; }
 
  private:
   std::unique_ptr<Engine> engine_;

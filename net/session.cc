@@ -7,6 +7,7 @@
 #include "engine/acl/user.h"
 #include "engine/base/fault.h"
 #include "engine/limits.h"
+#include "engine/storage/aof.h"
 
 namespace eddy {
 
@@ -133,6 +134,17 @@ bool Session::flush() {
     close_for_output_limit();
     return false;
   }
+  // Under appendfsync always, replies leave only once the log covers what they may show.
+  if (storage::AppendOnlyLog* aof = engine_->aof(); aof != nullptr) {
+    const bool wrote = client_.wrote_since_reply;
+    client_.wrote_since_reply = false;
+    if (!aof->await_before_reply(wrote)) {
+      // The log failed: these writes are not known to be durable, so they are not acknowledged.
+      client_.close_asap = true;
+      output_.clear();
+      return false;
+    }
+  }
   // While the write waits for the kernel, the client cron sees what is still pending.
   client_.output_bytes = output_.size();
   client_.output_written_base = stream_->bytes_written();
@@ -244,8 +256,13 @@ void Session::serve() {
       done += executor_.execute(args_, std::span<const CommandRef>(commands_).subspan(done),
                                 output_, soft_max);
       if (client_.close_asap) {
-        // The replies reached the hard output limit while they were built: nothing is sent.
-        close_for_output_limit();
+        // The replies reached the hard output limit while they were built, or the client was
+        // evicted meanwhile (logged where it was decided): nothing is sent.
+        if (executor_.output_limit_reached()) {
+          close_for_output_limit();
+        } else {
+          output_.clear();
+        }
         return;
       }
       account_memory();

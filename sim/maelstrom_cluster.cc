@@ -96,7 +96,7 @@ class MaelstromCluster::ProcessDisk final : public Disk {
 
   FileId open(const std::string& path, bool create, std::string* error) override {
     if (dead_) {
-      *error = "process is dead";
+      if (error != nullptr) *error = "process is dead";  // Disk::read_file passes none
       return -1;
     }
     return disk_->open(path, create, error);
@@ -182,6 +182,7 @@ void MaelstromCluster::start_process(std::size_t index) {
   ++node.incarnation;
   maelstrom::NodeAssemblyOptions options = config_.node;
   options.crdt.disk = process->disk.get();
+  options.lin_kv.disk = process->disk.get();
   SimNode* sim = node.sim;
   world_->trace(sim, 0, "process start #" + std::to_string(node.incarnation));
   sim->scheduler_of(0).spawn("maelstrom-process", [sim, process, options] {

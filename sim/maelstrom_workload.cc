@@ -1,6 +1,7 @@
 #include "sim/maelstrom_workload.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "maelstrom/message.h"
@@ -125,10 +126,24 @@ void MaelstromWorkload::controller_main() {
     }
     node_->sleep_for(rng.between(0, 2 * config_.crash_interval_ns));
     if (world_->now() >= end) break;
-    const std::size_t victim = rng.below(cluster_->size());
-    cluster_->crash(victim);
-    node_->sleep_for(rng.between(config_.downtime_min_ns, config_.downtime_max_ns));
-    cluster_->restart(victim);
+    // One node, or several at once (a majority, with crash_max_nodes high enough): their
+    // processes all die at the same instant and come back one by one.
+    const std::size_t count =
+        1 + rng.below(std::min<std::size_t>(std::max<std::uint32_t>(config_.crash_max_nodes, 1),
+                                            cluster_->size()));
+    std::vector<std::size_t> victims;
+    while (victims.size() < count) {
+      const std::size_t victim = rng.below(cluster_->size());
+      if (std::find(victims.begin(), victims.end(), victim) == victims.end()) {
+        victims.push_back(victim);
+      }
+    }
+    for (const std::size_t victim : victims) cluster_->crash(victim);
+    for (const std::size_t victim : victims) {
+      node_->sleep_for(rng.between(config_.downtime_min_ns, config_.downtime_max_ns) /
+                       static_cast<Nanos>(victims.size()));
+      cluster_->restart(victim);
+    }
   }
   while (main_phase_done_ < config_.concurrency && !node_->stopping()) {
     node_->sleep_for(10 * kNanosPerMilli);
@@ -177,47 +192,15 @@ void MaelstromWorkload::one_operation(std::size_t index) {
     return;
   }
   if (workload == "lin-kv") {
-    Op op;
-    op.id = next_op_id_++;
-    op.client = static_cast<std::uint32_t>(index);
-    op.invoke_ns = invoke;
     const std::int64_t key = static_cast<std::int64_t>(rng.below(config_.key_count));
-    op.key = Json(key).dump();
     const std::uint64_t dice = rng.below(6);
-    Json body;
-    if (dice < 3) {
-      op.kind = OpKind::kGet;
-      body = {{"type", "read"}, {"key", key}};
-    } else if (dice < 4) {
-      op.kind = OpKind::kSet;
-      const std::int64_t value = static_cast<std::int64_t>(rng.below(5));
-      op.argument = Json(value).dump();
-      body = {{"type", "write"}, {"key", key}, {"value", value}};
-    } else {
-      op.kind = OpKind::kSet;  // with `expected`: a compare-and-set
-      const std::int64_t from = static_cast<std::int64_t>(rng.below(5));
-      const std::int64_t to = static_cast<std::int64_t>(rng.below(5));
-      op.expected = Json(from).dump();
-      op.argument = Json(to).dump();
-      body = {{"type", "cas"}, {"key", key}, {"from", from}, {"to", to}};
-    }
-    Reply reply = call(index, std::move(body));
-    op.complete_ns = world_->now();
-    if (op.kind == OpKind::kGet) {
-      // A read never changes anything, so an unanswered one is simply failed. A read of a
-      // missing key (error 20) observed nil, which the model checks too.
-      if (reply.outcome == Outcome::kOk) {
-        op.outcome = OpOutcome::kOk;
-        op.value = reply.body["value"].dump();
-      } else if (reply.outcome == Outcome::kFailed && reply.body.value("code", 0) == 20) {
-        op.outcome = OpOutcome::kOk;
-      } else {
-        op.outcome = OpOutcome::kFailed;
-      }
-    } else {
-      op.outcome = as_op_outcome(reply.outcome);
-    }
-    lin_kv_history_.ops.push_back(std::move(op));
+    const std::int64_t a = static_cast<std::int64_t>(rng.below(5));
+    const std::int64_t b = static_cast<std::int64_t>(rng.below(5));
+    lin_kv_operation(index,
+                     dice < 3   ? LinKvKind::kRead
+                     : dice < 4 ? LinKvKind::kWrite
+                                : LinKvKind::kCas,
+                     key, a, b);
     return;
   }
   const bool is_set = workload == "g-set" || workload == "broadcast";
@@ -245,6 +228,86 @@ void MaelstromWorkload::one_operation(std::size_t index) {
   set_history_.reads.push_back(set_read(reply, invoke));
 }
 
+bool MaelstromWorkload::lin_kv_operation(std::size_t index, LinKvKind kind, std::int64_t key,
+                                         std::int64_t a, std::int64_t b) {
+  Op op;
+  op.id = next_op_id_++;
+  op.client = static_cast<std::uint32_t>(index);
+  op.invoke_ns = world_->now();
+  op.key = Json(key).dump();
+  Json body;
+  if (kind == LinKvKind::kRead) {
+    op.kind = OpKind::kGet;
+    body = {{"type", "read"}, {"key", key}};
+  } else if (kind == LinKvKind::kWrite) {
+    op.kind = OpKind::kSet;
+    op.argument = Json(a).dump();
+    body = {{"type", "write"}, {"key", key}, {"value", a}};
+  } else {
+    op.kind = OpKind::kSet;  // with `expected`: a compare-and-set
+    op.expected = Json(a).dump();
+    op.argument = Json(b).dump();
+    body = {{"type", "cas"}, {"key", key}, {"from", a}, {"to", b}};
+  }
+  Reply reply = call(index, std::move(body));
+  op.complete_ns = world_->now();
+  bool answered = reply.outcome == Outcome::kOk;
+  if (op.kind == OpKind::kGet) {
+    // A read never changes anything, so an unanswered one is simply failed. A read of a
+    // missing key (error 20) observed nil, which the model checks too.
+    if (reply.outcome == Outcome::kOk) {
+      op.outcome = OpOutcome::kOk;
+      op.value = reply.body["value"].dump();
+    } else if (reply.outcome == Outcome::kFailed && reply.body.value("code", 0) == 20) {
+      op.outcome = OpOutcome::kOk;
+      answered = true;
+    } else {
+      op.outcome = OpOutcome::kFailed;
+    }
+  } else {
+    op.outcome = as_op_outcome(reply.outcome);
+    // A cas refused by its precondition (22) or a missing key (20) was served too.
+    if (reply.outcome == Outcome::kFailed) {
+      const std::int64_t code = reply.body.value("code", std::int64_t{-1});
+      if (code == 20 || code == 22) answered = true;
+    }
+  }
+  if (answered) {
+    ++lin_kv_served_;
+  } else if (reply.outcome == Outcome::kUnknown) {
+    ++lin_kv_indefinite_;
+  } else {
+    ++lin_kv_refused_;
+  }
+  lin_kv_history_.ops.push_back(std::move(op));
+  return answered;
+}
+
+void MaelstromWorkload::lin_kv_liveness(std::size_t index) {
+  // After the heal every process is up and a majority connected: a leader must exist, and a
+  // write and a read from each client must be served within the bound.
+  const Nanos deadline = world_->now() + kLinKvLivenessBoundNs;
+  const std::int64_t key = static_cast<std::int64_t>(index % config_.key_count);
+  bool wrote = false;
+  bool read = false;
+  while (!(wrote && read) && world_->now() < deadline && !node_->stopping()) {
+    if (!wrote) {
+      wrote =
+          lin_kv_operation(index, LinKvKind::kWrite, key, static_cast<std::int64_t>(index % 5), 0);
+    } else {
+      read = lin_kv_operation(index, LinKvKind::kRead, key, 0, 0);
+    }
+    if (!(wrote && read)) node_->sleep_for(50 * kNanosPerMilli);
+  }
+  if (!(wrote && read)) {
+    violations_.push_back({"liveness", "client " + clients_[index].id + " got no " +
+                                           (wrote ? "read" : "write") + " served by " +
+                                           cluster_->node_ids()[clients_[index].node] + " within " +
+                                           std::to_string(kLinKvLivenessBoundNs / kNanosPerMilli) +
+                                           " ms after the heal"});
+  }
+}
+
 SetRead MaelstromWorkload::set_read(const Reply& reply, Nanos invoke) const {
   const Json& elements = reply.body[config_.workload == "broadcast" ? "messages" : "value"];
   SetRead read;
@@ -257,7 +320,11 @@ SetRead MaelstromWorkload::set_read(const Reply& reply, Nanos invoke) const {
 
 void MaelstromWorkload::final_read(std::size_t index) {
   const std::string& workload = config_.workload;
-  if (workload == "echo" || workload == "lin-kv") return;  // no final phase, as in Maelstrom
+  if (workload == "echo") return;  // no final phase, as in Maelstrom
+  if (workload == "lin-kv") {
+    lin_kv_liveness(index);
+    return;
+  }
   // A few attempts: the convergence check needs an answer from every node.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const Nanos invoke = world_->now();
@@ -281,13 +348,29 @@ void MaelstromWorkload::final_read(std::size_t index) {
                                          cluster_->node_ids()[clients_[index].node]});
 }
 
+std::string MaelstromWorkload::summary() const {
+  if (config_.workload != "lin-kv") return "";
+  const std::uint64_t ops = lin_kv_served_ + lin_kv_refused_ + lin_kv_indefinite_;
+  char per_op[32];
+  std::snprintf(
+      per_op, sizeof per_op, "%.1f",
+      ops == 0 ? 0.0 : static_cast<double>(cluster_->peer_messages()) / static_cast<double>(ops));
+  return "served=" + std::to_string(lin_kv_served_) +
+         " refused=" + std::to_string(lin_kv_refused_) +
+         " indefinite=" + std::to_string(lin_kv_indefinite_) + " messages_per_op=" + per_op;
+}
+
 std::vector<Violation> MaelstromWorkload::check() const {
   std::vector<Violation> violations = violations_;
   const std::string& workload = config_.workload;
   if (workload == "lin-kv") {
     const LinearizabilityResult result = check_linearizable(lin_kv_history_);
     linearizability_inconclusive_ = result.exhausted;
-    if (!result.ok) {
+    if (result.ok && result.exhausted) {
+      // Out of budget: unknown, which is no pass.
+      violations.push_back(
+          {"linearizability-unknown", "inconclusive: the search ran out of budget"});
+    } else if (!result.ok) {
       violations.push_back({"linearizability", "key " + result.key + ":\n" + result.explanation});
     }
   } else if (workload == "g-set" || workload == "broadcast") {

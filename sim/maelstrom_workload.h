@@ -33,6 +33,8 @@ struct MaelstromWorkloadConfig {
   Nanos crash_interval_ns = 0;
   Nanos downtime_min_ns = 50 * kNanosPerMilli;
   Nanos downtime_max_ns = 2 * kNanosPerSecond;
+  // Nodes crashed at once: uniform in [1, crash_max_nodes].
+  std::uint32_t crash_max_nodes = 1;
   bool nemesis = false;  // partitions while the workload runs (the network's fault settings)
 };
 
@@ -50,6 +52,10 @@ class MaelstromWorkload {
   std::vector<Violation> check() const;
   std::uint64_t operations() const { return operations_; }
   bool linearizability_inconclusive() const { return linearizability_inconclusive_; }
+  // lin-kv availability: requests served (ok, or a definite answer of the state machine),
+  // refused (a definite error: not applied) and left indefinite (timeouts), e.g.
+  // "served=310 refused=12 indefinite=4 messages_per_op=18.2"; empty for other workloads.
+  std::string summary() const;
 
  private:
   enum class Outcome : std::uint8_t { kOk, kFailed, kUnknown };
@@ -75,6 +81,14 @@ class MaelstromWorkload {
   // Sends one request and waits for its reply or its timeout.
   Reply call(std::size_t index, nlohmann::json body);
   void one_operation(std::size_t index);
+  enum class LinKvKind : std::uint8_t { kRead, kWrite, kCas };
+  // One lin-kv request, recorded in the history; true when it was served (ok, or a definite
+  // answer from the state machine: missing key, failed precondition).
+  bool lin_kv_operation(std::size_t index, LinKvKind kind, std::int64_t key, std::int64_t a,
+                        std::int64_t b);
+  // The liveness phase after the heal: a write and a read served within the bound.
+  void lin_kv_liveness(std::size_t index);
+  static constexpr Nanos kLinKvLivenessBoundNs = 5 * kNanosPerSecond;
   void final_read(std::size_t index);
   // An ok read of a g-set or broadcast node, its elements sorted.
   SetRead set_read(const Reply& reply, Nanos invoke) const;
@@ -99,6 +113,9 @@ class MaelstromWorkload {
   // Final reads per node, as canonical JSON, for the convergence check.
   std::vector<std::pair<std::size_t, std::string>> final_reads_;
   std::vector<Violation> violations_;
+  std::uint64_t lin_kv_served_ = 0;
+  std::uint64_t lin_kv_refused_ = 0;
+  std::uint64_t lin_kv_indefinite_ = 0;
   mutable bool linearizability_inconclusive_ = false;
 };
 

@@ -85,6 +85,7 @@ void SimNode::stop() {
     cores_[c]->sleeping.clear();
   }
   for (SimListener* listener : std::vector<SimListener*>(listeners_)) listener->close();
+  for (SimStream* stream : streams_) stream->end_waiting_read();
 }
 
 std::uint32_t SimNode::current_core() const {

@@ -17,6 +17,8 @@
 
 namespace eddy::sim {
 
+class SimStream;
+
 class SimNode final : public Runtime {
  public:
   SimNode(World* world, std::string name, std::uint32_t cores, std::size_t fiber_stack_bytes);
@@ -27,7 +29,9 @@ class SimNode final : public Runtime {
   fiber::Scheduler& scheduler_of(std::uint32_t core) { return *cores_[core]->scheduler; }
   std::size_t live_fibers() const;
 
-  // Shutdown: stopping() turns true, sleepers wake, listeners close.
+  // Shutdown: stopping() turns true, sleepers wake, listeners close, and reads waiting on
+  // this node's streams return 0 (the Stream contract: end of stream once the runtime is
+  // shutting down, as the epoll runtime does).
   void stop();
 
   // Runtime.
@@ -72,6 +76,9 @@ class SimNode final : public Runtime {
   // From the world's seed and the node's name, drawn from no stream: adding it moved no other
   // choice of existing seeds.
   std::uint64_t hash_seed_ = 0;
+  // This node's ends of client connections, so stop() can end their waiting reads. Declared
+  // before cores_: fibers unwound when the cores go may still destroy streams.
+  std::vector<SimStream*> streams_;
   std::vector<std::unique_ptr<Core>> cores_;
   std::vector<std::vector<std::size_t>> in_mailbox_;  // [origin][target]: posted, not yet taken
   struct MailboxWaiter {
@@ -89,6 +96,7 @@ class SimNode final : public Runtime {
   std::deque<PeerMessage> inbox_;
   std::vector<std::pair<fiber::Fiber*, std::uint32_t>> inbox_waiters_;  // fiber, its core
   friend class SimListener;
+  friend class SimStream;
 };
 
 }  // namespace eddy::sim

@@ -44,6 +44,7 @@ struct RunResult {
   std::uint64_t trace_hash = 0;
   bool linearizability_inconclusive = false;
   std::vector<Violation> violations;
+  std::string summary;  // workload figures for the result line (lin-kv availability)
   std::vector<std::string> trace_tail;  // the last trace lines, for failure reports
   bool ok() const { return violations.empty(); }
 };
@@ -56,7 +57,9 @@ struct PlantInfo {
   const char* name;
   std::uint32_t mask;
   const char* what;
-  // The workload that exposes it: "kv" (the Redis workload) or a Maelstrom workload name.
+  // The workload that exposes it: "kv" (the Redis workload), a Maelstrom workload name, or
+  // "raft" (engine/raft's own cluster test, tests/unit/raft_test.cc; no eddy-sim scenario yet),
+  // or "snapshot" (tests/unit/snapshot_test.cc's cut test; likewise).
   const char* workload;
 };
 const std::vector<PlantInfo>& plant_catalog();

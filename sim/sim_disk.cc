@@ -110,6 +110,7 @@ bool SimDisk::sync(FileId file) {
   pause();
   Inode* inode = inode_of(file);
   if (inode == nullptr) return false;
+  if (roll(faults_.sync_error_probability)) return false;
   inode->durable = inode->current;
   inode->pending.clear();
   return true;

@@ -43,6 +43,8 @@ struct SimDiskFaults {
   double short_read_probability = 0.0;
   // append/write_at/truncate fail: they return false and change nothing.
   double write_error_probability = 0.0;
+  // sync() fails: it returns false and nothing pending becomes durable.
+  double sync_error_probability = 0.0;
   // read_at() fails: it returns -1.
   double read_error_probability = 0.0;
   // Per operation, when a sleep callback is set: uniform in [min, max].

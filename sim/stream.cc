@@ -9,9 +9,19 @@
 namespace eddy::sim {
 
 SimStream::SimStream(std::shared_ptr<SimConnection> connection, int side)
-    : connection_(std::move(connection)), side_(side) {}
+    : connection_(std::move(connection)), side_(side) {
+  connection_->node[side_]->streams_.push_back(this);
+}
 
-SimStream::~SimStream() { close(); }
+SimStream::~SimStream() {
+  close();
+  auto& streams = connection_->node[side_]->streams_;
+  streams.erase(std::remove(streams.begin(), streams.end(), this), streams.end());
+}
+
+void SimStream::end_waiting_read() {
+  wake(connection_->direction[1 - side_].reader, side_);
+}
 
 void SimStream::wake(fiber::Fiber*& fiber, int side) {
   if (fiber == nullptr) return;
@@ -43,6 +53,7 @@ std::size_t SimStream::read(std::span<char> buffer) {
       return n;
     }
     if (in.fin) return 0;
+    if (c.node[side_]->stopping()) return 0;
     in.reader = c.node[side_]->scheduler_of(c.core[side_]).current();
     c.node[side_]->scheduler_of(c.core[side_]).suspend();
   }

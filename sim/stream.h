@@ -48,6 +48,8 @@ class SimStream final : public Stream {
 
   // Fault: breaks the connection for both ends now.
   void reset_connection();
+  // The owning node is stopping: a read waiting for bytes returns 0.
+  void end_waiting_read();
 
  private:
   void wake(fiber::Fiber*& fiber, int side);

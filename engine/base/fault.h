@@ -37,10 +37,22 @@ enum class PlantedBug : std::uint32_t {
   kPipelineReorder = 1u << 3,       // the last two replies of a stitched batch swapped
   kPartialReadParser = 1u << 4,     // the parser forgets progress when a bulk is split
   // Maelstrom node plants, for proving the runner's and the simulator's checkers.
-  kLinKvLocalRead = 1u << 5,          // every node serves lin-kv from its own copy
+  kLinKvLocalRead = 1u << 5,          // lin-kv reads served locally, without read index
   kCounterDropsIncrements = 1u << 6,  // some counter adds are acknowledged, never applied
   kSetForgetsAfterPartition = 1u << 7,  // a set forgets what peers taught it after a silence
   kZaddGtInverted = 1u << 8,  // ZADD GT keeps an existing member's score only when it would grow
+  // A snapshot plant (engine/storage/shard_snapshot.h), caught in tests/unit/snapshot_test.cc.
+  kSnapshotSkipsWriteHook = 1u << 24,  // a write meets a pending segment and does not save it
+  // Raft plants (engine/raft), each caught by a named checker in tests/unit/raft_test.cc.
+  kRaftCommitPrevTermByCount = 1u << 9,    // an earlier term's entry commits by counting replicas
+  kRaftVoteNotPersisted = 1u << 10,        // a vote goes out before (without) reaching the disk
+  kRaftReadWithoutReadIndex = 1u << 11,    // a leader serves reads with no quorum round
+  kRaftNoNoop = 1u << 12,                  // a new leader appends no no-op entry
+  kRaftAcceptMismatchedAppend = 1u << 13,  // a follower ignores the prev entry's term
+  kRaftStaleTermResetsTimer = 1u << 14,    // a stale-term message resets the election timer
+  // lin-kv on Raft (maelstrom/lin_kv.cc), caught by the linearizability checker in eddy-sim.
+  kLinKvForwardAppliedTwice = 1u << 15,        // the state machine's dedup of entries is off
+  kLinKvDefiniteErrorAfterPropose = 1u << 16,  // a write given up on is answered error 11
 };
 
 inline void set_planted_bugs(std::uint32_t mask) { detail::g_planted_bugs = mask; }

@@ -57,6 +57,7 @@ CommandTable::CommandTable() {
   register_lcs_command(*this);
   register_key_commands(*this);
   register_server_commands(*this);
+  register_persistence_commands(*this);
   register_hash_commands(*this);
   register_list_commands(*this);
   register_set_commands(*this);
@@ -81,9 +82,20 @@ void CommandTable::add(CommandSpec spec) {
   spec.id = static_cast<std::uint32_t>(specs_.size());
   spec.acl_category_bits = implied_categories(spec);
   specs_.push_back(spec);
-  // Registration happens once at startup with a few hundred commands; rebuilding per add keeps
-  // find() valid at every step without a separate "finish" call.
-  rebuild_index();
+  // find() stays valid at every step without a separate "finish" call: the new name goes into
+  // the index, which is rebuilt only when it would pass half full (rebuilding on every add
+  // made each table cost O(commands^2), a third of an engine's construction).
+  if (specs_.size() * 2 > index_.size()) {
+    rebuild_index();
+  } else {
+    index_insert(specs_.size() - 1);
+  }
+}
+
+void CommandTable::index_insert(std::size_t spec_index) {
+  std::size_t slot = static_cast<std::size_t>(name_hash(specs_[spec_index].name)) & mask_;
+  while (index_[slot] >= 0) slot = (slot + 1) & mask_;
+  index_[slot] = static_cast<std::int32_t>(spec_index);
 }
 
 void CommandTable::rebuild_index() {
@@ -92,11 +104,7 @@ void CommandTable::rebuild_index() {
   while (capacity < specs_.size() * 2) capacity *= 2;
   index_.assign(capacity, -1);
   mask_ = capacity - 1;
-  for (std::size_t i = 0; i < specs_.size(); ++i) {
-    std::size_t slot = static_cast<std::size_t>(name_hash(specs_[i].name)) & mask_;
-    while (index_[slot] >= 0) slot = (slot + 1) & mask_;
-    index_[slot] = static_cast<std::int32_t>(i);
-  }
+  for (std::size_t i = 0; i < specs_.size(); ++i) index_insert(i);
 }
 
 const CommandSpec* CommandTable::find(std::string_view name) const {

@@ -187,6 +187,7 @@ class CommandTable {
   std::vector<std::int32_t> index_;  // open addressing over name hashes -> spec index
   std::size_t mask_ = 0;
   void rebuild_index();
+  void index_insert(std::size_t spec_index);
 };
 
 // Each command family registers its commands (one file per family).
@@ -195,6 +196,7 @@ void register_lcs_command(CommandTable& table);  // engine/cmd/lcs_command.cc (s
 void register_key_commands(CommandTable& table);
 void register_dump_commands(CommandTable& table);  // engine/cmd/dump_commands.cc (generic group)
 void register_server_commands(CommandTable& table);
+void register_persistence_commands(CommandTable& table);  // SAVE BGSAVE LASTSAVE
 void register_hash_commands(CommandTable& table);
 void register_list_commands(CommandTable& table);
 void register_set_commands(CommandTable& table);

@@ -183,7 +183,9 @@ void pfmerge_command(CommandContext& ctx) {
     }
   }
   const std::size_t max_bytes = sparse_max_bytes(ctx);
-  auto [entry, created] = ctx.db.find_or_insert(ctx.args[1], ctx.now_ms);
+  auto [entry, inserted] = ctx.db.find_or_insert(ctx.args[1], ctx.now_ms);
+  // A plain copy for the lambda: clang before 16 cannot capture a structured binding.
+  const bool created = inserted;
   ctx.db.update(entry, [&](kv::Value& value) {
     if (created) value.set_string(hll::empty_sparse());
     kv::SmallString& bytes = value.mutable_string();

@@ -30,6 +30,11 @@ class ReplyBuilder {
   bool dropping() const;
   // RESP bytes built elsewhere (a hop's replies), under the same limit.
   void raw(std::string_view bytes);
+  // How many more bytes the output may take before the limit: the bound for a part of the
+  // reply built elsewhere (at least 1).
+  std::size_t room() const;
+  // A part built elsewhere under room() passed it: the reply is cut, the limit reached.
+  void cut();
 
   void ok();                           // +OK
   void simple(std::string_view text);  // +text

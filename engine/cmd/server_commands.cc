@@ -20,6 +20,8 @@
 #include "engine/engine.h"
 #include "engine/fiber/scheduler.h"
 #include "engine/session_context.h"
+#include "engine/storage/aof.h"
+#include "engine/storage/snapshotter.h"
 #include "engine/tx/coordinator.h"
 #include "engine/tx/multi_exec.h"
 
@@ -1100,12 +1102,51 @@ void info_command(SessionContext& ctx) {
   }
   if (wanted("persistence")) {
     section("Persistence");
+    // Loading happens before eddy-server listens: no client sees loading:1.
     line("loading", "0");
-    // Nothing is saved yet (persistence is to come): every change since start counts.
-    line("rdb_changes_since_last_save", std::to_string(total.modifications));
-    line("rdb_bgsave_in_progress", "0");
-    line("aof_enabled", "0");
+    line("async_loading", "0");
+    const storage::Snapshotter* snap = ctx.engine.snapshotter();
+    const std::uint64_t saved = snap != nullptr ? snap->modifications_saved() : 0;
+    line("rdb_changes_since_last_save",
+         std::to_string(total.modifications > saved ? total.modifications - saved : 0));
+    line("rdb_bgsave_in_progress", snap != nullptr && snap->in_progress() ? "1" : "0");
+    line("rdb_last_save_time", std::to_string(snap != nullptr ? snap->last_save_unix_s()
+                                                              : ctx.engine.start_unix_ms() / 1000));
+    line("rdb_last_bgsave_status", snap == nullptr || snap->last_status_ok() ? "ok" : "err");
+    line("rdb_last_bgsave_time_sec",
+         std::to_string(snap != nullptr ? snap->last_duration_s() : -1));
+    line("rdb_current_bgsave_time_sec",
+         std::to_string(snap != nullptr ? snap->current_duration_s() : -1));
+    line("rdb_saves", std::to_string(snap != nullptr ? snap->saves() : 0));
+    // No fork, so no copy-on-write: the figures Redis reports here are 0 by construction.
+    line("rdb_last_cow_size", "0");
+    line("rdb_last_load_keys_expired",
+         std::to_string(snap != nullptr ? snap->load_report().keys_expired : 0));
+    line("rdb_last_load_keys_loaded",
+         std::to_string(snap != nullptr ? snap->load_report().keys_loaded : 0));
+    const storage::AppendOnlyLog* aof = ctx.engine.aof();
+    const bool aof_on = aof != nullptr && aof->enabled();
+    line("aof_enabled", aof_on ? "1" : "0");
     line("aof_rewrite_in_progress", "0");
+    line("aof_rewrite_scheduled", "0");
+    line("aof_last_write_status", aof_on && aof->refusing_writes() ? "err" : "ok");
+    if (aof_on) {
+      std::uint64_t unwritten = 0;
+      for (const auto& log : aof->logs()) {
+        // Written first: both only grow and written never passes appended, so a later read of
+        // appended cannot be below it (read the other way round, the difference could wrap).
+        const std::uint64_t written = log->written_bytes();
+        unwritten += log->appended_bytes() - written;
+      }
+      line("aof_current_size", std::to_string(aof->log_bytes()));
+      line("aof_base_size", "0");  // no base snapshot yet: the logs hold everything
+      line("aof_pending_rewrite", "0");
+      line("aof_buffer_length", std::to_string(unwritten));
+      line("aof_delayed_fsync", "0");
+      // eddy's own: fsyncs done by every shard's log since start (writes per fsync = the
+      // write commands over this).
+      line("eddy_aof_fsyncs", std::to_string(aof->syncs()));
+    }
   }
   if (wanted("stats")) {
     section("Stats");

@@ -33,6 +33,7 @@
 #include "engine/cmd/key_parts.h"
 #include "engine/config.h"
 #include "engine/db.h"
+#include "engine/kv/hash_seed.h"
 #include "engine/kv/zset_value.h"
 #include "engine/limits.h"
 #include "engine/shard.h"
@@ -1353,7 +1354,7 @@ void zsetop_generic(CommandContext& ctx, std::string_view name, bool store, SetO
       break;
     }
     case SetOp::kUnion: {
-      std::unordered_map<std::string_view, double> totals;
+      std::unordered_map<std::string_view, double, kv::SeededStringHash> totals;
       totals.reserve(sources.back().size());
       for (const Source& source : sources) {
         source.for_each([&](std::string_view member, double score) {

@@ -40,15 +40,50 @@ Fiber::Fiber(Scheduler* scheduler, std::uint64_t id, std::string name, std::func
 
 Scheduler::Scheduler(std::size_t stack_bytes) : stacks_(stack_bytes) {}
 
+namespace {
+// Thrown from a suspension point of a fiber cancelled at teardown. Not a std::exception, so
+// handlers of ordinary errors let it pass; fiber_main catches it and the fiber ends normally.
+struct FiberCancelled {};
+}  // namespace
+
 Scheduler::~Scheduler() {
-  // Fibers still parked at destruction are unwound by Boost.Context (forced_unwind) when their
-  // context is destroyed; the runtime normally lets every fiber finish first.
-  while (Fiber* fiber = pop_ready()) {
+  // A runtime lets every fiber finish before it stops; a test may leave some parked (a log's
+  // flusher waiting for work). Each is resumed once more through the annotated switch and
+  // unwound from its suspension point, so its stack and its Fiber are released.
+  ASSERT_MSG(current_ == nullptr, "a scheduler destroyed from inside one of its fibers");
+  while (live_head_ != nullptr) {
+    while (pop_ready() != nullptr) {
+    }
+    Fiber* fiber = live_head_;
     if (!fiber->started_) {
+      unlink_live(fiber);
       --live_;
       delete fiber;
+      continue;
     }
+    fiber->cancelled_ = true;
+    resume(fiber);
+    ASSERT_MSG(live_head_ != fiber,
+               "fiber '" + fiber->name_ + "' suspended again while cancelled at teardown");
   }
+}
+
+void Scheduler::link_live(Fiber* fiber) {
+  fiber->prev_live_ = nullptr;
+  fiber->next_live_ = live_head_;
+  if (live_head_ != nullptr) live_head_->prev_live_ = fiber;
+  live_head_ = fiber;
+}
+
+void Scheduler::unlink_live(Fiber* fiber) {
+  if (fiber->prev_live_ != nullptr) {
+    fiber->prev_live_->next_live_ = fiber->next_live_;
+  } else {
+    ASSERT(live_head_ == fiber);
+    live_head_ = fiber->next_live_;
+  }
+  if (fiber->next_live_ != nullptr) fiber->next_live_->prev_live_ = fiber->prev_live_;
+  fiber->prev_live_ = fiber->next_live_ = nullptr;
 }
 
 Fiber* Scheduler::spawn(std::string name, std::function<void()> body) {
@@ -58,6 +93,7 @@ Fiber* Scheduler::spawn(std::string name, std::function<void()> body) {
       [fiber](boost::context::fiber&& caller) { return fiber_main(fiber, std::move(caller)); });
   fiber->stack_bytes_ = stacks_.stack_bytes();
   ++live_;
+  link_live(fiber);
   push_ready(fiber);
   return fiber;
 }
@@ -72,6 +108,8 @@ boost::context::fiber Scheduler::fiber_main(Fiber* fiber, boost::context::fiber&
     fiber->body_();
   } catch (const boost::context::detail::forced_unwind&) {
     throw;
+  } catch (const FiberCancelled&) {
+    // Unwound at teardown (see ~Scheduler): ends like a finished fiber.
   } catch (const std::exception& e) {
     ASSERT_MSG(false, "uncaught exception in fiber '" + fiber->name_ + "': " + e.what());
   }
@@ -163,6 +201,7 @@ EDDY_NO_TSAN void Scheduler::resume(Fiber* fiber) {
     __tsan_destroy_fiber(fiber->tsan_fiber_);
 #endif
     ASSERT(!fiber->ready_);
+    unlink_live(fiber);
     --live_;
     delete fiber;
   }
@@ -181,9 +220,14 @@ EDDY_NO_TSAN void Scheduler::switch_to_scheduler() {
 #if defined(EDDY_ASAN_FIBERS)
   __sanitizer_finish_switch_fiber(fiber->asan_fake_stack_, &main_stack_bottom_, &main_stack_bytes_);
 #endif
+  // Not while unwinding already (a destructor that suspends): a second exception would
+  // terminate; the teardown then reports the fiber as suspended again.
+  if (fiber->cancelled_ && std::uncaught_exceptions() == 0) throw FiberCancelled{};
 }
 
-void Scheduler::suspend() { switch_to_scheduler(); }
+void Scheduler::suspend() {
+  switch_to_scheduler();
+}
 
 void Scheduler::yield() {
   ASSERT(current_ != nullptr);

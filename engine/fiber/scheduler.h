@@ -34,11 +34,14 @@ class Fiber {
   std::uint64_t id_;
   std::string name_;
   std::function<void()> body_;
-  boost::context::fiber context_;     // the fiber's own continuation while it is not running
-  boost::context::fiber caller_;      // the scheduler's continuation while the fiber runs
+  boost::context::fiber context_;  // the fiber's own continuation while it is not running
+  boost::context::fiber caller_;   // the scheduler's continuation while the fiber runs
   Fiber* next_ready_ = nullptr;
+  Fiber* prev_live_ = nullptr;  // every fiber not yet finished, for the teardown
+  Fiber* next_live_ = nullptr;
   bool ready_ = false;
   bool started_ = false;
+  bool cancelled_ = false;  // set at teardown: its next return from a suspension unwinds it
   // Sanitizer bookkeeping for stack switches (unused in normal builds).
   [[maybe_unused]] const void* stack_bottom_ = nullptr;
   [[maybe_unused]] std::size_t stack_bytes_ = 0;
@@ -87,6 +90,8 @@ class Scheduler {
  private:
   void push_ready(Fiber* fiber);
   Fiber* pop_ready();
+  void link_live(Fiber* fiber);
+  void unlink_live(Fiber* fiber);
   void resume(Fiber* fiber);
   void switch_to_scheduler();  // from a fiber
   static boost::context::fiber fiber_main(Fiber* fiber, boost::context::fiber&& caller);
@@ -97,6 +102,7 @@ class Scheduler {
   Fiber* ready_tail_ = nullptr;
   std::size_t ready_count_ = 0;
   std::size_t live_ = 0;
+  Fiber* live_head_ = nullptr;
   std::uint64_t next_id_ = 1;
   std::function<std::size_t(std::size_t)> picker_;
   // The thread stack's extent and sanitizer state, learned on the first switch.

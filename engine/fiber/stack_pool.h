@@ -30,12 +30,14 @@ class StackPool {
 // The allocator object Boost.Context takes by value; it forwards to a pool that outlives it.
 class PooledStackAllocator {
  public:
-  // `bottom_out`, when given, receives the stack's lowest address (sanitizers need it).
+  // `bottom_out`, when given, receives the lowest address of the stack's usable part, whose
+  // top is stack.sp and whose size is pool->stack_bytes() (sanitizers need it). Boost's
+  // stack.size also counts the guard page below: using it would shift the range a page down.
   explicit PooledStackAllocator(StackPool* pool, const void** bottom_out = nullptr)
       : pool_(pool), bottom_out_(bottom_out) {}
   boost::context::stack_context allocate() {
     boost::context::stack_context stack = pool_->allocate();
-    if (bottom_out_ != nullptr) *bottom_out_ = static_cast<char*>(stack.sp) - stack.size;
+    if (bottom_out_ != nullptr) *bottom_out_ = static_cast<char*>(stack.sp) - pool_->stack_bytes();
     return stack;
   }
   void deallocate(boost::context::stack_context& stack) noexcept { pool_->deallocate(stack); }

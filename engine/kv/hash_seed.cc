@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include <xxhash.h>
+
 namespace eddy::kv {
 
 namespace {
@@ -16,6 +18,10 @@ void set_collection_hash_seed(std::uint64_t seed) {
 
 std::uint64_t collection_hash_seed() {
   return g_collection_hash_seed.load(std::memory_order_relaxed);
+}
+
+std::size_t SeededStringHash::operator()(std::string_view text) const noexcept {
+  return static_cast<std::size_t>(XXH3_64bits_withSeed(text.data(), text.size(), seed));
 }
 
 }  // namespace eddy::kv

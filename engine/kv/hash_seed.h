@@ -9,11 +9,23 @@
 // and the simulator's clusters). The keyspace table (kv::Table) takes its seed directly from
 // its shard instead.
 
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace eddy::kv {
 
 void set_collection_hash_seed(std::uint64_t seed);
 std::uint64_t collection_hash_seed();
+
+// The hasher of the engine's side tables keyed by what clients send (watched keys, the keys
+// blocked clients wait on, ZUNION's members, a transaction's keys): libstdc++'s std::hash of a
+// string has a fixed seed, so keys that collide in those could be precomputed as well. It
+// reads the seed once, when its table is made.
+struct SeededStringHash {
+  SeededStringHash() : seed(collection_hash_seed()) {}
+  std::size_t operator()(std::string_view text) const noexcept;
+  std::uint64_t seed;
+};
 
 }  // namespace eddy::kv

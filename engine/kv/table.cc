@@ -1,11 +1,20 @@
 #include "engine/kv/table.h"
 
+// The implementation of XXH3 inlined here (its symbols renamed, apart from the shared library
+// the rest of eddy links): the keyspace hash is on every command's path.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
 #include <limits>
 
 namespace eddy::kv {
+
+std::uint64_t detail::hash_key(std::string_view key, std::uint64_t seed) {
+  return XXH3_64bits_withSeed(key.data(), key.size(), seed);
+}
 
 using detail::Ctrl;
 using detail::Group;
@@ -81,12 +90,18 @@ void Table::for_each_segment(Fn&& fn) const {
   }
 }
 
-Segment* Table::new_segment(std::uint32_t capacity, std::uint8_t depth) {
+Segment* Table::new_segment(std::uint32_t capacity, std::uint8_t depth, const Segment* from) {
   ASSERT(capacity >= kSegmentSlotsMin && capacity <= kSegmentSlotsHuge &&
          (capacity & (capacity - 1)) == 0);
   const std::size_t bytes = Segment::allocation_bytes(capacity);
   void* memory = ::operator new(bytes, kSegmentAlignment);
-  Segment* segment = new (memory) Segment{capacity, 0, 0, depth, ++epoch_counter_};
+  Segment* segment =
+      new (memory) Segment{capacity,
+                           0,
+                           0,
+                           depth,
+                           ++epoch_counter_,
+                           from != nullptr ? from->snapshot_version : snapshot_version_};
   std::memset(segment->ctrl(), static_cast<unsigned char>(kCtrlEmpty), capacity);
   ++segment_count_;
   segment_bytes_ += bytes;
@@ -202,7 +217,7 @@ void Table::rehash_in_place(Segment* segment) {
 
 void Table::resize_segment(std::size_t index, std::uint32_t capacity) {
   Segment* old = dir_[index];
-  Segment* fresh = new_segment(capacity, old->depth);
+  Segment* fresh = new_segment(capacity, old->depth, old);
   const Ctrl* ctrl = old->ctrl();
   Entry** slots = old->slots();
   for (std::uint32_t slot = 0; slot < old->capacity; ++slot) {
@@ -252,8 +267,8 @@ void Table::split_segment(std::size_t index) {
   const std::uint8_t depth = static_cast<std::uint8_t>(old->depth + 1);
   // The hash bit that tells the halves apart: the new last bit of the prefix.
   const unsigned bit = 64 - depth;
-  Segment* low = new_segment(old->capacity, depth);
-  Segment* high = new_segment(old->capacity, depth);
+  Segment* low = new_segment(old->capacity, depth, old);
+  Segment* high = new_segment(old->capacity, depth, old);
   const Ctrl* ctrl = old->ctrl();
   Entry** slots = old->slots();
   for (std::uint32_t slot = 0; slot < old->capacity; ++slot) {
@@ -289,6 +304,8 @@ bool Table::try_merge(std::size_t index, bool allow_upper_buddy) {
   if (!allow_upper_buddy && buddy_first > first) return false;
   Segment* buddy = dir_[buddy_first];
   if (buddy->depth != depth) return false;
+  // A snapshot may have serialized one and not the other (see begin_snapshot).
+  if (snapshot_running_) return false;
   const std::size_t total = std::size_t{segment->size} + buddy->size;
   if (total > kMergeEntriesMax) return false;
   Segment* lower = buddy_first < first ? buddy : segment;
@@ -464,6 +481,52 @@ void Table::swap(Table& other) noexcept {
   std::swap(global_depth_, other.global_depth_);
   std::swap(dir_shift_, other.dir_shift_);
   std::swap(seed_, other.seed_);
+  std::swap(snapshot_version_, other.snapshot_version_);
+  std::swap(snapshot_running_, other.snapshot_running_);
+}
+
+std::size_t Table::serialize_segment(Segment* segment,
+                                     FunctionRef<void(const Entry&)> visit) const {
+  DEBUG_ASSERT(segment->snapshot_version != snapshot_version_);
+  segment->snapshot_version = snapshot_version_;
+  const Ctrl* ctrl = segment->ctrl();
+  Entry* const* slots = segment->slots();
+  std::size_t visited = 0;
+  for (std::uint32_t slot = 0; slot < segment->capacity; ++slot) {
+    if (detail::is_full(ctrl[slot])) {
+      visit(*slots[slot]);
+      ++visited;
+    }
+  }
+  return visited;
+}
+
+std::size_t Table::snapshot_segment_of(std::uint64_t hash, FunctionRef<void(const Entry&)> visit) {
+  if (!snapshot_pending(hash)) return 0;
+  return serialize_segment(segment_for_hash(hash), visit);
+}
+
+std::uint64_t Table::snapshot_step(std::uint64_t cursor, std::size_t entries_max,
+                                   FunctionRef<void(const Entry&)> visit) {
+  ASSERT(snapshot_running_);
+  if (dir_.empty() || cursor >= kPositionEnd) return kPositionEnd;
+  std::size_t visited = 0;
+  std::uint64_t range_lo = cursor;
+  while (true) {
+    Segment* segment = dir_[range_lo >> (kPositionBits - global_depth_)];
+    const unsigned range_shift = kPositionBits - segment->depth;
+    // A segment owns the whole aligned range around the cursor (splits only subdivide, and
+    // merges are held): the cursor is always a range start of the segments it met.
+    const std::uint64_t segment_lo = (range_lo >> range_shift) << range_shift;
+    DEBUG_ASSERT(segment_lo == range_lo);
+    const std::uint64_t range_end = segment_lo + (std::uint64_t{1} << range_shift);
+    if (segment->snapshot_version != snapshot_version_) {
+      visited += serialize_segment(segment, visit);
+    }
+    if (range_end >= kPositionEnd) return kPositionEnd;
+    range_lo = range_end;
+    if (visited >= entries_max) return range_lo;
+  }
 }
 
 std::uint64_t Table::scan(std::uint64_t cursor, std::size_t count,

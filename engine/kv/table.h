@@ -79,8 +79,6 @@
 #include <emmintrin.h>
 #endif
 
-#include <xxhash.h>
-
 #include "engine/base/assert.h"
 #include "engine/base/function_ref.h"
 #include "engine/kv/small_string.h"
@@ -125,9 +123,9 @@ inline constexpr Ctrl kCtrlEmpty = -128;
 inline constexpr Ctrl kCtrlDeleted = -2;
 inline constexpr std::uint32_t kGroupSlots = 16;
 
-inline std::uint64_t hash_key(std::string_view key, std::uint64_t seed) {
-  return XXH3_64bits_withSeed(key.data(), key.size(), seed);
-}
+// XXH3_64bits under `seed`, compiled inline in table.cc (no call through the shared library's
+// PLT and its length dispatch: ~10 instructions of every keyed command in callgrind).
+std::uint64_t hash_key(std::string_view key, std::uint64_t seed);
 inline Ctrl hash_tag(std::uint64_t hash) {
   return static_cast<Ctrl>(hash & 0x7F);
 }
@@ -212,6 +210,8 @@ struct Segment {
   std::uint32_t tombstones;  // deleted slots
   std::uint8_t depth;        // local depth: the number of leading hash bits its keys share
   std::uint64_t epoch;       // renewed whenever entries move between slots
+  // The last snapshot that has serialized this segment's entries (Table's snapshot support).
+  std::uint64_t snapshot_version;
 
   Ctrl* ctrl() { return reinterpret_cast<Ctrl*>(reinterpret_cast<char*>(this) + kCtrlOffset); }
   const Ctrl* ctrl() const {
@@ -311,6 +311,37 @@ class Table {
   // not modify the table itself.
   std::uint64_t walk(std::uint64_t cursor, std::size_t slots_max, FunctionRef<bool(Entry&)> fn);
 
+  // Point-in-time snapshots (engine/storage/shard_snapshot.h), by the cut Dragonfly uses: each
+  // segment records the last snapshot that serialized it. begin_snapshot() starts a new one,
+  // under which every segment is pending; a segment is serialized either by snapshot_step()
+  // (in position order) or, before its first change, by snapshot_segment_of() (the caller's
+  // write hook), whichever comes first, and never twice. Segments built from another (a split
+  // or a resize) inherit its mark, and a brand-new first segment (an empty table) counts as
+  // serialized, so the marks stay true whatever the table does. While a snapshot runs no two
+  // segments merge (a merge would join a serialized and a pending one); merges resume after
+  // end_snapshot(). A caller must serialize a key's segment before changing the key, and the
+  // whole rest of the table before clear() or swap().
+  void begin_snapshot() {
+    ASSERT_MSG(!snapshot_running_, "one snapshot at a time per table");
+    ++snapshot_version_;
+    snapshot_running_ = true;
+  }
+  void end_snapshot() { snapshot_running_ = false; }
+  bool snapshot_running() const { return snapshot_running_; }
+  // Whether the segment that holds (or would hold) `hash` is still to be serialized.
+  bool snapshot_pending(std::uint64_t hash) const {
+    return snapshot_running_ && !dir_.empty() &&
+           segment_for_hash(hash)->snapshot_version != snapshot_version_;
+  }
+  // Visits every entry of the segment holding `hash` if it is pending, and marks it
+  // serialized. Returns entries visited. `visit` must not modify the table.
+  std::size_t snapshot_segment_of(std::uint64_t hash, FunctionRef<void(const Entry&)> visit);
+  // From `cursor` (0 to start), serializes pending segments in position order until about
+  // `entries_max` entries were visited (whole segments: at least one). Returns the cursor to
+  // continue from; kPositionEnd when the whole table is serialized.
+  std::uint64_t snapshot_step(std::uint64_t cursor, std::size_t entries_max,
+                              FunctionRef<void(const Entry&)> visit);
+
   // Bytes allocated for this table: directory, segments, and keys' and values' heap bytes.
   // O(size): the reference the O(1) accounting of Db is checked against.
   std::size_t memory_bytes() const;
@@ -336,7 +367,11 @@ class Table {
   // The slot of `entry` (which the segment holds) in `segment`.
   static std::uint32_t slot_of(const Segment* segment, std::uint64_t hash, const Entry* entry);
 
-  Segment* new_segment(std::uint32_t capacity, std::uint8_t depth);
+  // A fresh segment counts as serialized by the current snapshot (pass `from` to inherit the
+  // mark of the segment it is built from instead).
+  Segment* new_segment(std::uint32_t capacity, std::uint8_t depth, const Segment* from = nullptr);
+  // Visits a segment's entries and marks it serialized by the current snapshot.
+  std::size_t serialize_segment(Segment* segment, FunctionRef<void(const Entry&)> visit) const;
   void free_segment(Segment* segment);
   // Makes room for one more insert into the segment holding `hash` (slow path).
   void make_room(std::uint64_t hash);
@@ -367,6 +402,8 @@ class Table {
   std::uint8_t global_depth_ = 0;
   std::uint8_t dir_shift_ = 63;  // 63 - global_depth_: see dir_index()
   std::uint64_t seed_ = 0;       // set_hash_seed
+  std::uint64_t snapshot_version_ = 0;
+  bool snapshot_running_ = false;
 };
 
 inline Entry* Table::find_in(Segment* segment, std::uint64_t hash, std::string_view key) {

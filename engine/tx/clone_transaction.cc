@@ -4,6 +4,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "engine/kv/hash_seed.h"
+
 namespace eddy {
 
 namespace {
@@ -91,7 +93,8 @@ void CloneTransaction::lock_and_clone(
     auto& out = copies_[static_cast<std::size_t>(&group - tx_.groups().data())];
     // A key named again is cloned once: a client naming one large value a thousand times must
     // not make a thousand copies of it. Its first mention stands for all of them.
-    std::unordered_map<std::string, std::size_t> first_of;  // (db, key) -> index in `out`
+    std::unordered_map<std::string, std::size_t, kv::SeededStringHash>
+        first_of;  // (db, key) -> index in `out`
     for (std::uint32_t index : group.key_indexes) {
       const KeyRef& ref = keys_[index];
       Copy copy{index, true, std::nullopt, 0, 0, false};

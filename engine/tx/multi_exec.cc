@@ -62,6 +62,7 @@ class ExecHop final : public Hop {
       }
     }
     ReplyBuilder reply(&replies, protocol);
+    reply.limit_output(output_bytes_max, &output_limit_reached);
     // Blocked clients are served after the whole EXEC, as in Redis.
     shard->writes().hold_serving();
     for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -96,6 +97,10 @@ class ExecHop final : public Hop {
   bool watch_failed = false;
   std::string replies;
   std::vector<std::pair<std::size_t, std::size_t>> ends;  // each step's reply in `replies`
+  // The room the client's hard output limit leaves (the replies are cut at the shard, not
+  // built whole first), and whether they passed it.
+  std::size_t output_bytes_max = SIZE_MAX / 2;
+  bool output_limit_reached = false;
 };
 
 }  // namespace
@@ -117,6 +122,12 @@ bool MultiExec::runs_while_queuing(const CommandSpec& spec) {
 
 void MultiExec::queue(const CommandSpec& spec, Args args, ReplyBuilder& reply) {
   ASSERT(queuing_);
+  // Redis's no-multi commands that eddy has: refused while queueing, and EXEC then aborts.
+  if (spec.name == "save" || spec.name == "shutdown") {
+    aborted_ = true;
+    reply.error("ERR Command not allowed inside a transaction");
+    return;
+  }
   std::size_t bytes = 0;
   for (std::string_view arg : args) bytes += arg.size();
   if (queue_.size() >= limits::multi_queued_commands_max ||
@@ -147,6 +158,22 @@ void MultiExec::multi(ReplyBuilder& reply) {
   reply.ok();
 }
 
+bool MultiExec::queued_write() const {
+  if (!queuing_) return false;
+  for (const Queued& queued : queue_) {
+    if (queued.spec->is_write()) return true;
+  }
+  return false;
+}
+
+void MultiExec::abort_exec(std::string_view reason, ReplyBuilder& reply) {
+  ASSERT(queuing_);
+  reset();
+  std::string message = "EXECABORT Transaction discarded because of: ";
+  message.append(reason);
+  reply.error(message);
+}
+
 void MultiExec::discard(ReplyBuilder& reply) {
   if (!queuing_) {
     reply.error("ERR DISCARD without MULTI");
@@ -167,6 +194,7 @@ void MultiExec::end_session() {
 
 void MultiExec::reset() {
   queuing_ = false;
+  executing_ = false;
   aborted_ = false;
   queue_.clear();
   arg_spans_.clear();
@@ -263,6 +291,7 @@ void MultiExec::exec(SessionContext& ctx) {
     return;
   }
   queuing_ = false;  // the queued commands run now, not into the queue
+  executing_ = true;
 
   // The queue as steps, each in the database it will run in.
   std::vector<std::string_view> views;
@@ -354,6 +383,7 @@ void MultiExec::exec_one_shard(SessionContext& ctx, std::span<const Step> steps,
   hop.shard = &engine_->shard(shard_index);
   hop.wait_group = &wait_group;
   hop.protocol = client_->protocol;
+  hop.output_bytes_max = ctx.reply.room();
   std::vector<KeyRef> keys;
   for (const Step& step : steps) {
     hop.steps.push_back(ExecHop::KeyedStep{step.keyed ? step.spec : nullptr, step.args, step.db});
@@ -383,6 +413,9 @@ void MultiExec::exec_one_shard(SessionContext& ctx, std::span<const Step> steps,
     return;
   }
   ctx.reply.array(steps.size());
+  // Cut at the shard: the commands ran, their replies are not sent (the session commands of
+  // the queue still run, as in Redis).
+  if (EDDY_UNLIKELY(hop.output_limit_reached)) ctx.reply.cut();
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (steps[i].keyed) {
       ctx.reply.raw(std::string_view(hop.replies)

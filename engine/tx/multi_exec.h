@@ -27,6 +27,7 @@
 
 #include "engine/client.h"
 #include "engine/cmd/command.h"
+#include "engine/kv/hash_seed.h"
 #include "engine/tx/coordinator.h"
 
 namespace eddy {
@@ -50,6 +51,8 @@ class MultiExec {
 
   // Between MULTI and EXEC/DISCARD.
   bool queuing() const { return queuing_; }
+  // While EXEC runs the queued commands (BGSAVE is then only scheduled, as in Redis).
+  bool executing() const { return executing_; }
   // The commands that run at once even while queueing.
   static bool runs_while_queuing(const CommandSpec& spec);
   // Queues a command that passed lookup and arity (copying its arguments), replying QUEUED.
@@ -58,6 +61,13 @@ class MultiExec {
   void refuse_queued() {
     if (queuing_) aborted_ = true;
   }
+
+  // Between MULTI and EXEC with a write queued: Redis counts such an EXEC as a write (refused
+  // by MISCONF, for one).
+  bool queued_write() const;
+  // EXEC refused before it runs (Redis's execCommandAbort): the transaction is discarded and
+  // the reply says why.
+  void abort_exec(std::string_view reason, ReplyBuilder& reply);
 
   void multi(ReplyBuilder& reply);
   void discard(ReplyBuilder& reply);
@@ -95,6 +105,7 @@ class MultiExec {
 
   void reset();
   void unwatch_all();
+  bool executing_ = false;
   // Whether any watched key changed, checked on each shard (the sequential plan's check).
   bool watched_changed();
   void exec_one_shard(SessionContext& ctx, std::span<const Step> steps, std::uint32_t shard);
@@ -114,7 +125,8 @@ class MultiExec {
   std::vector<Queued> queue_;
 
   std::vector<Watched> watched_;
-  std::unordered_set<std::string> watched_ids_;  // db and key, to watch each once
+  std::unordered_set<std::string, kv::SeededStringHash>
+      watched_ids_;  // db and key, to watch each once
 };
 
 // Registers MULTI, EXEC, DISCARD, WATCH and UNWATCH.

@@ -3,8 +3,9 @@
 //
 //   eddy-maelstrom [--seed N] [--data-dir DIR] [--workload NAME] [--plant NAME]...
 //
-// --data-dir makes CRDT updates durable in DIR before they are acknowledged (off by default:
-// Maelstrom runs every node in the same working directory and never restarts one).
+// --data-dir makes CRDT updates durable in DIR before they are acknowledged, and keeps lin-kv's
+// Raft state there across restarts (off by default: Maelstrom runs every node in the same
+// working directory and never restarts one). Without it, lin-kv's Raft log is kept in memory.
 // --workload (g-set, g-counter, pn-counter, broadcast) says which CRDT workload to serve; without
 // it the node learns it from the first request or gossip that names it.
 // --plant switches on a deliberately wrong behaviour, to prove that checkers catch it.

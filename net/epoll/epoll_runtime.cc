@@ -17,8 +17,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <queue>
 
 #include "engine/base/assert.h"
@@ -108,6 +110,35 @@ bool resolve(const std::string& host, std::uint16_t port, sockaddr_storage* out,
 class EpollStream;
 class EpollListener;
 
+// A disk call that a core's fiber hands to the core's I/O thread (see OffloadDisk). Lives on
+// the waiting fiber's stack.
+struct IoRequest {
+  enum class Op : std::uint8_t { kAppend, kWriteAt, kSync, kTruncate, kReplaceFile };
+  Op op = Op::kSync;
+  Disk::FileId file = -1;
+  std::uint64_t offset = 0;  // kWriteAt: where; kTruncate: the new size
+  std::string_view bytes;
+  const std::string* path = nullptr;  // kReplaceFile
+  std::string* reason = nullptr;      // kReplaceFile: why it failed
+  bool result = false;
+  int error = 0;           // errno of a failed call, read on the I/O thread
+  bool completed = false;  // set on the core, when it takes the completion
+  fiber::Fiber* fiber = nullptr;
+  IoRequest* next_done = nullptr;
+};
+
+// One per core, started on the core's first offloaded call: runs the blocking syscalls (write,
+// fdatasync) so that the core's loop never waits for the disk. Requests come in under a mutex
+// (a few per group commit, never per command); completions go back through a lock-free stack
+// and the core's eventfd.
+struct IoThread {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<IoRequest*> queue;
+  bool stop = false;
+  std::thread thread;
+};
+
 struct EpollCore {
   EpollCore(EpollRuntime* owner, std::uint32_t core_index, std::uint32_t cores)
       : runtime(owner),
@@ -128,6 +159,14 @@ struct EpollCore {
     ASSERT_EQ(::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event), 0);
   }
   ~EpollCore() {
+    if (io != nullptr) {
+      {
+        std::lock_guard<std::mutex> lock(io->mutex);
+        io->stop = true;
+      }
+      io->wake.notify_one();
+      io->thread.join();
+    }
     ::close(wake_fd);
     ::close(epoll_fd);
   }
@@ -164,6 +203,9 @@ struct EpollCore {
   Nanos cancel_deadline = 0;  // after this, streams still blocked are cancelled
   bool counted_idle = false;
   std::thread thread;
+  std::unique_ptr<IoThread> io;
+  // Completed disk calls, pushed by the I/O thread, taken by the core's loop.
+  std::atomic<IoRequest*> io_done{nullptr};
 };
 
 namespace {
@@ -188,6 +230,140 @@ void remove_from(std::vector<EpollStream*>& streams, EpollStream* stream) {
   }
 }
 }  // namespace
+
+// The Disk of eddy-server: PosixDisk, with the calls that may block for long (append, pwrite,
+// fdatasync, ftruncate) performed on the calling core's I/O thread while the calling fiber is
+// suspended, so a slow disk stalls only the fibers that wait for it. Calls from outside a core's
+// fiber (recovery at start-up, before the cores run) go straight to PosixDisk.
+class OffloadDisk final : public Disk {
+ public:
+  OffloadDisk(EpollRuntime* runtime, std::string directory)
+      : runtime_(runtime), posix_(std::move(directory)) {}
+
+  FileId open(const std::string& path, bool create, std::string* error) override {
+    return posix_.open(path, create, error);
+  }
+  bool append(FileId file, std::string_view bytes) override {
+    return offload(IoRequest::Op::kAppend, file, 0, bytes);
+  }
+  bool write_at(FileId file, std::uint64_t offset, std::string_view bytes) override {
+    return offload(IoRequest::Op::kWriteAt, file, offset, bytes);
+  }
+  bool sync(FileId file) override { return offload(IoRequest::Op::kSync, file, 0, {}); }
+  std::int64_t read_at(FileId file, std::uint64_t offset, std::span<char> buffer) override {
+    return posix_.read_at(file, offset, buffer);
+  }
+  std::int64_t size(FileId file) override { return posix_.size(file); }
+  bool truncate(FileId file, std::uint64_t size) override {
+    return offload(IoRequest::Op::kTruncate, file, size, {});
+  }
+  void close(FileId file) override { posix_.close(file); }
+  bool rename(const std::string& from, const std::string& to) override {
+    return posix_.rename(from, to);
+  }
+  bool remove(const std::string& path) override { return posix_.remove(path); }
+  std::vector<std::string> list(const std::string& directory) override {
+    return posix_.list(directory);
+  }
+  ReadStatus read_file(const std::string& path, std::size_t limit, std::string* text,
+                       std::string* reason) override {
+    return posix_.read_file(path, limit, text, reason);
+  }
+  // Writes, syncs and renames (with the directory's fsync): all blocking, so off the core too
+  // (a snapshot's manifest, CONFIG REWRITE's file).
+  bool replace_file(const std::string& path, std::string_view bytes, std::string* reason) override {
+    return offload(IoRequest::Op::kReplaceFile, -1, 0, bytes, &path, reason);
+  }
+  bool make_directory(const std::string& directory) override {
+    return posix_.make_directory(directory);
+  }
+  std::string last_error() const override { return posix_.last_error(); }
+
+  // On the I/O thread.
+  void perform(IoRequest& request) {
+    switch (request.op) {
+      case IoRequest::Op::kAppend:
+        request.result = posix_.append(request.file, request.bytes);
+        return;
+      case IoRequest::Op::kWriteAt:
+        request.result = posix_.write_at(request.file, request.offset, request.bytes);
+        return;
+      case IoRequest::Op::kSync:
+        request.result = posix_.sync(request.file);
+        return;
+      case IoRequest::Op::kTruncate:
+        request.result = posix_.truncate(request.file, request.offset);
+        return;
+      case IoRequest::Op::kReplaceFile:
+        request.result = posix_.replace_file(*request.path, request.bytes, request.reason);
+        return;
+    }
+  }
+
+ private:
+  bool offload(IoRequest::Op op, FileId file, std::uint64_t offset, std::string_view bytes,
+               const std::string* path = nullptr, std::string* reason = nullptr);
+  void io_thread_main(EpollCore& core);
+
+  EpollRuntime* runtime_;
+  PosixDisk posix_;
+};
+
+bool OffloadDisk::offload(IoRequest::Op op, FileId file, std::uint64_t offset,
+                          std::string_view bytes, const std::string* path, std::string* reason) {
+  IoRequest request;
+  request.op = op;
+  request.file = file;
+  request.offset = offset;
+  request.bytes = bytes;
+  request.path = path;
+  request.reason = reason;
+  EpollCore* core = t_core;
+  if (core == nullptr || !core->scheduler.in_fiber()) {
+    perform(request);
+    return request.result;
+  }
+  if (core->io == nullptr) {
+    core->io = std::make_unique<IoThread>();
+    core->io->thread = std::thread([this, core] { io_thread_main(*core); });
+  }
+  request.fiber = core->scheduler.current();
+  {
+    std::lock_guard<std::mutex> lock(core->io->mutex);
+    core->io->queue.push_back(&request);
+  }
+  core->io->wake.notify_one();
+  while (!request.completed) core->scheduler.suspend();
+  if (!request.result) PosixDisk::set_thread_errno(request.error);  // for last_error()
+  return request.result;
+}
+
+void OffloadDisk::io_thread_main(EpollCore& core) {
+  IoThread& io = *core.io;
+  for (;;) {
+    IoRequest* request = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(io.mutex);
+      io.wake.wait(lock, [&] { return io.stop || !io.queue.empty(); });
+      if (io.queue.empty()) return;  // stopping, and nothing left
+      request = io.queue.front();
+      io.queue.pop_front();
+    }
+    perform(*request);
+    request->error = request->result ? 0 : PosixDisk::thread_errno();
+    // Publish (seq_cst, paired with the core's "sleeping" store as push_to is), then wake the
+    // core if it sleeps.
+    IoRequest* head = core.io_done.load(std::memory_order_relaxed);
+    do {
+      request->next_done = head;
+    } while (!core.io_done.compare_exchange_weak(head, request, std::memory_order_seq_cst,
+                                                 std::memory_order_relaxed));
+    if (core.sleeping.load(std::memory_order_seq_cst) &&
+        core.sleeping.exchange(false, std::memory_order_acq_rel)) {
+      runtime_->wake_core_from_io(core);
+    }
+  }
+}
 
 // A TCP or unix-socket connection owned by one core. Edge-triggered: a fiber suspends only
 // after the kernel said EAGAIN, and the readiness event wakes it.
@@ -430,7 +606,7 @@ EpollRuntime::EpollRuntime(Options options)
   for (std::uint32_t i = 0; i < options_.workers; ++i) {
     cores_.push_back(std::make_unique<EpollCore>(this, i, options_.workers));
   }
-  disk_ = std::make_unique<PosixDisk>(options_.data_directory);
+  disk_ = std::make_unique<OffloadDisk>(this, options_.data_directory);
 }
 
 EpollRuntime::~EpollRuntime() = default;
@@ -474,6 +650,10 @@ void EpollRuntime::sleep_for(Nanos duration) {
   // The entry stays until its deadline passes or shutdown sweeps it; the fiber waits for it
   // either way, so a timer never wakes a fiber that has moved on.
   while (monotonic_nanos() < deadline && !stopping()) core.scheduler.suspend();
+}
+
+void EpollRuntime::wake_core_from_io(EpollCore& core) {
+  wake_core(core);
 }
 
 void EpollRuntime::wake_core(EpollCore& core) {
@@ -646,10 +826,12 @@ std::unique_ptr<Listener> EpollRuntime::listen_unix(const std::string& path, uns
         *error = "unix socket " + path + ": the path exists and is not a socket";
         return nullptr;
       }
-      const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      // Non-blocking: a live owner whose backlog is full answers EAGAIN at once, where a
+      // blocking connect would wait for it to accept (forever, if it never does).
+      const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       const bool live = probe >= 0 && (::connect(probe, reinterpret_cast<sockaddr*>(&address),
                                                  sizeof address) == 0 ||
-                                       errno == EAGAIN);
+                                       errno == EAGAIN || errno == EINPROGRESS);
       if (probe >= 0) ::close(probe);
       if (live) {
         *error = "unix socket " + path + ": " + std::strerror(EADDRINUSE);
@@ -789,6 +971,14 @@ void EpollRuntime::core_main(EpollCore& core, const std::function<void(std::uint
         }
       }
     }
+    // 1b. Disk calls the I/O thread has finished: their fibers go on.
+    for (IoRequest* done = core.io_done.exchange(nullptr, std::memory_order_acquire);
+         done != nullptr;) {
+      IoRequest* next = done->next_done;
+      done->completed = true;
+      core.scheduler.wake(done->fiber);
+      done = next;
+    }
     // 2. Timers.
     const Nanos now = monotonic_nanos();
     while (!core.sleepers.empty() && core.sleepers.top().deadline <= now) {
@@ -831,7 +1021,8 @@ void EpollRuntime::core_main(EpollCore& core, const std::function<void(std::uint
     int timeout_ms = 0;
     bool overflow_waiting = false;
     for (const auto& waiting : core.overflow) overflow_waiting |= waiting.head != nullptr;
-    if (!core.scheduler.has_ready() && rings_empty() && !overflow_waiting) {
+    const auto io_done = [&] { return core.io_done.load(std::memory_order_seq_cst) != nullptr; };
+    if (!core.scheduler.has_ready() && rings_empty() && !overflow_waiting && !io_done()) {
       timeout_ms = -1;
       if (!core.sleepers.empty()) {
         const Nanos wait = core.sleepers.top().deadline - monotonic_nanos();
@@ -839,7 +1030,7 @@ void EpollRuntime::core_main(EpollCore& core, const std::function<void(std::uint
       }
       if (stopping()) timeout_ms = timeout_ms < 0 ? 10 : std::min(timeout_ms, 10);
       core.sleeping.store(true, std::memory_order_seq_cst);
-      if (!rings_empty()) timeout_ms = 0;
+      if (!rings_empty() || io_done()) timeout_ms = 0;
     }
     const int n = ::epoll_wait(core.epoll_fd, events, kEventsMax, timeout_ms);
     core.sleeping.store(false, std::memory_order_relaxed);

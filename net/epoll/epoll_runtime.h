@@ -72,6 +72,8 @@ class EpollRuntime final : public Runtime {
   void wake_core(EpollCore& core);
 
  public:
+  // From a core's I/O thread (net/epoll's OffloadDisk): a disk call finished.
+  void wake_core_from_io(EpollCore& core);
   // A listening socket the cores share (see listen()); released when its last core's
   // listener closes.
   void release_listen_socket(const std::string& host, std::uint16_t port);

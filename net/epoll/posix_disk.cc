@@ -20,16 +20,71 @@ std::string PosixDisk::full(const std::string& path) const {
   return directory_ + "/" + path;
 }
 
+namespace {
+thread_local int t_last_errno = 0;
+}  // namespace
+
+int PosixDisk::thread_errno() {
+  return t_last_errno;
+}
+void PosixDisk::set_thread_errno(int error) {
+  t_last_errno = error;
+}
+
+bool PosixDisk::failed() {
+  t_last_errno = errno;
+  return false;
+}
+
+std::string PosixDisk::last_error() const {
+  return std::strerror(t_last_errno == 0 ? EIO : t_last_errno);
+}
+
+bool PosixDisk::sync_parent(const std::string& absolute_path) {
+  std::string parent = absolute_path;
+  while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+  const std::size_t slash = parent.rfind('/');
+  parent = slash == std::string::npos ? "." : (slash == 0 ? "/" : parent.substr(0, slash));
+  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  const bool ok = ::fsync(dir) == 0;
+  const int saved = errno;
+  ::close(dir);
+  errno = saved;
+  return ok;
+}
+
+bool PosixDisk::make_directory(const std::string& directory) {
+  const std::string path = full(directory);
+  if (::mkdir(path.c_str(), 0755) == 0) return sync_parent(path) || failed();
+  if (errno == EEXIST) return true;
+  return failed();
+}
+
 Disk::FileId PosixDisk::open(const std::string& path, bool create, std::string* error) {
-  const int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
-  const int fd = ::open(full(path).c_str(), flags, 0644);
-  if (fd < 0 && error != nullptr) *error = full(path) + ": " + std::strerror(errno);
+  const std::string name = full(path);
+  int fd = -1;
+  if (create) {
+    // Created here: its directory entry is made durable before anything is written to it.
+    fd = ::open(name.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+    if (fd >= 0 && !sync_parent(name)) {
+      if (error != nullptr) *error = name + ": fsync of its directory: " + std::strerror(errno);
+      ::close(fd);
+      return -1;
+    }
+    if (fd < 0 && errno != EEXIST) {
+      if (error != nullptr) *error = name + ": " + std::strerror(errno);
+      return -1;
+    }
+  }
+  if (fd < 0) fd = ::open(name.c_str(), O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0 && error != nullptr) *error = name + ": " + std::strerror(errno);
   return fd;
 }
 
 bool PosixDisk::append(FileId file, std::string_view bytes) {
   const off_t end = ::lseek(static_cast<int>(file), 0, SEEK_END);
-  if (end < 0) return false;
+  if (end < 0) return failed();
   return write_at(file, static_cast<std::uint64_t>(end), bytes);
 }
 
@@ -40,7 +95,7 @@ bool PosixDisk::write_at(FileId file, std::uint64_t offset, std::string_view byt
                                static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return false;
+      return failed();
     }
     done += static_cast<std::size_t>(n);
   }
@@ -48,7 +103,7 @@ bool PosixDisk::write_at(FileId file, std::uint64_t offset, std::string_view byt
 }
 
 bool PosixDisk::sync(FileId file) {
-  return ::fdatasync(static_cast<int>(file)) == 0;
+  return ::fdatasync(static_cast<int>(file)) == 0 || failed();
 }
 
 std::int64_t PosixDisk::read_at(FileId file, std::uint64_t offset, std::span<char> buffer) {
@@ -67,7 +122,7 @@ std::int64_t PosixDisk::size(FileId file) {
 }
 
 bool PosixDisk::truncate(FileId file, std::uint64_t size) {
-  return ::ftruncate(static_cast<int>(file), static_cast<off_t>(size)) == 0;
+  return ::ftruncate(static_cast<int>(file), static_cast<off_t>(size)) == 0 || failed();
 }
 
 void PosixDisk::close(FileId file) {

@@ -61,6 +61,20 @@ bool apply(const std::string& name, const std::string& value, ServerOptions* opt
       return bad("an octal mode 0..777");
     }
     options->unixsocketperm = perm;
+  } else if (name == "appendonly") {
+    if (value != "yes" && value != "no") return bad("yes or no");
+    options->appendonly = value == "yes";
+  } else if (name == "dbfilename") {
+    if (value.empty() || value.find('/') != std::string::npos || value == "." || value == "..") {
+      return bad("a file name without '/'");
+    }
+    options->dbfilename = value;
+  } else if (name == "appendfilename" || name == "appenddirname") {
+    // Redis's rule: a plain name, no directory in it.
+    if (value.empty() || value.find('/') != std::string::npos || value == "." || value == "..") {
+      return bad("a file name without '/'");
+    }
+    (name == "appendfilename" ? options->appendfilename : options->appenddirname) = value;
   } else if (name == "requirepass") {
     options->requirepass = value;
   } else if (name == "protected-mode") {
@@ -80,6 +94,32 @@ bool apply(const std::string& name, const std::string& value, ServerOptions* opt
   return true;
 }
 
+// A parsed file's settings, each through apply(); `source` prefixes messages.
+bool apply_table(const toml::table& table, const std::string& source, ServerOptions* options,
+                 std::string* error) {
+  for (const auto& [key, node] : table) {
+    // By the node's own type: toml++'s value<std::int64_t>() also converts booleans (true to
+    // 1), which made `protected-mode = false` read as "0" and fail.
+    std::string value;
+    if (node.is_string()) {
+      value = *node.value<std::string>();
+    } else if (node.is_integer()) {
+      value = std::to_string(*node.value<std::int64_t>());
+    } else if (node.is_boolean()) {
+      value = *node.value<bool>() ? "yes" : "no";
+    } else {
+      *error = source + ": setting '" + std::string(key.str()) +
+               "' must be a string, an integer or a boolean";
+      return false;
+    }
+    if (!apply(std::string(key.str()), value, options, error)) {
+      *error = source + ": " + *error;
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string server_usage() {
@@ -94,6 +134,11 @@ std::string server_usage() {
          "  --shards N        keyspace shards (default: one per worker)\n"
          "  --maxclients N    most simultaneous clients (default 10000)\n"
          "  --dir PATH        data directory (default .)\n"
+         "  --appendonly yes|no   the write-ahead log, replayed at start-up (default no)\n"
+         "  --appendfsync always|everysec|no  when the log is synced (default everysec)\n"
+         "  --appendfilename NAME  --appenddirname NAME  the log's files, under --dir\n"
+         "  --dbfilename NAME the snapshot's manifest, under --dir (default dump.rdb)\n"
+         "  --save \"SECONDS CHANGES ...\"  snapshot rules (default none)\n"
          "  --pin-threads yes|no  pin each worker to a core (default yes)\n"
          "  --requirepass PASS    password of the default user (default: none)\n"
          "  --protected-mode yes|no  without a password, refuse non-loopback clients\n"
@@ -176,24 +221,19 @@ bool load_server_config_file(const std::string& path, ServerOptions* options, st
     *error = path + ": " + std::string(e.description());
     return false;
   }
-  for (const auto& [key, node] : table) {
-    std::string value;
-    if (auto s = node.value<std::string>()) {
-      value = *s;
-    } else if (auto n = node.value<std::int64_t>()) {
-      value = std::to_string(*n);
-    } else if (auto b = node.value<bool>()) {
-      value = *b ? "yes" : "no";
-    } else {
-      *error = path + ": setting '" + std::string(key.str()) + "' must be a string or number";
-      return false;
-    }
-    if (!apply(std::string(key.str()), value, options, error)) {
-      *error = path + ": " + *error;
-      return false;
-    }
+  return apply_table(table, path, options, error);
+}
+
+bool load_server_config_text(std::string_view text, const std::string& source,
+                             ServerOptions* options, std::string* error) {
+  toml::table table;
+  try {
+    table = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    *error = source + ": " + std::string(e.description());
+    return false;
   }
-  return true;
+  return apply_table(table, source, options, error);
 }
 
 }  // namespace eddy

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,13 @@ struct ServerOptions {
   std::string aclfile;          // ACL users to load at start-up (Redis's aclfile)
   std::string unixsocket;       // a unix socket to listen on besides TCP (Redis's unixsocket)
   unsigned unixsocketperm = 0;  // its permissions (octal in text; 0: the umask's)
+  // The write-ahead log (docs/persistence.md): start-up only. appendfsync and the
+  // aof-load-* parameters go through config_settings like other CONFIG SET parameters.
+  bool appendonly = false;
+  std::string appendfilename = "appendonly.aof";
+  std::string appenddirname = "appendonlydir";
+  // The snapshot's manifest under dir (Redis's dbfilename); start-up only.
+  std::string dbfilename = "dump.rdb";
   // Parameters CONFIG SET can change too (tcp-keepalive, client-output-buffer-limit, ...), in
   // the order given: applied through CONFIG's own checks once the engine exists, so a bad
   // value stops the start with CONFIG's error.
@@ -36,6 +44,9 @@ bool parse_server_options(const std::vector<std::string>& args, ServerOptions* o
                           std::string* error);
 // Applies a TOML file's settings; false with a message on a bad file or unknown key.
 bool load_server_config_file(const std::string& path, ServerOptions* options, std::string* error);
+// The same for TOML text already in memory; `source` names it in messages (the file's path).
+bool load_server_config_text(std::string_view text, const std::string& source,
+                             ServerOptions* options, std::string* error);
 std::string server_usage();
 // Keys of the config file that are not CONFIG parameters (CONFIG REWRITE keeps their lines),
 // and keys that set a CONFIG parameter under another name: {key, parameter}.

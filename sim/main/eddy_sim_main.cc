@@ -59,12 +59,13 @@ std::string result_line(const RunResult& r, bool deterministic_checked, bool det
                      " sim_time=" + std::to_string(r.sim_time_ns / 1'000'000) + "ms" +
                      " events=" + std::to_string(r.events) +
                      " ops=" + std::to_string(r.operations) + " hash=" + hash;
+  if (!r.summary.empty()) line += " " + r.summary;
   if (r.linearizability_inconclusive) line += " linearizability=inconclusive";
   if (deterministic_checked)
     line += std::string(" deterministic=") + (deterministic ? "yes" : "NO");
   // A checker that ran out of budget has no verdict, and no verdict is not a pass.
-  const bool pass = r.ok() && !r.linearizability_inconclusive &&
-                    (!deterministic_checked || deterministic);
+  const bool pass =
+      r.ok() && !r.linearizability_inconclusive && (!deterministic_checked || deterministic);
   line += std::string(" verdict=") +
           (pass ? "pass" : (r.ok() && r.linearizability_inconclusive ? "UNKNOWN" : "FAIL"));
   return line;

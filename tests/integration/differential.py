@@ -101,7 +101,7 @@ UNORDERED_PAIRS = {"hgetall"}
 def normalise(args, reply):
     name = args[0].lower()
     kind, body = reply
-    if name in ("ttl", "pttl") and kind == ":" and int(body) > 0:
+    if name in ("ttl", "pttl", "expiretime", "pexpiretime") and kind == ":" and int(body) > 0:
         return (":", b"positive")  # the two servers read their clocks at different moments
     if kind in ("*", "~") and body is not None:
         if name in UNORDERED:
@@ -125,6 +125,13 @@ class Gen(object):
     def __init__(self, rng):
         self.r = rng
         self.keys = ["k%d" % i for i in range(5)] + ["{t}a", "{t}b"]
+        # EXPIRE's positive seconds are distinct within a stream and 10 s apart, and none
+        # is within 5 s of the TTLs SET and GETEX give (500, 900, 1000): so EXPIRE GT/LT
+        # compares two deadlines that differ by seconds, never two that differ only by the
+        # milliseconds between the commands (where each server's answer would hang on
+        # whether its clock had ticked).
+        self.expire_seconds = [str(1005 + 10 * i) for i in range(200)]
+        rng.shuffle(self.expire_seconds)
 
     def key(self):
         return self.r.choice(self.keys)
@@ -244,7 +251,11 @@ class Gen(object):
         if c == 3:
             return ["COPY", k, self.key()] + r.choice([[], ["REPLACE"]])
         if c == 4:
-            return ["EXPIRE", k, r.choice(["1000", "2000", "-1", "abc"])] + r.choice(
+            if r.random() < 0.8 and self.expire_seconds:
+                seconds = self.expire_seconds.pop()
+            else:
+                seconds = r.choice(["-1", "abc"])
+            return ["EXPIRE", k, seconds] + r.choice(
                 [[], ["NX"], ["XX"], ["GT"], ["LT"]])
         if c == 5:
             return ["PERSIST", k]

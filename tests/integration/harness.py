@@ -4,6 +4,9 @@ a raw RESP2/RESP3 client with exact reply types, and small assertion helpers.
 Standard library plus redis-py only (Debian's /usr/bin/python3).
 """
 
+import os
+import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -458,3 +461,63 @@ def deadline_loop(seconds, max_iter):
     while i < max_iter and time.monotonic() < end:
         yield i
         i += 1
+
+
+def temp_directory(ctx, prefix):
+    """A fresh directory for a test's files, removed when the test ends."""
+    directory = tempfile.mkdtemp(prefix=prefix)
+    ctx.track(lambda: shutil.rmtree(directory, ignore_errors=True))
+    return directory
+
+
+class DirServer(object):
+    """eddy-server (2 workers) with its data in `directory`, for restart and crash tests:
+    started at construction, stopped when the test ends. `preexec` runs in the child before
+    exec (resource limits). The timeouts (seconds) bound start-up, client calls and shutdown."""
+
+    def __init__(self, ctx, directory, shards, extra=(), log_prefix="eddy-it-", preexec=None,
+                 start_timeout=20, client_timeout=15, stop_timeout=15):
+        self.port = free_port()
+        self.start_timeout = start_timeout
+        self.client_timeout = client_timeout
+        self.stop_timeout = stop_timeout
+        self.log = tempfile.NamedTemporaryFile(prefix=log_prefix, suffix=".log", delete=False)
+        argv = [ctx.server.path, "--port", str(self.port), "--bind", HOST,
+                "--workers", "2", "--shards", str(shards), "--pin-threads", "no",
+                "--dir", directory] + list(extra)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=preexec, restore_signals=preexec is None)
+        ctx.track(self.stop)
+
+    def wait_ready(self, seconds=None):
+        deadline = time.monotonic() + (seconds if seconds is not None else self.start_timeout)
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if ping_once(self.port, 0.5):
+                return
+            time.sleep(0.05)
+        check(False, "eddy-server did not start (exit %r): %s" % (self.proc.poll(),
+                                                                   self.log_text()[-2000:]))
+
+    def client(self, **kw):
+        kw.setdefault("socket_timeout", self.client_timeout)
+        return redis.Redis(host=HOST, port=self.port, **kw)
+
+    def log_text(self):
+        with open(self.log.name, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def kill9(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode

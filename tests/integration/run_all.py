@@ -38,6 +38,8 @@ MODULES = [
     "test_auth_acl",
     "test_client_limits",
     "test_config_rewrite",
+    "test_aof",
+    "test_snapshot",
 ]
 
 

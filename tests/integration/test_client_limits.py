@@ -361,3 +361,77 @@ def hard_limit_blocking_reply(ctx):
     eq(got, b"", "closed without the 2 MB element")
     eq(r.llen("biglist"), 0, "the pop itself happened, as in Redis")
     eq(r.exists("after"), 0, "the command after the cut reply did not run")
+
+
+def peak_rss_kb(server):
+    with open("/proc/%d/status" % server.proc.pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+@test("limits.hard_limit_bounds_exec", timeout=90)
+def hard_limit_bounds_exec(ctx):
+    # The replies of a transaction are under the hard limit while they are built, as a single
+    # command's are: ten LRANGEs of a million elements (about 150 MB of replies) in one EXEC
+    # close the client without growing the server's memory by their size.
+    server = OwnServer(ctx, [])
+    r = server.client()
+    pipe = r.pipeline(transaction=False)
+    for i in range(100):
+        pipe.rpush("list", *[b"element-%07d" % (i * 10000 + j) for j in range(10000)])
+    pipe.execute()
+    eq(r.config_set("client-output-buffer-limit", "normal 4mb 0 0"), True, "CONFIG SET")
+    before = peak_rss_kb(server)
+    got = cut_without_reply(server.port, b"MULTI\r\n" + b"LRANGE list 0 -1\r\n" * 10 +
+                            b"SET {list}after 1\r\nEXEC\r\nSET later 1\r\n",
+                            seconds=20)
+    grown_mb = (peak_rss_kb(server) - before) / 1024.0
+    ctx.note("EXEC of 10 x LRANGE 1M under a 4 MB hard limit: peak RSS +%.1f MB" % grown_mb)
+    eq(got, b"", "closed without a reply")
+    check(grown_mb < 32, "peak RSS grew %.1f MB for a cut EXEC" % grown_mb)
+    eq(r.get("{list}after"), b"1", "the transaction ran whole, as in Redis")
+    eq(r.exists("later"), 0, "the command after EXEC did not run")
+    eq(r.ping(), True, "the server goes on")
+
+
+@test("limits.unixsocket_busy_owner", timeout=60)
+def unixsocket_busy_owner(ctx):
+    if ctx.kind != "eddy":
+        ctx.note("redis-server takes a live socket's path from its owner: eddy's rule only")
+        return
+    # The path belongs to a live listener whose backlog is full (it never accepts): the check
+    # whether the path is taken must not wait for it. eddy refuses the path at once.
+    directory = tempfile.mkdtemp(prefix="eddy-it-unix-")
+    path = os.path.join(directory, "busy.sock")
+    owner = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    owner.bind(path)
+    owner.listen(0)
+    queued = []
+    while True:
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            c.connect(path)
+        except (BlockingIOError, OSError):
+            c.close()
+            break
+        queued.append(c)
+        if len(queued) > 64:
+            break
+    t0 = time.monotonic()
+    server = OwnServer(ctx, ["--unixsocket", path])
+    try:
+        server.proc.wait(8)
+    except subprocess.TimeoutExpired:
+        pass
+    took = time.monotonic() - t0
+    check(server.proc.returncode not in (None, 0),
+          "eddy-server refuses a live path at once (still running after %.1f s)" % took)
+    check("Address already in use" in server.log_text(), server.log_text())
+    for c in queued:
+        c.close()
+    owner.close()
+    os.unlink(path)
+    os.rmdir(directory)

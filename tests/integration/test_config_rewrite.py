@@ -122,7 +122,7 @@ def t_round_trip(ctx):
         ("list-max-ziplist-size", "-3"),                # negative, set by alias
         ("client-output-buffer-limit", "normal 10mb 5mb 30 pubsub 64mb 16mb 90"),
         ("maxmemory-clients", "10%"),
-        ("save", ""),                                   # fixed, at its value
+        ("save", ""),                                   # custom, at its default
         ("requirepass", PASSWORD),                      # quotes, backslash, '#', '=', UTF-8
     ]
     for name, value in settings:

@@ -9,7 +9,7 @@
 #
 # Environment: NODE_BIN (default BUILD_DIR/eddy-maelstrom), RUNNER (default
 # BUILD_DIR/eddy-maelstrom-runner), RESULTS_DIR (default: a fresh temporary directory, kept).
-# About 1.5 minutes on 2 cores. Exits 0 when every verdict is as expected.
+# About 2.5 minutes on 2 cores. Exits 0 when every verdict is as expected.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -66,6 +66,14 @@ expect lin-kv-1-node valid -w lin-kv --node-count 1 --concurrency 2n --time-limi
   --seed 2
 expect lin-kv-3-nodes valid -w lin-kv --node-count 3 --concurrency 2n --time-limit 5 --rate 100 \
   --seed 3
+# lin-kv on Raft through partitions (issue 10's CI run): 20 s, every ~3 s a new partition.
+expect lin-kv-3-nodes-partitions valid -w lin-kv --node-count 3 --concurrency 2n \
+  --time-limit 20 --rate 100 --nemesis partition --nemesis-interval 3 --seed 6
+# ... on 5 nodes likewise, and at rate 1000 on 3 nodes without partitions.
+expect lin-kv-5-nodes-partitions valid -w lin-kv --node-count 5 --concurrency 2n \
+  --time-limit 20 --rate 100 --nemesis partition --nemesis-interval 3 --seed 2
+expect lin-kv-3-nodes-rate-1000 valid -w lin-kv --node-count 3 --concurrency 2n \
+  --time-limit 20 --rate 1000 --seed 3
 for w in g-set g-counter pn-counter; do
   expect "$w-3-nodes-partitions" valid -w "$w" --node-count 3 --time-limit 6 --rate 20 \
     --nemesis partition --nemesis-interval 1 --recovery-time 3 --seed 4
@@ -89,6 +97,12 @@ for seed in 32 35; do
     --time-limit 8 --rate 20 --nemesis partition --nemesis-interval 2 --recovery-time 2 \
     --seed "$seed" -- --plant set-forgets-after-partition
 done
+
+# Hostile input straight to one node (no runner): a forged node-to-node message.
+runs=$((runs + 1))
+if ! /usr/bin/python3 "$(dirname "$0")/forged_messages.py" "$node"; then
+  failures=$((failures + 1))
+fi
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures of $runs runs had an unexpected verdict"

@@ -161,6 +161,25 @@ TEST_CASE("a reply builder stops growing its output at the limit", "[client-limi
   big.bulk(std::string(1 << 20, 'x'));
   CHECK(second_reached);
   CHECK(second.empty());
+  // A builder for what still runs after the cut (EXEC's later commands) writes where the cut
+  // one drops, and keeps that small bound, whatever its own limit.
+  bool nested_reached = true;
+  eddy::ReplyBuilder nested(reply.out());
+  nested.limit_output(std::size_t{1} << 30, &nested_reached);
+  for (int i = 0; i < 1000; ++i) nested.bulk(std::string(2000, 'y'));
+  CHECK(nested.dropping());
+  CHECK(nested.out()->size() < 4096);
+  // room() and cut(): a part built elsewhere under the room left, then found too large.
+  std::string third;
+  bool third_reached = false;
+  eddy::ReplyBuilder part(&third);
+  part.limit_output(100, &third_reached);
+  part.bulk("abc");
+  CHECK(part.room() == 100 - third.size());
+  part.cut();
+  CHECK(third_reached);
+  CHECK(part.dropping());
+  CHECK(part.room() == 1);
   // Without a limit nothing is dropped.
   std::string free_out;
   eddy::ReplyBuilder unlimited(&free_out);

@@ -216,7 +216,9 @@ TEST_CASE("LZF streams decode to what was compressed", "[dump][property]") {
     if (text.size() > 40 && !eddy::kv::lzf_compress(text, 1, &bounded)) RC_ASSERT(bounded == "x");
   });
   CommandRunner r;
-  r.run({"SET", "k", std::string(10000, 'a') + "b"});
+  std::string long_value(10000, 'a');
+  long_value.push_back('b');
+  r.run({"SET", "k", long_value});
   const std::string payload = dump(r, "k");
   CHECK(payload.size() < 200);
   CHECK(payload[1] == '\xc3');  // an LZF string

@@ -27,6 +27,9 @@ TEST_CASE("a bound parameter takes effect, through its alias too, and rolls back
   REQUIRE(config.set("hash-max-ziplist-entries", "9", &error));
   CHECK(target.load() == 9);
   CHECK(config.get_one("hash-max-listpack-entries") == "9");
+  // The alias reads the parameter's value, not a value of its own (it was "").
+  CHECK(config.get_one("hash-max-ziplist-entries") == "9");
+  CHECK(config.get_one("LIST-MAX-ZIPLIST-SIZE") == "-2");
   const auto both = config.get("hash-max-*-entries");
   REQUIRE(both.size() == 2);
   CHECK(both[0].second == "9");
@@ -78,16 +81,51 @@ TEST_CASE("fixed parameters accept only their value and say why they refuse", "[
   std::string error;
   CHECK(config.set("appendonly", "no", &error));
   CHECK(config.set("APPENDONLY", "NO", &error));
-  CHECK(config.set("save", "", &error));
+  CHECK(config.set("hz", "10", &error));
   CHECK_FALSE(config.set("appendonly", "yes", &error));
   CHECK(error ==
-        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - eddy has no "
-        "persistence yet (docs/config.md)");
+        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - appendonly is set "
+        "at start-up only (--appendonly or the config file): switching the log at run time "
+        "needs a base snapshot, not built yet (docs/config.md)");
+  // Set at start-up to yes, it refuses no the same way.
+  config.set_initial("appendonly", "yes");
+  CHECK(config.set("appendonly", "yes", &error));
+  CHECK_FALSE(config.set("appendonly", "no", &error));
+  config.set_initial("appendonly", "no");
   CHECK_FALSE(config.set("maxmemory", "100mb", &error));
   CHECK(config.get_one("maxmemory") == "0");
   // All or nothing: a refused fixed value undoes the bound one set before it.
   CHECK_FALSE(config.set_all({{"hash-max-listpack-entries", "3"}, {"appendonly", "yes"}}, &error));
   CHECK(config.get_one("hash-max-listpack-entries") == "512");
+}
+
+// Redis parses a plain integer parameter with string2ll and only memory parameters with units.
+TEST_CASE("integer parameters take plain integers only; memory parameters take units", "[config]") {
+  eddy::ServerConfig config;
+  std::string error;
+  for (const char* bad : {"1k", "1kb", "+5", " 5", "5 ", "007", "-0", "", "-",
+                          "99999999999999999999", "9223372036854775808", "1.5", "0x10"}) {
+    INFO(bad);
+    CHECK_FALSE(config.set("acllog-max-len", bad, &error));
+    CHECK(error ==
+          "ERR CONFIG SET failed (possibly related to argument 'acllog-max-len') - argument "
+          "couldn't be parsed into an integer");
+  }
+  CHECK(config.get_one("acllog-max-len") == "128");
+  CHECK(config.set("acllog-max-len", "0", &error));
+  CHECK(config.set("acllog-max-len", "9223372036854775807", &error));
+  CHECK_FALSE(config.set("list-max-listpack-size", "-9223372036854775809", &error));
+  // The listpack value bounds and hll-sparse-max-bytes are memory values in Redis.
+  CHECK(config.set("hash-max-listpack-value", "1kb", &error));
+  CHECK(config.get_one("hash-max-listpack-value") == "1024");
+  CHECK(config.set("hash-max-ziplist-value", "2k", &error));
+  CHECK(config.get_one("hash-max-listpack-value") == "2000");
+  CHECK(config.set("hll-sparse-max-bytes", "3kb", &error));
+  CHECK(config.get_one("hll-sparse-max-bytes") == "3072");
+  CHECK_FALSE(config.set("zset-max-listpack-value", "lots", &error));
+  CHECK(error ==
+        "ERR CONFIG SET failed (possibly related to argument 'zset-max-listpack-value') - "
+        "argument must be a memory value");
 }
 
 // docs/config.md is the user's list of what each parameter does: it must name every one.

@@ -12,6 +12,8 @@
 
 #include "engine/acl/acl_file.h"
 #include "engine/engine.h"
+#include "engine/storage/aof.h"
+#include "engine/storage/snapshotter.h"
 #include "net/epoll/epoll_runtime.h"
 #include "net/epoll/server_options.h"
 #include "net/session.h"
@@ -109,6 +111,11 @@ int main(int argc, char** argv) {
     engine.config().set_initial("unixsocket", options.unixsocket);
     engine.config().set_initial("unixsocketperm", perm);
   }
+  engine.config().set_initial("dir", absolute_path(options.dir));
+  engine.config().set_initial("appendonly", options.appendonly ? "yes" : "no");
+  engine.config().set_initial("appendfilename", options.appendfilename);
+  engine.config().set_initial("appenddirname", options.appenddirname);
+  engine.config().set_initial("dbfilename", options.dbfilename);
   for (const auto& [name, value] : options.config_settings) {
     std::string config_error;
     if (!engine.config().set(name, value, &config_error)) {
@@ -116,6 +123,65 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The write-ahead log: recovered here, before any core runs, so no client can see a keyspace
+  // that is still loading (Redis answers -LOADING meanwhile; eddy does not listen yet).
+  std::vector<Shard*> shards;
+  for (std::uint32_t s = 0; s < engine.shard_count(); ++s) shards.push_back(&engine.shard(s));
+  storage::AppendOnlyLog aof(&runtime, &engine.commands(), shards);
+  if (options.appendonly) {
+    storage::AofOptions aof_options;
+    aof_options.directory = options.appenddirname;
+    aof_options.file_prefix = options.appendfilename;
+    aof_options.fsync = static_cast<storage::FsyncPolicy>(engine.appendfsync());
+    aof_options.load_truncated = engine.config().get_one("aof-load-truncated") == "yes";
+    aof_options.load_damaged_prefix = engine.config().get_one("aof-load-damaged-prefix") == "yes";
+    const Nanos started = runtime.monotonic_now();
+    storage::RecoveryReport report;
+    std::string aof_error;
+    if (!aof.open(aof_options, &report, &aof_error)) {
+      std::fprintf(stderr, "eddy-server: Aborting start-up: %s\n", aof_error.c_str());
+      return 1;
+    }
+    engine.advance_tx_ids_past(report.max_tx_id);
+    engine.set_aof(&aof);
+    std::fprintf(stderr,
+                 "eddy-server: append-only log loaded from %s/%s: %llu records applied, %llu "
+                 "parts of %llu incomplete transactions dropped, %llu torn bytes cut, %.3f s\n",
+                 options.dir.c_str(), options.appenddirname.c_str(),
+                 static_cast<unsigned long long>(report.batches_applied),
+                 static_cast<unsigned long long>(report.batches_dropped),
+                 static_cast<unsigned long long>(report.transactions_dropped),
+                 static_cast<unsigned long long>(report.torn_bytes),
+                 static_cast<double>(runtime.monotonic_now() - started) / kNanosPerSecond);
+  }
+  // Snapshots: with the log off, the newest snapshot is loaded here, before any core runs and
+  // so before eddy-server listens (no client sees a half-loaded keyspace, so none is answered
+  // -LOADING). With the log on, the log is what recovery reads, as in Redis.
+  storage::Snapshotter snapshotter(&runtime, shards, options.dbfilename);
+  if (!options.appendonly) {
+    const Nanos started = runtime.monotonic_now();
+    storage::SnapshotLoadReport report;
+    std::string load_error;
+    if (!snapshotter.load([&](std::string_view key) { return engine.shard_of_key(key); }, &report,
+                          &load_error)) {
+      std::fprintf(stderr, "eddy-server: Aborting start-up: %s\n", load_error.c_str());
+      return 1;
+    }
+    if (report.found) {
+      std::fprintf(stderr,
+                   "eddy-server: snapshot loaded from %s/%s (generation %llu): %llu keys, %llu "
+                   "expired keys skipped, %llu bytes, %.3f s\n",
+                   options.dir.c_str(), options.dbfilename.c_str(),
+                   static_cast<unsigned long long>(report.generation),
+                   static_cast<unsigned long long>(report.keys_loaded),
+                   static_cast<unsigned long long>(report.keys_expired),
+                   static_cast<unsigned long long>(report.bytes),
+                   static_cast<double>(runtime.monotonic_now() - started) / kNanosPerSecond);
+    }
+  }
+  engine.set_snapshotter(&snapshotter);
+  // SHUTDOWN stops the node as SIGTERM does (the signal thread wakes on it and stops the runtime).
+  snapshotter.set_stop([] { ::kill(::getpid(), SIGTERM); });
   if (!options.aclfile.empty()) {
     // As Redis: a bad aclfile stops the start, naming the file and the line.
     std::string errors;
@@ -141,6 +207,7 @@ int main(int argc, char** argv) {
   runtime.run([&](std::uint32_t core) {
     engine.start_core_services();
     engine.start_client_cron();
+    engine.start_save_rules();
     std::string listen_error;
     auto listener = runtime.listen(options.bind, options.port, &listen_error);
     if (!listener) {
@@ -179,5 +246,24 @@ int main(int argc, char** argv) {
     while (auto stream = listener->accept()) Session::spawn(&engine, std::move(stream));
   });
   signal_waiter.join();
+  // As Redis at shutdown: with save rules, a final snapshot (every core has stopped, so this
+  // thread owns the shards and the disk calls run here).
+  std::vector<storage::SaveRule> rules;
+  const auto shutdown_save = snapshotter.shutdown_save();
+  const bool by_rules =
+      storage::parse_save_rules(engine.config().get_one("save"), &rules) && !rules.empty();
+  if (!failed && shutdown_save != storage::Snapshotter::ShutdownSave::kNoSave &&
+      (by_rules || shutdown_save == storage::Snapshotter::ShutdownSave::kSave)) {
+    const Nanos started = runtime.monotonic_now();
+    std::string save_error;
+    if (!snapshotter.save_blocking(&save_error)) {
+      std::fprintf(stderr, "eddy-server: Error trying to save the DB, can't exit: %s\n",
+                   save_error.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "eddy-server: DB saved on disk (%llu keys, %.3f s)\n",
+                 static_cast<unsigned long long>(snapshotter.last_entries()),
+                 static_cast<double>(runtime.monotonic_now() - started) / kNanosPerSecond);
+  }
   return failed ? 1 : 0;
 }
